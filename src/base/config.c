@@ -1,0 +1,206 @@
+#include "base/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+
+const struct config_key config_keys[] = {
+	{"log.level", "info", "error, warn, info or debug"},
+	{"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
+	{"http.threads", "0", "worker threads; 0 = two per core, at least 4"},
+	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
+	{"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
+	{"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
+	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},
+	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
+	{"uploads.ttl_hours", "168", "abandoned upload sessions older than this are removed"},
+	{NULL, NULL, NULL},
+};
+
+void config_init(struct config *c)
+{
+	c->kv = NULL;
+	c->n = 0;
+}
+
+void config_release(struct config *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->kv[i].key);
+		free(c->kv[i].value);
+	}
+	free(c->kv);
+	config_init(c);
+}
+
+void config_set(struct config *c, const char *key, const char *value)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->kv[i].key, key) == 0) {
+			free(c->kv[i].value);
+			c->kv[i].value = xstrdup(value);
+			return;
+		}
+	c->kv = xrealloc(c->kv, (c->n + 1) * sizeof(*c->kv));
+	c->kv[c->n].key = xstrdup(key);
+	c->kv[c->n].value = xstrdup(value);
+	c->n++;
+}
+
+const char *config_get(const struct config *c, const char *key)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->kv[i].key, key) == 0)
+			return c->kv[i].value;
+	for (const struct config_key *k = config_keys; k->key; k++)
+		if (strcmp(k->key, key) == 0)
+			return k->def;
+	return NULL;
+}
+
+int64_t config_get_int(const struct config *c, const char *key, int64_t def, int *ok)
+{
+	const char *v = config_get(c, key);
+	char *end = NULL;
+	long long x;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno || *end || x < 0) {
+		if (ok)
+			*ok = 0;
+		return def;
+	}
+	return x;
+}
+
+int config_get_bool(const struct config *c, const char *key, int def, int *ok)
+{
+	const char *v = config_get(c, key);
+
+	if (!v || !*v)
+		return def;
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
+		return 1;
+	if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
+		return 0;
+	if (ok)
+		*ok = 0;
+	return def;
+}
+
+void config_apply_env(struct config *c)
+{
+	for (const struct config_key *k = config_keys; k->key; k++) {
+		char name[128] = "BERTH_";
+		size_t n = 6;
+		const char *v;
+
+		for (const char *p = k->key; *p && n < sizeof(name) - 1; p++)
+			name[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+		name[n] = '\0';
+		v = getenv(name);
+		if (v)
+			config_set(c, k->key, v);
+	}
+}
+
+/* Walks the YAML event stream keeping a stack of mapping keys; each scalar value is stored under
+ * the dotted path of its keys. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errn)
+{
+	FILE *f = NULL;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	char *stack[16] = {0};
+	int depth = 0, expect_key[17] = {0}, done = 0, rc = 0, parser_ok = 0;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errn, "%s: %s", path, strerror(errno));
+		return berth_from_errno(errno);
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	parser_ok = 1;
+	yaml_parser_set_input_file(&parser, f);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			snprintf(err, errn, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+				 parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML");
+			rc = -BERTH_EINVAL;
+			goto out;
+		}
+		switch (ev.type) {
+		case YAML_MAPPING_START_EVENT:
+			if (depth >= 15) {
+				snprintf(err, errn, "%s: nested too deeply", path);
+				rc = -BERTH_EINVAL;
+			} else {
+				depth++;
+				expect_key[depth] = 1;
+			}
+			break;
+		case YAML_MAPPING_END_EVENT:
+			free(stack[depth]);
+			stack[depth] = NULL;
+			depth--;
+			if (depth > 0) {
+				free(stack[depth]);
+				stack[depth] = NULL;
+				expect_key[depth] = 1;
+			}
+			break;
+		case YAML_SCALAR_EVENT:
+			if (depth == 0)
+				break;
+			if (expect_key[depth]) {
+				free(stack[depth]);
+				stack[depth] = xstrdup((const char *)ev.data.scalar.value);
+				expect_key[depth] = 0;
+			} else {
+				struct buf key;
+				buf_init(&key, 1024);
+				for (int i = 1; i <= depth; i++)
+					if (buf_addf(&key, "%s%s", i > 1 ? "." : "", stack[i]) < 0)
+						break;
+				config_set(c, key.ptr, (const char *)ev.data.scalar.value);
+				buf_release(&key);
+				free(stack[depth]);
+				stack[depth] = NULL;
+				expect_key[depth] = 1;
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			snprintf(err, errn, "%s:%zu: lists are not supported here", path, ev.start_mark.line + 1);
+			rc = -BERTH_EINVAL;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (rc < 0)
+			goto out;
+	}
+out:
+	for (int i = 0; i < 16; i++)
+		free(stack[i]);
+	if (parser_ok)
+		yaml_parser_delete(&parser);
+	if (f)
+		fclose(f);
+	return rc;
+}

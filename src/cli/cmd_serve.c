@@ -1,0 +1,119 @@
+/* berth serve: loads the configuration (file, then BERTH_* environment, then flags), opens the
+ * registry under the data directory and serves until SIGTERM or SIGINT, then drains. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/config.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "http/server.h"
+#include "registry/registry.h"
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"addr", required_argument, NULL, 'a'},
+		{"data", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config_path = getenv("BERTH_CONFIG"), *addr = NULL, *data = NULL;
+	struct config cfg;
+	struct registry *reg = NULL;
+	struct server *srv = NULL;
+	struct registry_opts ro = {0};
+	struct server_opts so = {0};
+	enum log_level lvl;
+	sigset_t set;
+	char why[512];
+	int c, sig = 0, ok = 1, rc = 1;
+
+	config_init(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:a:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'h':
+			printf("usage: berth serve [--config FILE] [--addr HOST:PORT] [--data DIR]\n");
+			rc = 0;
+			goto out;
+		default:
+			rc = 2;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_fail("serve: unexpected argument '%s'", argv[optind]);
+		rc = 2;
+		goto out;
+	}
+	if (config_path && config_load_file(&cfg, config_path, why, sizeof(why)) < 0) {
+		cli_fail("config: %s", why);
+		goto out;
+	}
+	config_apply_env(&cfg);
+	if (addr)
+		config_set(&cfg, "http.addr", addr);
+	if (data)
+		config_set(&cfg, "storage.filesystem.rootdirectory", data);
+	if (log_parse_level(config_get(&cfg, "log.level"), &lvl) < 0) {
+		cli_fail("config: log.level '%s' is not error, warn, info or debug", config_get(&cfg, "log.level"));
+		goto out;
+	}
+	log_set_level(lvl);
+
+	ro.data_dir = config_get(&cfg, "storage.filesystem.rootdirectory");
+	ro.meta_uri = config_get(&cfg, "meta.uri");
+	ro.manifest_max = (uint64_t)config_get_int(&cfg, "limits.manifest_bytes", 4 << 20, &ok);
+	ro.blob_max = (uint64_t)config_get_int(&cfg, "limits.blob_bytes", 0, &ok);
+	ro.delete_enabled = config_get_bool(&cfg, "storage.delete.enabled", 1, &ok);
+	so.threads = (int)config_get_int(&cfg, "http.threads", 0, &ok);
+	so.addr = config_get(&cfg, "http.addr");
+	if (!ok) {
+		cli_fail("config: a number or boolean setting is malformed");
+		goto out;
+	}
+
+	/* Block the stop signals before any thread starts, so only sigwait() below sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (registry_open(&ro, &reg, why, sizeof(why)) < 0) {
+		cli_fail("%s", why);
+		goto out;
+	}
+	so.reg = reg;
+	if (server_start(&so, &srv, why, sizeof(why)) < 0) {
+		cli_fail("%s", why);
+		goto out;
+	}
+	log_msg(LOG_INFO, NULL, "msg=\"berth %s serving\" addr=%s port=%d data=%s", BERTH_VERSION, so.addr,
+		server_port(srv), ro.data_dir);
+	sigwait(&set, &sig);
+	log_msg(LOG_INFO, NULL, "msg=\"stopping\" signal=%d", sig);
+	server_stop(srv, 30);
+	srv = NULL;
+	log_msg(LOG_INFO, NULL, "msg=\"stopped\"");
+	rc = 0;
+out:
+	server_stop(srv, 0);
+	registry_free(reg);
+	config_release(&cfg);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* berth: one binary. `berth serve` runs the registry; every other subcommand is a client or host tool. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct command commands[] = {
+	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
+	 "run the registry (OCI Distribution API v1.1)"},
+	{"version", cmd_version, "version", "print the version"},
+	{NULL, NULL, NULL, NULL},
+};
+
+int cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("berth: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: berth <command> [options]\n\ncommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-60s %s\n", c->usage, c->summary);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->fn(argc - 1, argv + 1);
+	cli_fail("unknown command '%s' (see berth --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,55 @@
+/* h_api: the API base (/v2/) and the catalog (/v2/_catalog). */
+#include <jansson.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+/* GET /v2/: the version check every client starts with. */
+void h_api_base(struct req *q)
+{
+	struct MHD_Response *r;
+
+	if (strcmp(q->method, "GET") && !q->is_head) {
+		answer_errorf(q, REG_UNSUPPORTED, 405, "method not allowed");
+		return;
+	}
+	answer_json(q, 200, strdup("{}"), 2, NULL, &r);
+	header_add(r, "X-Registry-Supports-Signatures", "1");
+	answer(q, r, 200);
+}
+
+/* GET /v2/_catalog?n=&last=: repository names, paged with a Link header. */
+void h_api_catalog(struct req *q)
+{
+	struct meta_names names = {0};
+	struct reg_err e;
+	struct MHD_Response *r;
+	const char *last;
+	long limit;
+	int more = 0;
+	json_t *root, *list;
+	char *body;
+
+	if (strcmp(q->method, "GET") && !q->is_head) {
+		answer_errorf(q, REG_UNSUPPORTED, 405, "method not allowed");
+		return;
+	}
+	if (paging_parse(q, &limit, &last) < 0)
+		return;
+	if (registry_catalog(q->srv->reg, last, limit, &names, &more, &e) < 0) {
+		answer_error(q, &e);
+		return;
+	}
+	root = json_object();
+	list = json_array();
+	for (size_t i = 0; i < names.n; i++)
+		json_array_append_new(list, json_string(names.v[i]));
+	json_object_set_new(root, "repositories", list);
+	body = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	answer_json(q, 200, body, strlen(body), NULL, &r);
+	if (more && names.n)
+		paging_link(r, "/v2/_catalog", names.v[names.n - 1], limit);
+	answer(q, r, 200);
+	meta_names_release(&names);
+}

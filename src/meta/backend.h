@@ -1,0 +1,44 @@
+/* meta/backend: the table of operations a metadata backend implements, private to src/meta.
+ * meta.c validates arguments and dispatches; a backend receives only non-NULL, non-empty names and
+ * digests, and its opaque state `be`. Each operation has the meaning of the meta_* call of the same
+ * name in meta.h.
+ *
+ *   const struct meta_ops *ops; void *be;
+ *   if (meta_sqlite_open("var/berth.db", &ops, &be) == 0) ops->free(be);
+ */
+#ifndef BERTH_META_BACKEND_H
+#define BERTH_META_BACKEND_H
+
+#include "meta/meta.h"
+
+struct meta_ops {
+	const char *name;
+	void (*free)(void *be);
+	int (*repo_exists)(void *be, const char *repo);
+	int (*blob_link)(void *be, const char *repo, const struct digest *d, uint64_t size);
+	int (*blob_get)(void *be, const char *repo, const struct digest *d, uint64_t *size);
+	int (*blob_unlink)(void *be, const char *repo, const struct digest *d);
+	int (*blob_referenced)(void *be, const struct digest *d);
+	int (*manifest_put)(void *be, const struct meta_manifest_in *in, struct digest *missing,
+			    int *missing_is_manifest);
+	int (*manifest_get_by_tag)(void *be, const char *repo, const char *tag, int want_body,
+				   struct meta_manifest *out);
+	int (*manifest_get)(void *be, const char *repo, const struct digest *d, int want_body,
+			    struct meta_manifest *out);
+	int (*manifest_delete)(void *be, const char *repo, const struct digest *d);
+	int (*tag_delete)(void *be, const char *repo, const char *tag);
+	int (*tags_list)(void *be, const char *repo, const char *last, long limit, struct meta_names *out,
+			 int *more);
+	int (*catalog)(void *be, const char *last, long limit, struct meta_names *out, int *more);
+	int (*referrers)(void *be, const char *repo, const struct digest *subject, const char *artifact_type,
+			 struct meta_desc **out, size_t *n);
+	int (*upload_put)(void *be, const char *uuid, const char *repo);
+	int (*upload_get)(void *be, const char *uuid, char *repo, size_t n);
+	int (*upload_delete)(void *be, const char *uuid);
+};
+
+/* The SQLite backend: opens (creating and migrating) the database file at path.
+ * 0 with *ops and *be set, or -BERTH_EDB / -BERTH_ENOMEM. */
+int meta_sqlite_open(const char *path, const struct meta_ops **ops, void **be);
+
+#endif

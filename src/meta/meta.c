@@ -1,0 +1,288 @@
+/* meta: picks a backend from the URI and dispatches every call through its struct meta_ops.
+ * Argument checks live here so each backend only sees well-formed input. */
+#include "meta/meta.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "meta/backend.h"
+
+struct meta {
+	const struct meta_ops *ops;
+	void *be;
+};
+
+/* 1 when s is a usable name (repository, tag, uuid): non-NULL and non-empty. */
+static int meta_name_ok(const char *s)
+{
+	return s && s[0] != '\0';
+}
+
+/* 1 when uri starts with a URI scheme ("word:" or "word://") that is not "sqlite:", so it names a
+ * backend we do not have. A bare path containing ':' later on ("var/a:b.db") is still a path. */
+static int meta_uri_is_foreign(const char *uri)
+{
+	size_t i = 0;
+
+	while ((uri[i] >= 'a' && uri[i] <= 'z') || (uri[i] >= 'A' && uri[i] <= 'Z') ||
+	       (i > 0 && ((uri[i] >= '0' && uri[i] <= '9') || uri[i] == '+' || uri[i] == '-' || uri[i] == '.')))
+		i++;
+	if (i == 0 || uri[i] != ':')
+		return 0;
+	/* "postgres://", "postgresql:", "mysql://": a scheme we recognise as a non-SQLite backend. */
+	return strncmp(uri + i, "://", 3) == 0 || strncmp(uri, "postgres:", 9) == 0 ||
+	       strncmp(uri, "postgresql:", 11) == 0;
+}
+
+/* Opens the backend uri names: "sqlite:PATH" or a bare PATH use SQLite; any other scheme
+ * ("postgres://...") is -BERTH_EUNSUPPORTED until that backend exists. */
+int meta_open(const char *uri, struct meta **out)
+{
+	struct meta *m = NULL;
+	const char *path = NULL;
+	int rc = 0;
+
+	if (!out || !uri) {
+		rc = -BERTH_EINVAL;
+		goto out;
+	}
+	*out = NULL;
+	if (strncmp(uri, "sqlite:", 7) == 0)
+		path = uri + 7;
+	else if (meta_uri_is_foreign(uri)) {
+		rc = -BERTH_EUNSUPPORTED;
+		goto out;
+	} else
+		path = uri;
+	if (path[0] == '\0') {
+		rc = -BERTH_EINVAL;
+		goto out;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	rc = meta_sqlite_open(path, &m->ops, &m->be);
+	if (rc < 0)
+		goto out;
+	*out = m;
+	m = NULL;
+out:
+	free(m);
+	return rc;
+}
+
+/* Closes the backend (all its per-thread connections) and frees m. */
+void meta_free(struct meta *m)
+{
+	if (!m)
+		return;
+	m->ops->free(m->be);
+	free(m);
+}
+
+/* Whether repo exists; 1, 0 or a negative error. */
+int meta_repo_exists(struct meta *m, const char *repo)
+{
+	if (!m || !meta_name_ok(repo))
+		return -BERTH_EINVAL;
+	return m->ops->repo_exists(m->be, repo);
+}
+
+/* Records that repo may serve blob d (sizes beyond INT64_MAX cannot be stored). */
+int meta_blob_link(struct meta *m, const char *repo, const struct digest *d, uint64_t size)
+{
+	if (!m || !meta_name_ok(repo) || !d || size > INT64_MAX)
+		return -BERTH_EINVAL;
+	return m->ops->blob_link(m->be, repo, d, size);
+}
+
+/* The size of blob d as linked in repo. */
+int meta_blob_get(struct meta *m, const char *repo, const struct digest *d, uint64_t *size)
+{
+	if (!m || !meta_name_ok(repo) || !d || !size)
+		return -BERTH_EINVAL;
+	return m->ops->blob_get(m->be, repo, d, size);
+}
+
+/* Removes repo's link to blob d. */
+int meta_blob_unlink(struct meta *m, const char *repo, const struct digest *d)
+{
+	if (!m || !meta_name_ok(repo) || !d)
+		return -BERTH_EINVAL;
+	return m->ops->blob_unlink(m->be, repo, d);
+}
+
+/* Whether garbage collection must keep d. */
+int meta_blob_referenced(struct meta *m, const struct digest *d)
+{
+	if (!m || !d)
+		return -BERTH_EINVAL;
+	return m->ops->blob_referenced(m->be, d);
+}
+
+/* Checks the shape of a manifest to store before the backend sees it. */
+static int meta_manifest_in_ok(const struct meta_manifest_in *in)
+{
+	struct meta_manifest probe;
+
+	if (!in || !meta_name_ok(in->repo) || !in->digest || !in->media_type || !in->body)
+		return 0;
+	if (strlen(in->media_type) >= sizeof(probe.media_type))
+		return 0;
+	if ((in->nblobs && !in->blobs) || (in->nmanifests && !in->manifests))
+		return 0;
+	if (in->tag && in->tag[0] == '\0')
+		return 0;
+	return 1;
+}
+
+/* Stores a manifest after checking its shape; see meta.h for the transaction rules. */
+int meta_manifest_put(struct meta *m, const struct meta_manifest_in *in, struct digest *missing,
+		      int *missing_is_manifest)
+{
+	if (!m || !meta_manifest_in_ok(in))
+		return -BERTH_EINVAL;
+	return m->ops->manifest_put(m->be, in, missing, missing_is_manifest);
+}
+
+/* Resolves tag in repo; *out is zeroed first so release is always safe. */
+int meta_manifest_get_by_tag(struct meta *m, const char *repo, const char *tag, int want_body,
+			     struct meta_manifest *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !meta_name_ok(repo) || !meta_name_ok(tag) || !out)
+		return -BERTH_EINVAL;
+	return m->ops->manifest_get_by_tag(m->be, repo, tag, want_body, out);
+}
+
+/* Looks up manifest d in repo; *out is zeroed first so release is always safe. */
+int meta_manifest_get(struct meta *m, const char *repo, const struct digest *d, int want_body,
+		      struct meta_manifest *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !meta_name_ok(repo) || !d || !out)
+		return -BERTH_EINVAL;
+	return m->ops->manifest_get(m->be, repo, d, want_body, out);
+}
+
+/* Frees the body a get returned; mf stays usable (body NULL). */
+void meta_manifest_release(struct meta_manifest *mf)
+{
+	if (!mf)
+		return;
+	free(mf->body);
+	mf->body = NULL;
+}
+
+/* Removes manifest d and its tags from repo. */
+int meta_manifest_delete(struct meta *m, const char *repo, const struct digest *d)
+{
+	if (!m || !meta_name_ok(repo) || !d)
+		return -BERTH_EINVAL;
+	return m->ops->manifest_delete(m->be, repo, d);
+}
+
+/* Removes one tag of repo. */
+int meta_tag_delete(struct meta *m, const char *repo, const char *tag)
+{
+	if (!m || !meta_name_ok(repo) || !meta_name_ok(tag))
+		return -BERTH_EINVAL;
+	return m->ops->tag_delete(m->be, repo, tag);
+}
+
+/* Frees every name and the array; l is empty afterwards. */
+void meta_names_release(struct meta_names *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* One page of repo's tags; *out and *more start empty so every path leaves them defined. */
+int meta_tags_list(struct meta *m, const char *repo, const char *last, long limit, struct meta_names *out,
+		   int *more)
+{
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	if (more)
+		*more = 0;
+	if (!m || !meta_name_ok(repo) || !out || !more)
+		return -BERTH_EINVAL;
+	return m->ops->tags_list(m->be, repo, last, limit, out, more);
+}
+
+/* One page of repository names; *out and *more start empty. */
+int meta_catalog(struct meta *m, const char *last, long limit, struct meta_names *out, int *more)
+{
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	if (more)
+		*more = 0;
+	if (!m || !out || !more)
+		return -BERTH_EINVAL;
+	return m->ops->catalog(m->be, last, limit, out, more);
+}
+
+/* The referrers of subject in repo; *out and *n start empty. */
+int meta_referrers(struct meta *m, const char *repo, const struct digest *subject, const char *artifact_type,
+		   struct meta_desc **out, size_t *n)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !meta_name_ok(repo) || !subject || !out || !n)
+		return -BERTH_EINVAL;
+	return m->ops->referrers(m->be, repo, subject, artifact_type, out, n);
+}
+
+/* Frees a referrers list and every string in it. */
+void meta_descs_free(struct meta_desc *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].media_type);
+		free(v[i].artifact_type);
+		free(v[i].annotations_json);
+	}
+	free(v);
+}
+
+/* Remembers which repository upload uuid belongs to. */
+int meta_upload_put(struct meta *m, const char *uuid, const char *repo)
+{
+	if (!m || !meta_name_ok(uuid) || !meta_name_ok(repo))
+		return -BERTH_EINVAL;
+	return m->ops->upload_put(m->be, uuid, repo);
+}
+
+/* Copies upload uuid's repository into repo[n]; repo is "" when there is no such upload. */
+int meta_upload_get(struct meta *m, const char *uuid, char *repo, size_t n)
+{
+	if (!m || !meta_name_ok(uuid) || !repo || n == 0)
+		return -BERTH_EINVAL;
+	repo[0] = '\0';
+	return m->ops->upload_get(m->be, uuid, repo, n);
+}
+
+/* Forgets upload uuid. */
+int meta_upload_delete(struct meta *m, const char *uuid)
+{
+	if (!m || !meta_name_ok(uuid))
+		return -BERTH_EINVAL;
+	return m->ops->upload_delete(m->be, uuid);
+}

@@ -1,0 +1,1494 @@
+/* meta/sqlite: the embedded metadata backend.
+ *
+ * One SQLite connection per (store, thread), opened lazily with SQLITE_OPEN_NOMUTEX because only its
+ * thread ever touches it, kept in a pthread key and in a list so meta_free() closes them all (a
+ * thread that exits first closes its own). Each connection caches its prepared statements.
+ * The file runs in WAL mode with synchronous=FULL, so a commit that returned is on disk (it survives
+ * SIGKILL and power loss), readers never block the writer, and writes serialise on BEGIN IMMEDIATE
+ * with a busy timeout plus a bounded retry.
+ *
+ * Every call is one transaction: sq_tx() begins it (DEFERRED for reads, IMMEDIATE for writes), runs
+ * a callback, commits, and rolls back on any error, retrying the whole callback when SQLite reports
+ * BUSY. Callbacks therefore reset their outputs when they fail and never leave statements stepping.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "meta/backend.h"
+
+#define SQ_BUSY_TIMEOUT_MS 10000
+#define SQ_RETRIES 5
+
+/* Schema migrations, applied in order; PRAGMA user_version counts how many have run. */
+static const char *const sq_migrations[] = {
+	/* 1: the initial schema. Digests are "alg:hex" text; names compare bytewise (BINARY). */
+	"CREATE TABLE repositories ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE blob_links ("
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  digest TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo_id, digest)) WITHOUT ROWID;"
+	"CREATE INDEX blob_links_digest ON blob_links(digest);"
+	"CREATE TABLE manifests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  digest TEXT NOT NULL,"
+	"  media_type TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  subject TEXT,"
+	"  artifact_type TEXT,"
+	"  annotations TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (repo_id, digest));"
+	"CREATE INDEX manifests_digest ON manifests(digest);"
+	"CREATE INDEX manifests_subject ON manifests(repo_id, subject, digest) WHERE subject IS NOT NULL;"
+	/* kind 0: a blob (config, layer); kind 1: a child manifest of an index. */
+	"CREATE TABLE manifest_refs ("
+	"  manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+	"  kind INTEGER NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  PRIMARY KEY (manifest_id, kind, digest)) WITHOUT ROWID;"
+	"CREATE INDEX manifest_refs_digest ON manifest_refs(digest, kind);"
+	"CREATE TABLE tags ("
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (repo_id, name),"
+	"  FOREIGN KEY (repo_id, digest) REFERENCES manifests(repo_id, digest) ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX tags_manifest ON tags(repo_id, digest);"
+	"CREATE TABLE uploads ("
+	"  uuid TEXT PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX uploads_repo ON uploads(repo_id);",
+};
+#define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
+
+/* The statements each connection prepares once and reuses. */
+enum sq_stmt {
+	ST_BEGIN_READ,
+	ST_BEGIN_WRITE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_REPO_ID,
+	ST_REPO_ADD,
+	ST_BLOB_LINK,
+	ST_BLOB_GET,
+	ST_BLOB_UNLINK,
+	ST_BLOB_REFERENCED,
+	ST_BLOB_IN_REPO,
+	ST_MF_ID,
+	ST_MF_ADD,
+	ST_REF_ADD,
+	ST_TAG_SET,
+	ST_MF_GET,
+	ST_MF_GET_BODY,
+	ST_MF_GET_TAG,
+	ST_MF_GET_TAG_BODY,
+	ST_MF_DELETE,
+	ST_TAG_DELETE,
+	ST_TAGS_LIST,
+	ST_CATALOG,
+	ST_REFERRERS,
+	ST_UPLOAD_PUT,
+	ST_UPLOAD_GET,
+	ST_UPLOAD_DELETE,
+	ST_MAX
+};
+
+static const char *const sq_sql[ST_MAX] = {
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
+	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_REPO_ID] = "SELECT id FROM repositories WHERE name = ?1",
+	[ST_REPO_ADD] = "INSERT INTO repositories(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+	[ST_BLOB_LINK] = "INSERT INTO blob_links(repo_id, digest, size, created) VALUES (?1, ?2, ?3, ?4)"
+			 " ON CONFLICT(repo_id, digest) DO NOTHING",
+	[ST_BLOB_GET] = "SELECT b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
+			" WHERE r.name = ?1 AND b.digest = ?2",
+	[ST_BLOB_UNLINK] = "DELETE FROM blob_links"
+			   " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
+	[ST_BLOB_REFERENCED] = "SELECT EXISTS (SELECT 1 FROM blob_links WHERE digest = ?1)"
+			       " OR EXISTS (SELECT 1 FROM manifests WHERE digest = ?1)"
+			       " OR EXISTS (SELECT 1 FROM manifest_refs WHERE digest = ?1)",
+	[ST_BLOB_IN_REPO] = "SELECT 1 FROM blob_links WHERE repo_id = ?1 AND digest = ?2",
+	[ST_MF_ID] = "SELECT id FROM manifests WHERE repo_id = ?1 AND digest = ?2",
+	[ST_MF_ADD] = "INSERT INTO manifests(repo_id, digest, media_type, size, body, subject, artifact_type,"
+		      " annotations, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		      " ON CONFLICT(repo_id, digest) DO NOTHING",
+	[ST_REF_ADD] = "INSERT INTO manifest_refs(manifest_id, kind, digest) VALUES (?1, ?2, ?3)"
+		       " ON CONFLICT DO NOTHING",
+	[ST_TAG_SET] = "INSERT INTO tags(repo_id, name, digest, updated) VALUES (?1, ?2, ?3, ?4)"
+		       " ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest,"
+		       " updated = excluded.updated WHERE digest IS NOT excluded.digest",
+	[ST_MF_GET] = "SELECT m.digest, m.media_type, m.size FROM manifests m"
+		      " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
+	[ST_MF_GET_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM manifests m"
+			   " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
+	[ST_MF_GET_TAG] = "SELECT m.digest, m.media_type, m.size FROM tags t"
+			  " JOIN repositories r ON r.id = t.repo_id"
+			  " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
+			  " WHERE r.name = ?1 AND t.name = ?2",
+	[ST_MF_GET_TAG_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM tags t"
+			       " JOIN repositories r ON r.id = t.repo_id"
+			       " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
+			       " WHERE r.name = ?1 AND t.name = ?2",
+	[ST_MF_DELETE] = "DELETE FROM manifests"
+			 " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
+	[ST_TAG_DELETE] = "DELETE FROM tags"
+			  " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND name = ?2",
+	[ST_TAGS_LIST] = "SELECT name FROM tags WHERE repo_id = ?1 AND name > ?2"
+			 " ORDER BY name COLLATE BINARY LIMIT ?3",
+	[ST_CATALOG] = "SELECT name FROM repositories WHERE name > ?1 ORDER BY name COLLATE BINARY LIMIT ?2",
+	[ST_REFERRERS] = "SELECT m.digest, m.size, m.media_type, m.artifact_type, m.annotations FROM manifests m"
+			 " JOIN repositories r ON r.id = m.repo_id"
+			 " WHERE r.name = ?1 AND m.subject = ?2 AND (?3 IS NULL OR m.artifact_type = ?3)"
+			 " ORDER BY m.digest COLLATE BINARY",
+	[ST_UPLOAD_PUT] = "INSERT INTO uploads(uuid, repo_id, created) VALUES (?1, ?2, ?3)"
+			  " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
+	[ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
+	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
+};
+
+struct sq_meta;
+
+/* One thread's connection to the store. */
+struct sq_conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_MAX];
+	struct sq_meta *owner;
+	struct sq_conn *prev, *next;
+};
+
+/* The store: its path and every thread's connection. */
+struct sq_meta {
+	char *path;
+	pthread_key_t key;
+	int key_ok;
+	pthread_mutex_t lock; /* guards conns */
+	struct sq_conn *conns;
+};
+
+typedef int (*sq_fn)(struct sq_conn *c, void *arg);
+
+/* Maps an SQLite result code to a negative BERTH_E*; BUSY/LOCKED become -BERTH_EBUSY, which
+ * sq_tx() retries and never returns. */
+static int sq_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -BERTH_EBUSY;
+	case SQLITE_NOMEM:
+		return -BERTH_ENOMEM;
+	case SQLITE_FULL:
+		return -BERTH_ENOSPC;
+	default:
+		return -BERTH_EDB;
+	}
+}
+
+/* Finalizes c's statements and closes its database handle. */
+static void sq_conn_close(struct sq_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* Runs one PRAGMA that answers a single text row and checks it equals want (case-insensitively),
+ * as journal_mode does: it reports the mode actually in force rather than failing. */
+static int sq_pragma_expect(sqlite3 *db, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *got = NULL;
+	int rc = 0, src;
+
+	src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_err(src);
+		goto out;
+	}
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = src == SQLITE_DONE ? -BERTH_EDB : sq_err(src);
+		goto out;
+	}
+	got = sqlite3_column_text(st, 0);
+	if (!got || sqlite3_stricmp((const char *)got, want) != 0)
+		rc = -BERTH_EDB;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Opens a new connection to sm's file and sets the per-connection pragmas. WAL is a property of the
+ * file, but asking on every connection is cheap and makes sure it is in force. */
+static int sq_conn_open(struct sq_meta *sm, struct sq_conn **out)
+{
+	struct sq_conn *c = NULL;
+	int rc = 0, src;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	c->owner = sm;
+	src = sqlite3_open_v2(sm->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			      NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_err(src);
+		goto out;
+	}
+	src = sqlite3_busy_timeout(c->db, SQ_BUSY_TIMEOUT_MS);
+	if (src != SQLITE_OK) {
+		rc = sq_err(src);
+		goto out;
+	}
+	rc = sq_pragma_expect(c->db, "PRAGMA journal_mode=WAL", "wal");
+	if (rc < 0)
+		goto out;
+	src = sqlite3_exec(c->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_err(src);
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+out:
+	sq_conn_close(c);
+	return rc;
+}
+
+/* Unlinks c from its owner's list; the caller holds owner->lock. */
+static void sq_conn_unlink_locked(struct sq_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->owner->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = NULL;
+	c->next = NULL;
+}
+
+/* pthread key destructor: a thread that exits closes its own connection. */
+static void sq_conn_thread_exit(void *p)
+{
+	struct sq_conn *c = p;
+
+	pthread_mutex_lock(&c->owner->lock);
+	sq_conn_unlink_locked(c);
+	pthread_mutex_unlock(&c->owner->lock);
+	sq_conn_close(c);
+}
+
+/* Returns the calling thread's connection to sm, opening and registering it on first use. */
+static int sq_conn_get(struct sq_meta *sm, struct sq_conn **out)
+{
+	struct sq_conn *c = NULL;
+	int rc = 0;
+
+	c = pthread_getspecific(sm->key);
+	if (c) {
+		*out = c;
+		return 0;
+	}
+	rc = sq_conn_open(sm, &c);
+	if (rc < 0)
+		goto out;
+	if (pthread_setspecific(sm->key, c) != 0) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&sm->lock);
+	c->next = sm->conns;
+	if (sm->conns)
+		sm->conns->prev = c;
+	sm->conns = c;
+	pthread_mutex_unlock(&sm->lock);
+	*out = c;
+	c = NULL;
+out:
+	sq_conn_close(c);
+	return rc;
+}
+
+/* Returns c's cached statement id, preparing it on first use, reset and with no bindings. */
+static int sq_stmt(struct sq_conn *c, enum sq_stmt id, sqlite3_stmt **out)
+{
+	int src;
+
+	*out = NULL;
+	if (!c->st[id]) {
+		src = sqlite3_prepare_v3(c->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->st[id], NULL);
+		if (src != SQLITE_OK)
+			return sq_err(src);
+	}
+	sqlite3_reset(c->st[id]);
+	sqlite3_clear_bindings(c->st[id]);
+	*out = c->st[id];
+	return 0;
+}
+
+/* Steps st once: 1 with a row, 0 when done, or a negative error. */
+static int sq_step(sqlite3_stmt *st)
+{
+	int src = sqlite3_step(st);
+
+	if (src == SQLITE_ROW)
+		return 1;
+	if (src == SQLITE_DONE)
+		return 0;
+	return sq_err(src);
+}
+
+/* Binds a text parameter (copied), or NULL when s is NULL. */
+static int sq_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	int src = s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+
+	return src == SQLITE_OK ? 0 : sq_err(src);
+}
+
+/* Binds a digest as its "alg:hex" text, or NULL when d is NULL. */
+static int sq_bind_digest(sqlite3_stmt *st, int idx, const struct digest *d)
+{
+	char s[DIGEST_STR_MAX];
+
+	return sq_bind_text(st, idx, d ? digest_str(d, s) : NULL);
+}
+
+/* Binds a 64-bit integer parameter. */
+static int sq_bind_int(sqlite3_stmt *st, int idx, int64_t v)
+{
+	int src = sqlite3_bind_int64(st, idx, v);
+
+	return src == SQLITE_OK ? 0 : sq_err(src);
+}
+
+/* Parses a digest column back into *d; a malformed one means the database is damaged. */
+static int sq_column_digest(sqlite3_stmt *st, int col, struct digest *d)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	if (!s || digest_parse_cstr((const char *)s, d) < 0)
+		return -BERTH_EDB;
+	return 0;
+}
+
+/* Copies a text column into a new malloc()ed string; *out is NULL for SQL NULL. */
+static int sq_column_strdup(sqlite3_stmt *st, int col, char **out)
+{
+	const unsigned char *s = NULL;
+	int n;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	s = sqlite3_column_text(st, col);
+	n = sqlite3_column_bytes(st, col);
+	if (!s)
+		return -BERTH_ENOMEM;
+	*out = malloc((size_t)n + 1);
+	if (!*out)
+		return -BERTH_ENOMEM;
+	memcpy(*out, s, (size_t)n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+/* Runs one cached statement that takes no parameters and returns no rows (BEGIN, COMMIT, ...). */
+static int sq_exec(struct sq_conn *c, enum sq_stmt id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, id, &st);
+	if (rc < 0)
+		return rc;
+	rc = sq_step(st);
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Sleeps a little before retrying a busy transaction, longer on later attempts. */
+static void sq_backoff(int attempt)
+{
+	struct timespec ts = {0, (long)(1 + attempt % 10) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Runs fn(c, arg) in one transaction on the calling thread's connection: IMMEDIATE when write, so
+ * the write lock is taken up front and a busy writer waits instead of failing mid-way. Any error
+ * rolls back; BUSY retries the whole transaction. When fn succeeded but COMMIT failed, undo(arg)
+ * frees what fn produced. Returns fn's result (>= 0) or a negative error, never -BERTH_EBUSY. */
+static int sq_tx(struct sq_meta *sm, int write, sq_fn fn, void (*undo)(void *), void *arg)
+{
+	struct sq_conn *c = NULL;
+	int rc, crc;
+
+	rc = sq_conn_get(sm, &c);
+	if (rc < 0)
+		goto out;
+	for (int attempt = 0;; attempt++) {
+		rc = sq_exec(c, write ? ST_BEGIN_WRITE : ST_BEGIN_READ);
+		if (rc == 0) {
+			rc = fn(c, arg);
+			if (rc >= 0) {
+				crc = sq_exec(c, ST_COMMIT);
+				if (crc < 0) {
+					if (undo)
+						undo(arg);
+					rc = crc;
+				}
+			}
+			if (rc < 0 && !sqlite3_get_autocommit(c->db))
+				sq_exec(c, ST_ROLLBACK);
+		}
+		if (rc != -BERTH_EBUSY || attempt >= SQ_RETRIES)
+			break;
+		sq_backoff(attempt);
+	}
+	if (rc == -BERTH_EBUSY)
+		rc = -BERTH_EDB;
+out:
+	return rc;
+}
+
+/* Looks up repo's id: 0 with *id, -BERTH_ENOENT when there is no such repository. */
+static int sq_repo_id(struct sq_conn *c, const char *repo, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_REPO_ID, &st);
+	if (rc < 0)
+		goto out;
+	rc = sq_bind_text(st, 1, repo);
+	if (rc < 0)
+		goto out;
+	rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	*id = sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Returns repo's id, creating the repository first if needed (inside a write transaction). */
+static int sq_repo_ensure(struct sq_conn *c, const char *repo, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_REPO_ADD, &st);
+	if (rc < 0)
+		goto out;
+	rc = sq_bind_text(st, 1, repo);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc < 0)
+		goto out;
+	sqlite3_reset(st);
+	st = NULL;
+	rc = sq_repo_id(c, repo, id);
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Runs cached statement id bound to (repo, d) text parameters and answers how many rows it changed,
+ * or the first row's presence for a query (1/0); used by the simple deletes and lookups. */
+static int sq_run_repo_digest(struct sq_conn *c, enum sq_stmt id, const char *repo, const struct digest *d)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, id, &st);
+	if (rc < 0)
+		goto out;
+	rc = sq_bind_text(st, 1, repo);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = sqlite3_changes(c->db);
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* --- repositories ---------------------------------------------------------------------------- */
+
+struct sq_repo_arg {
+	const char *repo;
+};
+
+/* 1 when the repository row exists. */
+static int sq_repo_exists_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_repo_arg *a = arg;
+	int64_t id = 0;
+	int rc = sq_repo_id(c, a->repo, &id);
+
+	if (rc == -BERTH_ENOENT)
+		return 0;
+	return rc < 0 ? rc : 1;
+}
+
+/* Answers 1 or 0 (or a negative error): whether repo has come into being. */
+static int sq_repo_exists(void *be, const char *repo)
+{
+	struct sq_repo_arg a = {repo};
+
+	return sq_tx(be, 0, sq_repo_exists_tx, NULL, &a);
+}
+
+/* --- blobs ----------------------------------------------------------------------------------- */
+
+struct sq_blob_arg {
+	const char *repo;
+	const struct digest *d;
+	uint64_t size;
+	uint64_t *size_out;
+};
+
+/* Creates the repository if needed and records the link; an existing link is left alone. */
+static int sq_blob_link_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_blob_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc;
+
+	rc = sq_repo_ensure(c, a->repo, &repo_id);
+	if (rc < 0)
+		goto out;
+	rc = sq_stmt(c, ST_BLOB_LINK, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_bind_int(st, 3, (int64_t)a->size);
+	if (rc == 0)
+		rc = sq_bind_int(st, 4, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Links blob d into repo (idempotent). */
+static int sq_blob_link(void *be, const char *repo, const struct digest *d, uint64_t size)
+{
+	struct sq_blob_arg a = {repo, d, size, NULL};
+
+	return sq_tx(be, 1, sq_blob_link_tx, NULL, &a);
+}
+
+/* Reads the linked size of d in repo. */
+static int sq_blob_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_blob_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_BLOB_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->repo);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	*a->size_out = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* 0 with *size when repo links d, else -BERTH_ENOENT. */
+static int sq_blob_get(void *be, const char *repo, const struct digest *d, uint64_t *size)
+{
+	struct sq_blob_arg a = {repo, d, 0, size};
+
+	return sq_tx(be, 0, sq_blob_get_tx, NULL, &a);
+}
+
+/* Deletes the link row; none deleted means there was no link. */
+static int sq_blob_unlink_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_blob_arg *a = arg;
+	int rc = sq_run_repo_digest(c, ST_BLOB_UNLINK, a->repo, a->d);
+
+	if (rc == 0)
+		return -BERTH_ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
+/* Removes repo's link to d; -BERTH_ENOENT when there was none. */
+static int sq_blob_unlink(void *be, const char *repo, const struct digest *d)
+{
+	struct sq_blob_arg a = {repo, d, 0, NULL};
+
+	return sq_tx(be, 1, sq_blob_unlink_tx, NULL, &a);
+}
+
+/* 1 when any link, manifest or manifest reference names d. */
+static int sq_blob_referenced_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_blob_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_BLOB_REFERENCED, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_EDB; /* an EXISTS query always answers one row */
+	if (rc < 0)
+		goto out;
+	rc = sqlite3_column_int(st, 0) ? 1 : 0;
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Whether garbage collection must keep d: 1, 0 or a negative error. */
+static int sq_blob_referenced(void *be, const struct digest *d)
+{
+	struct sq_blob_arg a = {NULL, d, 0, NULL};
+
+	return sq_tx(be, 0, sq_blob_referenced_tx, NULL, &a);
+}
+
+/* --- manifests ------------------------------------------------------------------------------- */
+
+struct sq_put_arg {
+	const struct meta_manifest_in *in;
+	struct digest *missing;
+	int *missing_is_manifest;
+};
+
+/* 1 when statement id (ST_BLOB_IN_REPO or ST_MF_ID) finds d in repo_id, 0 when not. */
+static int sq_in_repo(struct sq_conn *c, enum sq_stmt id, int64_t repo_id, const struct digest *d)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, id, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Reports the first missing blob or child manifest of the manifest being put: 0 when all are
+ * present, -BERTH_ENOENT with the caller's *missing filled in when one is not. */
+static int sq_put_check(struct sq_conn *c, struct sq_put_arg *a, int64_t repo_id)
+{
+	const struct meta_manifest_in *in = a->in;
+	const struct digest *absent = NULL;
+	int rc = 0, is_manifest = 0;
+
+	for (size_t i = 0; i < in->nblobs && !absent; i++) {
+		rc = sq_in_repo(c, ST_BLOB_IN_REPO, repo_id, &in->blobs[i]);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
+			absent = &in->blobs[i];
+	}
+	for (size_t i = 0; i < in->nmanifests && !absent; i++) {
+		rc = sq_in_repo(c, ST_MF_ID, repo_id, &in->manifests[i]);
+		if (rc < 0)
+			goto out;
+		if (rc == 0) {
+			absent = &in->manifests[i];
+			is_manifest = 1;
+		}
+	}
+	rc = 0;
+	if (absent) {
+		if (a->missing)
+			*a->missing = *absent;
+		if (a->missing_is_manifest)
+			*a->missing_is_manifest = is_manifest;
+		rc = -BERTH_ENOENT;
+	}
+out:
+	return rc;
+}
+
+/* Inserts the manifest row (nothing when repo already has this digest) and returns its id. */
+static int sq_put_row(struct sq_conn *c, const struct meta_manifest_in *in, int64_t repo_id, int64_t *mf_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, src;
+
+	if (in->len > INT_MAX) {
+		rc = -BERTH_ETOOBIG;
+		goto out;
+	}
+	rc = sq_stmt(c, ST_MF_ADD, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, in->digest);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, in->media_type);
+	if (rc == 0)
+		rc = sq_bind_int(st, 4, (int64_t)in->len);
+	if (rc == 0) {
+		src = sqlite3_bind_blob(st, 5, in->body, (int)in->len, SQLITE_STATIC);
+		rc = src == SQLITE_OK ? 0 : sq_err(src);
+	}
+	if (rc == 0)
+		rc = sq_bind_digest(st, 6, in->subject);
+	if (rc == 0)
+		rc = sq_bind_text(st, 7, in->artifact_type);
+	if (rc == 0)
+		rc = sq_bind_text(st, 8, in->annotations_json);
+	if (rc == 0)
+		rc = sq_bind_int(st, 9, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc < 0)
+		goto out;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st); /* drop the SQLITE_STATIC pointer to the caller's body */
+	st = NULL;
+	rc = sq_stmt(c, ST_MF_ID, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, in->digest);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_EDB; /* just inserted or already there */
+	if (rc < 0)
+		goto out;
+	*mf_id = sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	return rc;
+}
+
+/* Records that manifest mf_id uses each digest of v (kind 0 blobs, 1 child manifests). */
+static int sq_put_refs(struct sq_conn *c, int64_t mf_id, int kind, const struct digest *v, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = sq_stmt(c, ST_REF_ADD, &st);
+		if (rc == 0)
+			rc = sq_bind_int(st, 1, mf_id);
+		if (rc == 0)
+			rc = sq_bind_int(st, 2, kind);
+		if (rc == 0)
+			rc = sq_bind_digest(st, 3, &v[i]);
+		if (rc == 0)
+			rc = sq_step(st);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Points tag at digest in repo_id, creating or moving it. */
+static int sq_tag_set(struct sq_conn *c, int64_t repo_id, const char *tag, const struct digest *d)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_TAG_SET, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, tag);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 3, d);
+	if (rc == 0)
+		rc = sq_bind_int(st, 4, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* The whole put: repository, existence checks, manifest row, references, tag. A missing reference
+ * returns -BERTH_ENOENT and sq_tx() rolls everything back, the repository row included. */
+static int sq_manifest_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_put_arg *a = arg;
+	const struct meta_manifest_in *in = a->in;
+	int64_t repo_id = 0, mf_id = 0;
+	int rc;
+
+	rc = sq_repo_ensure(c, in->repo, &repo_id);
+	if (rc < 0)
+		goto out;
+	rc = sq_put_check(c, a, repo_id);
+	if (rc < 0)
+		goto out;
+	rc = sq_put_row(c, in, repo_id, &mf_id);
+	if (rc < 0)
+		goto out;
+	rc = sq_put_refs(c, mf_id, 0, in->blobs, in->nblobs);
+	if (rc < 0)
+		goto out;
+	rc = sq_put_refs(c, mf_id, 1, in->manifests, in->nmanifests);
+	if (rc < 0)
+		goto out;
+	if (in->tag)
+		rc = sq_tag_set(c, repo_id, in->tag, in->digest);
+out:
+	return rc;
+}
+
+/* Stores a manifest and moves its tag in one transaction. */
+static int sq_manifest_put(void *be, const struct meta_manifest_in *in, struct digest *missing,
+			   int *missing_is_manifest)
+{
+	struct sq_put_arg a = {in, missing, missing_is_manifest};
+
+	return sq_tx(be, 1, sq_manifest_put_tx, NULL, &a);
+}
+
+struct sq_get_arg {
+	const char *repo;
+	const char *tag; /* NULL: look up by d */
+	const struct digest *d;
+	int want_body;
+	struct meta_manifest *out;
+};
+
+/* Fills a->out from one row of ST_MF_GET* (digest, media_type, size[, body]). */
+static int sq_get_row(sqlite3_stmt *st, struct sq_get_arg *a)
+{
+	struct meta_manifest *mf = a->out;
+	const void *p = NULL;
+	const unsigned char *mt = NULL;
+	int rc, n;
+
+	rc = sq_column_digest(st, 0, &mf->digest);
+	if (rc < 0)
+		goto out;
+	mt = sqlite3_column_text(st, 1);
+	if (!mt || str_copy(mf->media_type, sizeof(mf->media_type), (const char *)mt) < 0) {
+		rc = -BERTH_EDB;
+		goto out;
+	}
+	mf->size = (uint64_t)sqlite3_column_int64(st, 2);
+	if (!a->want_body)
+		goto out;
+	p = sqlite3_column_blob(st, 3);
+	n = sqlite3_column_bytes(st, 3);
+	mf->body = malloc(n > 0 ? (size_t)n : 1);
+	if (!mf->body) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	if (n > 0)
+		memcpy(mf->body, p, (size_t)n);
+out:
+	return rc;
+}
+
+/* Looks the manifest up by tag or digest; on failure a->out holds nothing to free. */
+static int sq_manifest_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_get_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	enum sq_stmt id;
+	int rc;
+
+	if (a->tag)
+		id = a->want_body ? ST_MF_GET_TAG_BODY : ST_MF_GET_TAG;
+	else
+		id = a->want_body ? ST_MF_GET_BODY : ST_MF_GET;
+	rc = sq_stmt(c, id, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->repo);
+	if (rc == 0)
+		rc = a->tag ? sq_bind_text(st, 2, a->tag) : sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	rc = sq_get_row(st, a);
+out:
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0)
+		meta_manifest_release(a->out);
+	return rc;
+}
+
+/* sq_tx() undo: drops the body a successful lookup produced when its COMMIT failed. */
+static void sq_manifest_get_undo(void *arg)
+{
+	struct sq_get_arg *a = arg;
+
+	meta_manifest_release(a->out);
+}
+
+/* Looks up a manifest of repo by tag. */
+static int sq_manifest_get_by_tag(void *be, const char *repo, const char *tag, int want_body,
+				  struct meta_manifest *out)
+{
+	struct sq_get_arg a = {repo, tag, NULL, want_body, out};
+
+	return sq_tx(be, 0, sq_manifest_get_tx, sq_manifest_get_undo, &a);
+}
+
+/* Looks up a manifest of repo by digest. */
+static int sq_manifest_get(void *be, const char *repo, const struct digest *d, int want_body,
+			   struct meta_manifest *out)
+{
+	struct sq_get_arg a = {repo, NULL, d, want_body, out};
+
+	return sq_tx(be, 0, sq_manifest_get_tx, sq_manifest_get_undo, &a);
+}
+
+/* Deletes the manifest row; its tags and reference rows go with it through ON DELETE CASCADE. */
+static int sq_manifest_delete_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_blob_arg *a = arg;
+	int rc = sq_run_repo_digest(c, ST_MF_DELETE, a->repo, a->d);
+
+	if (rc == 0)
+		return -BERTH_ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
+/* Removes manifest d and every tag on it from repo. */
+static int sq_manifest_delete(void *be, const char *repo, const struct digest *d)
+{
+	struct sq_blob_arg a = {repo, d, 0, NULL};
+
+	return sq_tx(be, 1, sq_manifest_delete_tx, NULL, &a);
+}
+
+/* --- tags and catalog ------------------------------------------------------------------------ */
+
+struct sq_tag_arg {
+	const char *repo;
+	const char *tag;
+};
+
+/* Deletes one tag row. */
+static int sq_tag_delete_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_tag_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_TAG_DELETE, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->repo);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, a->tag);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = sqlite3_changes(c->db) ? 0 : -BERTH_ENOENT;
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Removes tag from repo; the manifest stays. */
+static int sq_tag_delete(void *be, const char *repo, const char *tag)
+{
+	struct sq_tag_arg a = {repo, tag};
+
+	return sq_tx(be, 1, sq_tag_delete_tx, NULL, &a);
+}
+
+struct sq_list_arg {
+	const char *repo; /* NULL: the catalog */
+	const char *last;
+	long limit;
+	struct meta_names *out;
+	int *more;
+};
+
+/* Collects the names st yields into a->out, keeping at most limit and setting *more when the query
+ * (which asked for one extra row) has more. */
+static int sq_list_collect(sqlite3_stmt *st, struct sq_list_arg *a)
+{
+	struct meta_names *l = a->out;
+	char **v = NULL;
+	size_t cap = 0;
+	int rc;
+
+	for (;;) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		if (a->limit >= 0 && l->n >= (size_t)a->limit) {
+			*a->more = 1;
+			rc = 0;
+			break;
+		}
+		if (l->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = realloc(l->v, cap * sizeof(*v));
+			if (!v) {
+				rc = -BERTH_ENOMEM;
+				break;
+			}
+			l->v = v;
+		}
+		rc = sq_column_strdup(st, 0, &l->v[l->n]);
+		if (rc < 0)
+			break;
+		if (l->v[l->n])
+			l->n++;
+	}
+	return rc;
+}
+
+/* Lists tag names (a->repo set) or repository names in byte order after a->last. */
+static int sq_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_list_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0, fetch;
+	int rc, p = 1;
+
+	/* Ask for one row past the page so *more is exact; SQLite treats a negative LIMIT as none. */
+	fetch = a->limit < 0 ? -1 : (a->limit >= INT64_MAX - 1 ? INT64_MAX : (int64_t)a->limit + 1);
+	if (a->repo) {
+		rc = sq_repo_id(c, a->repo, &repo_id);
+		if (rc < 0)
+			goto out;
+		rc = sq_stmt(c, ST_TAGS_LIST, &st);
+		if (rc == 0)
+			rc = sq_bind_int(st, p++, repo_id);
+	} else
+		rc = sq_stmt(c, ST_CATALOG, &st);
+	/* Names are never empty, so "> ''" is every name when there is no `last`. */
+	if (rc == 0)
+		rc = sq_bind_text(st, p++, a->last ? a->last : "");
+	if (rc == 0)
+		rc = sq_bind_int(st, p, fetch);
+	if (rc == 0)
+		rc = sq_list_collect(st, a);
+out:
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0) {
+		meta_names_release(a->out);
+		*a->more = 0;
+	}
+	return rc;
+}
+
+/* sq_tx() undo for the list calls. */
+static void sq_list_undo(void *arg)
+{
+	struct sq_list_arg *a = arg;
+
+	meta_names_release(a->out);
+	*a->more = 0;
+}
+
+/* One page of repo's tags; -BERTH_ENOENT when repo does not exist. */
+static int sq_tags_list(void *be, const char *repo, const char *last, long limit, struct meta_names *out,
+			int *more)
+{
+	struct sq_list_arg a = {repo, last, limit, out, more};
+
+	return sq_tx(be, 0, sq_list_tx, sq_list_undo, &a);
+}
+
+/* One page of repository names. */
+static int sq_catalog(void *be, const char *last, long limit, struct meta_names *out, int *more)
+{
+	struct sq_list_arg a = {NULL, last, limit, out, more};
+
+	return sq_tx(be, 0, sq_list_tx, sq_list_undo, &a);
+}
+
+/* --- referrers ------------------------------------------------------------------------------- */
+
+struct sq_ref_arg {
+	const char *repo;
+	const struct digest *subject;
+	const char *artifact_type;
+	struct meta_desc **out;
+	size_t *n;
+};
+
+/* Fills one descriptor from a ST_REFERRERS row. */
+static int sq_desc_row(sqlite3_stmt *st, struct meta_desc *d)
+{
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = sq_column_digest(st, 0, &d->digest);
+	if (rc < 0)
+		goto out;
+	d->size = (uint64_t)sqlite3_column_int64(st, 1);
+	rc = sq_column_strdup(st, 2, &d->media_type);
+	if (rc == 0 && !d->media_type)
+		rc = -BERTH_EDB;
+	if (rc == 0)
+		rc = sq_column_strdup(st, 3, &d->artifact_type);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 4, &d->annotations_json);
+out:
+	return rc;
+}
+
+/* Collects the manifests of repo whose subject matches, in digest order. */
+static int sq_referrers_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_ref_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	struct meta_desc *v = NULL, *grown = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	rc = sq_stmt(c, ST_REFERRERS, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->repo);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->subject);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, a->artifact_type);
+	while (rc == 0) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				rc = -BERTH_ENOMEM;
+				break;
+			}
+			v = grown;
+		}
+		n++;
+		rc = sq_desc_row(st, &v[n - 1]);
+	}
+	if (rc < 0)
+		goto out;
+	*a->out = v;
+	*a->n = n;
+	v = NULL;
+	n = 0;
+out:
+	if (st)
+		sqlite3_reset(st);
+	meta_descs_free(v, n);
+	return rc;
+}
+
+/* sq_tx() undo for referrers. */
+static void sq_referrers_undo(void *arg)
+{
+	struct sq_ref_arg *a = arg;
+
+	meta_descs_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+}
+
+/* The referrers of subject in repo, optionally only those of one artifact type. */
+static int sq_referrers(void *be, const char *repo, const struct digest *subject, const char *artifact_type,
+			struct meta_desc **out, size_t *n)
+{
+	struct sq_ref_arg a = {repo, subject, artifact_type, out, n};
+
+	return sq_tx(be, 0, sq_referrers_tx, sq_referrers_undo, &a);
+}
+
+/* --- uploads --------------------------------------------------------------------------------- */
+
+struct sq_upload_arg {
+	const char *uuid;
+	const char *repo;
+	char *repo_out;
+	size_t n;
+};
+
+/* Creates the repository if needed and records uuid -> repository. */
+static int sq_upload_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_upload_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc;
+
+	rc = sq_repo_ensure(c, a->repo, &repo_id);
+	if (rc < 0)
+		goto out;
+	rc = sq_stmt(c, ST_UPLOAD_PUT, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->uuid);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, repo_id);
+	if (rc == 0)
+		rc = sq_bind_int(st, 3, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Remembers that upload uuid belongs to repo. */
+static int sq_upload_put(void *be, const char *uuid, const char *repo)
+{
+	struct sq_upload_arg a = {uuid, repo, NULL, 0};
+
+	return sq_tx(be, 1, sq_upload_put_tx, NULL, &a);
+}
+
+/* Copies the repository of upload uuid into a->repo_out. */
+static int sq_upload_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_upload_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *name = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_UPLOAD_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->uuid);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	name = sqlite3_column_text(st, 0);
+	rc = name ? str_copy(a->repo_out, a->n, (const char *)name) : -BERTH_EDB;
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Which repository upload uuid belongs to. */
+static int sq_upload_get(void *be, const char *uuid, char *repo, size_t n)
+{
+	struct sq_upload_arg a = {uuid, NULL, repo, n};
+
+	return sq_tx(be, 0, sq_upload_get_tx, NULL, &a);
+}
+
+/* Deletes the upload row; none deleted means there was no such session. */
+static int sq_upload_delete_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_upload_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_UPLOAD_DELETE, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->uuid);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = sqlite3_changes(c->db) ? 0 : -BERTH_ENOENT;
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Forgets upload uuid; -BERTH_ENOENT when there was none. */
+static int sq_upload_delete(void *be, const char *uuid)
+{
+	struct sq_upload_arg a = {uuid, NULL, NULL, 0};
+
+	return sq_tx(be, 1, sq_upload_delete_tx, NULL, &a);
+}
+
+/* --- open and close -------------------------------------------------------------------------- */
+
+/* Applies the migrations the file has not seen yet, inside the caller's write transaction. A file
+ * from a newer berth (user_version beyond ours) is refused rather than misread. */
+static int sq_migrate_tx(struct sq_conn *c, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[64];
+	int rc, src, version = 0;
+
+	(void)arg;
+	src = sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL);
+	if (src != SQLITE_OK) {
+		rc = sq_err(src);
+		goto out;
+	}
+	rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_EDB;
+	if (rc < 0)
+		goto out;
+	version = sqlite3_column_int(st, 0);
+	rc = 0;
+	if (version > SQ_SCHEMA_VERSION) {
+		rc = -BERTH_EDB;
+		goto out;
+	}
+	for (int v = version; v < SQ_SCHEMA_VERSION; v++) {
+		src = sqlite3_exec(c->db, sq_migrations[v], NULL, NULL, NULL);
+		if (src != SQLITE_OK) {
+			rc = sq_err(src);
+			goto out;
+		}
+	}
+	if (version < SQ_SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SQ_SCHEMA_VERSION);
+		src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+		if (src != SQLITE_OK)
+			rc = sq_err(src);
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Closes every connection still registered and frees the store. Callers stop using it first;
+ * deleting the key first keeps exiting threads from closing connections a second time. */
+static void sq_free(void *be)
+{
+	struct sq_meta *sm = be;
+	struct sq_conn *c = NULL, *next = NULL;
+
+	if (!sm)
+		return;
+	if (sm->key_ok)
+		pthread_key_delete(sm->key);
+	for (c = sm->conns; c; c = next) {
+		next = c->next;
+		sq_conn_close(c);
+	}
+	pthread_mutex_destroy(&sm->lock);
+	free(sm->path);
+	free(sm);
+}
+
+static const struct meta_ops sq_ops = {
+	.name = "sqlite",
+	.free = sq_free,
+	.repo_exists = sq_repo_exists,
+	.blob_link = sq_blob_link,
+	.blob_get = sq_blob_get,
+	.blob_unlink = sq_blob_unlink,
+	.blob_referenced = sq_blob_referenced,
+	.manifest_put = sq_manifest_put,
+	.manifest_get_by_tag = sq_manifest_get_by_tag,
+	.manifest_get = sq_manifest_get,
+	.manifest_delete = sq_manifest_delete,
+	.tag_delete = sq_tag_delete,
+	.tags_list = sq_tags_list,
+	.catalog = sq_catalog,
+	.referrers = sq_referrers,
+	.upload_put = sq_upload_put,
+	.upload_get = sq_upload_get,
+	.upload_delete = sq_upload_delete,
+};
+
+/* Opens the store at path: the calling thread's connection is created here (so a bad path fails
+ * now, not on first use) and runs the migrations. */
+int meta_sqlite_open(const char *path, const struct meta_ops **ops, void **be)
+{
+	struct sq_meta *sm = NULL;
+	int rc = 0;
+
+	*ops = NULL;
+	*be = NULL;
+	if (!sqlite3_threadsafe()) {
+		rc = -BERTH_EDB;
+		goto out;
+	}
+	sm = calloc(1, sizeof(*sm));
+	if (!sm) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	pthread_mutex_init(&sm->lock, NULL);
+	sm->path = strdup(path);
+	if (!sm->path) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	if (pthread_key_create(&sm->key, sq_conn_thread_exit) != 0) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	sm->key_ok = 1;
+	rc = sq_tx(sm, 1, sq_migrate_tx, NULL, NULL);
+	if (rc < 0)
+		goto out;
+	*ops = &sq_ops;
+	*be = sm;
+	sm = NULL;
+out:
+	sq_free(sm);
+	return rc;
+}

@@ -1,0 +1,734 @@
+/* registry: Distribution API semantics over store/ and meta/ (see registry.h). */
+#include "registry/registry.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/util.h"
+#include "image/manifest.h"
+#include "store/store.h"
+
+/* An upload session held in memory; rebuilt from meta/ and the upload file after a restart. */
+struct upload {
+	struct upload *next;
+	char uuid[37];
+	char *repo;
+	int fd;
+	uint64_t size;
+	struct hasher h;
+	uint64_t ckpt_size;
+	struct hasher ckpt;
+	int busy;
+	uint64_t max; /* largest blob allowed; 0: no limit */
+};
+
+struct registry {
+	struct store *store;
+	struct meta *meta;
+	uint64_t manifest_max, blob_max;
+	int delete_enabled;
+	pthread_mutex_t lock; /* guards the uploads list and each session's busy flag */
+	struct upload *uploads;
+};
+
+static const char *const code_names[] = {
+	[REG_OK] = "",
+	[REG_BLOB_UNKNOWN] = "BLOB_UNKNOWN",
+	[REG_BLOB_UPLOAD_INVALID] = "BLOB_UPLOAD_INVALID",
+	[REG_BLOB_UPLOAD_UNKNOWN] = "BLOB_UPLOAD_UNKNOWN",
+	[REG_DIGEST_INVALID] = "DIGEST_INVALID",
+	[REG_MANIFEST_BLOB_UNKNOWN] = "MANIFEST_BLOB_UNKNOWN",
+	[REG_MANIFEST_INVALID] = "MANIFEST_INVALID",
+	[REG_MANIFEST_UNKNOWN] = "MANIFEST_UNKNOWN",
+	[REG_NAME_INVALID] = "NAME_INVALID",
+	[REG_NAME_UNKNOWN] = "NAME_UNKNOWN",
+	[REG_SIZE_INVALID] = "SIZE_INVALID",
+	[REG_UNAUTHORIZED] = "UNAUTHORIZED",
+	[REG_DENIED] = "DENIED",
+	[REG_UNSUPPORTED] = "UNSUPPORTED",
+	[REG_TOOMANYREQUESTS] = "TOOMANYREQUESTS",
+	[REG_RANGE_INVALID] = "BLOB_UPLOAD_INVALID",
+	[REG_STORAGE_FULL] = "BLOB_UPLOAD_INVALID",
+	[REG_INTERNAL] = "UNKNOWN",
+};
+
+const char *reg_code_name(enum reg_code c)
+{
+	return code_names[c];
+}
+
+/* Fills e and returns rc, so failures read `return fail(e, ...)`. */
+__attribute__((format(printf, 5, 6))) static int fail(struct reg_err *e, int rc, enum reg_code code, int status,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	e->status = status;
+	e->detail[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Maps an I/O or database failure to the error a client should see. */
+static int fail_io(struct reg_err *e, int rc, const char *what)
+{
+	if (rc == -BERTH_ENOSPC)
+		return fail(e, rc, REG_STORAGE_FULL, 507, "%s: storage is full", what);
+	return fail(e, rc, REG_INTERNAL, 500, "%s: %s", what, berth_strerror(rc));
+}
+
+int registry_open(const struct registry_opts *o, struct registry **out, char *why, size_t whyn)
+{
+	struct registry *r = xcalloc(1, sizeof(*r));
+	char uri[PATH_MAX + 16];
+	int rc;
+
+	*out = NULL;
+	rc = store_open(o->data_dir, &r->store);
+	if (rc < 0) {
+		snprintf(why, whyn, "data directory %s: %s", o->data_dir, berth_strerror(rc));
+		goto out;
+	}
+	if (o->meta_uri && *o->meta_uri)
+		snprintf(uri, sizeof(uri), "%s", o->meta_uri);
+	else
+		snprintf(uri, sizeof(uri), "sqlite:%s/berth.db", o->data_dir);
+	rc = meta_open(uri, &r->meta);
+	if (rc < 0) {
+		snprintf(why, whyn, "metadata %s: %s", uri, berth_strerror(rc));
+		goto out;
+	}
+	r->manifest_max = o->manifest_max ? o->manifest_max : 4u << 20;
+	r->blob_max = o->blob_max;
+	r->delete_enabled = o->delete_enabled;
+	pthread_mutex_init(&r->lock, NULL);
+	*out = r;
+	r = NULL;
+out:
+	if (r) {
+		meta_free(r->meta);
+		store_free(r->store);
+		free(r);
+	}
+	return rc;
+}
+
+static void upload_free(struct upload *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	hasher_release(&u->h);
+	hasher_release(&u->ckpt);
+	free(u->repo);
+	free(u);
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	while (r->uploads) {
+		struct upload *u = r->uploads;
+		r->uploads = u->next;
+		upload_free(u);
+	}
+	pthread_mutex_destroy(&r->lock);
+	meta_free(r->meta);
+	store_free(r->store);
+	free(r);
+}
+
+struct meta *registry_meta(struct registry *r)
+{
+	return r->meta;
+}
+
+uint64_t registry_manifest_limit(const struct registry *r)
+{
+	return r->manifest_max;
+}
+
+static int is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* name := component ("/" component)*, component := [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*, at most 255 bytes. */
+int registry_name_valid(const char *name)
+{
+	size_t n = strlen(name), i = 0;
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (;;) {
+		if (!is_lower_alnum(name[i]))
+			return 0;
+		while (is_lower_alnum(name[i]))
+			i++;
+		if (name[i] == '\0')
+			return 1;
+		if (name[i] == '/') {
+			i++;
+			continue;
+		}
+		if (name[i] == '.') {
+			i++;
+		} else if (name[i] == '_') {
+			i++;
+			if (name[i] == '_')
+				i++;
+		} else if (name[i] == '-') {
+			while (name[i] == '-')
+				i++;
+		} else {
+			return 0;
+		}
+		if (!is_lower_alnum(name[i]))
+			return 0;
+	}
+}
+
+/* tag := [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} */
+int registry_tag_valid(const char *tag)
+{
+	size_t n = strlen(tag);
+
+	if (n == 0 || n > 128)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = tag[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			 (i > 0 && (c == '.' || c == '-'));
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size,
+		       struct reg_err *e)
+{
+	int rc = meta_blob_get(r->meta, repo, d, size);
+
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob unknown to registry");
+	if (rc < 0)
+		return fail_io(e, rc, "blob lookup");
+	return 0;
+}
+
+int registry_blob_open(struct registry *r, const char *repo, const struct digest *d, int *fd, uint64_t *size,
+		       struct reg_err *e)
+{
+	uint64_t linked;
+	int rc = registry_blob_stat(r, repo, d, &linked, e);
+
+	if (rc < 0)
+		return rc;
+	rc = store_blob_open(r->store, d, fd, size);
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob unknown to registry");
+	if (rc < 0)
+		return fail_io(e, rc, "blob open");
+	return 0;
+}
+
+int registry_blob_delete(struct registry *r, const char *repo, const struct digest *d, struct reg_err *e)
+{
+	int rc;
+
+	if (!r->delete_enabled)
+		return fail(e, -BERTH_EDENIED, REG_UNSUPPORTED, 405, "deletion is disabled");
+	rc = meta_blob_unlink(r->meta, repo, d);
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob unknown to registry");
+	if (rc < 0)
+		return fail_io(e, rc, "blob delete");
+	return 0;
+}
+
+int registry_blob_mount(struct registry *r, const char *repo, const char *from, const struct digest *d,
+			struct reg_err *e)
+{
+	uint64_t size, have;
+	int rc;
+
+	rc = meta_blob_get(r->meta, from, d, &size);
+	if (rc == 0)
+		rc = store_blob_stat(r->store, d, &have);
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob not in the source repository");
+	if (rc < 0)
+		return fail_io(e, rc, "blob mount");
+	rc = meta_blob_link(r->meta, repo, d, size);
+	if (rc < 0)
+		return fail_io(e, rc, "blob mount");
+	return 0;
+}
+
+/* ---- upload sessions ---- */
+
+static struct upload *find_locked(struct registry *r, const char *uuid)
+{
+	for (struct upload *u = r->uploads; u; u = u->next)
+		if (strcmp(u->uuid, uuid) == 0)
+			return u;
+	return NULL;
+}
+
+static void unlink_locked(struct registry *r, struct upload *u)
+{
+	for (struct upload **p = &r->uploads; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			return;
+		}
+}
+
+int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, char uuid[37],
+			  struct upload **out, struct reg_err *e)
+{
+	struct upload *u = xcalloc(1, sizeof(*u));
+	int rc;
+
+	u->fd = -1;
+	*out = NULL;
+	rc = uuid_new(u->uuid);
+	if (rc < 0) {
+		fail_io(e, rc, "upload id");
+		goto out;
+	}
+	rc = hasher_init(&u->h, alg);
+	if (rc < 0) {
+		fail_io(e, rc, "upload hash");
+		goto out;
+	}
+	rc = store_upload_create(r->store, u->uuid, &u->fd);
+	if (rc < 0) {
+		fail_io(e, rc, "upload create");
+		goto out;
+	}
+	rc = meta_upload_put(r->meta, u->uuid, repo);
+	if (rc < 0) {
+		store_upload_remove(r->store, u->uuid);
+		fail_io(e, rc, "upload record");
+		goto out;
+	}
+	u->repo = xstrdup(repo);
+	u->max = r->blob_max;
+	u->busy = 1;
+	memcpy(uuid, u->uuid, 37);
+	pthread_mutex_lock(&r->lock);
+	u->next = r->uploads;
+	r->uploads = u;
+	pthread_mutex_unlock(&r->lock);
+	*out = u;
+	u = NULL;
+out:
+	if (u)
+		upload_free(u);
+	return rc;
+}
+
+/* Rebuilds a session that is in meta/ but not in memory (the server restarted): reopens its file and
+ * re-hashes the bytes received so far. */
+static int upload_revive(struct registry *r, const char *repo, const char *uuid, struct upload **out,
+			 struct reg_err *e)
+{
+	char owner[512];
+	struct upload *u = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = meta_upload_get(r->meta, uuid, owner, sizeof(owner));
+	if (rc == 0 && strcmp(owner, repo) != 0)
+		rc = -BERTH_ENOENT;
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+	if (rc < 0)
+		return fail_io(e, rc, "upload lookup");
+	u = xcalloc(1, sizeof(*u));
+	u->fd = -1;
+	memcpy(u->uuid, uuid, 37);
+	u->repo = xstrdup(repo);
+	u->max = r->blob_max;
+	rc = store_upload_open(r->store, uuid, &u->fd, &u->size);
+	if (rc == -BERTH_ENOENT) {
+		meta_upload_delete(r->meta, uuid);
+		fail(e, rc, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+		goto out;
+	}
+	if (rc == 0)
+		rc = hasher_init(&u->h, DIGEST_SHA256);
+	if (rc == 0)
+		rc = hasher_update_fd(&u->h, u->fd, NULL);
+	if (rc < 0) {
+		fail_io(e, rc, "upload reopen");
+		goto out;
+	}
+	*out = u;
+	u = NULL;
+out:
+	if (u)
+		upload_free(u);
+	return rc;
+}
+
+int registry_upload_acquire(struct registry *r, const char *repo, const char *uuid, struct upload **out,
+			    struct reg_err *e)
+{
+	struct upload *u, *fresh = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!uuid_valid(uuid))
+		return fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+	pthread_mutex_lock(&r->lock);
+	u = find_locked(r, uuid);
+	if (u && strcmp(u->repo, repo) != 0)
+		rc = fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+	else if (u && u->busy)
+		rc = fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
+	else if (u)
+		rc = 0;
+	else
+		rc = 1;
+	if (rc == 0) {
+		u->busy = 1;
+		*out = u;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (rc <= 0)
+		return rc;
+
+	/* Not in memory: revive outside the lock (it may re-hash a large file), then publish. */
+	rc = upload_revive(r, repo, uuid, &fresh, e);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&r->lock);
+	u = find_locked(r, uuid);
+	if (u) {
+		rc = u->busy ? fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request")
+			     : 0;
+		if (rc == 0) {
+			u->busy = 1;
+			*out = u;
+		}
+	} else {
+		fresh->busy = 1;
+		fresh->next = r->uploads;
+		r->uploads = fresh;
+		*out = fresh;
+		fresh = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (fresh)
+		upload_free(fresh);
+	return rc;
+}
+
+uint64_t registry_upload_size(const struct upload *u)
+{
+	return u->size;
+}
+
+const char *registry_upload_id(const struct upload *u)
+{
+	return u->uuid;
+}
+
+int registry_upload_checkpoint(struct upload *u)
+{
+	hasher_release(&u->ckpt);
+	u->ckpt_size = u->size;
+	return hasher_copy(&u->ckpt, &u->h);
+}
+
+void registry_upload_rollback(struct upload *u)
+{
+	if (!u->ckpt.ctx || u->size == u->ckpt_size)
+		return;
+	if (ftruncate(u->fd, (off_t)u->ckpt_size) < 0) {
+		/* The file keeps extra bytes past size; the next write overwrites them at size. */
+	}
+	u->size = u->ckpt_size;
+	hasher_release(&u->h);
+	if (hasher_copy(&u->h, &u->ckpt) < 0)
+		u->h.ctx = NULL; /* re-hashed from the file at finish */
+}
+
+int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_err *e)
+{
+	int rc;
+
+	if (u->max && (n > u->max || u->size > u->max - n)) {
+		registry_upload_rollback(u);
+		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "blob is larger than the %llu bytes allowed",
+			    (unsigned long long)u->max);
+	}
+	rc = store_write_all(u->fd, p, n, u->size);
+	if (rc < 0) {
+		if (ftruncate(u->fd, (off_t)u->size) < 0) {
+			/* bytes past size are overwritten by the next write and never hashed */
+		}
+		registry_upload_rollback(u);
+		return fail_io(e, rc, "upload write");
+	}
+	if (u->h.ctx)
+		hasher_update(&u->h, p, n);
+	u->size += n;
+	return 0;
+}
+
+int registry_upload_finish(struct registry *r, struct upload *u, const struct digest *d, struct reg_err *e)
+{
+	struct digest got;
+	struct hasher h = {0};
+	int rc;
+
+	if (u->h.ctx && u->h.alg == d->alg) {
+		rc = hasher_copy(&h, &u->h);
+	} else {
+		rc = hasher_init(&h, d->alg);
+		if (rc == 0 && lseek(u->fd, 0, SEEK_SET) < 0)
+			rc = berth_from_errno(errno);
+		if (rc == 0) {
+			uint64_t n = 0;
+			rc = hasher_update_fd(&h, u->fd, &n);
+			if (rc == 0 && n != u->size)
+				rc = -BERTH_EIO;
+		}
+	}
+	if (rc < 0) {
+		hasher_release(&h);
+		fail_io(e, rc, "upload hash");
+		registry_upload_release(r, u);
+		return rc;
+	}
+	hasher_final(&h, &got);
+	hasher_release(&h);
+	if (!digest_eq(&got, d)) {
+		char want[DIGEST_STR_MAX];
+		fail(e, -BERTH_EDIGEST, REG_DIGEST_INVALID, 400, "provided digest did not match uploaded content");
+		snprintf(e->detail, sizeof(e->detail), "%s", digest_str(d, want));
+		registry_upload_abort(r, u);
+		return -BERTH_EDIGEST;
+	}
+	rc = store_upload_commit(r->store, u->uuid, u->fd, d);
+	if (rc == 0)
+		rc = meta_blob_link(r->meta, u->repo, d, u->size);
+	if (rc < 0) {
+		fail_io(e, rc, "blob commit");
+		registry_upload_release(r, u);
+		return rc;
+	}
+	meta_upload_delete(r->meta, u->uuid);
+	pthread_mutex_lock(&r->lock);
+	unlink_locked(r, u);
+	pthread_mutex_unlock(&r->lock);
+	upload_free(u);
+	return 0;
+}
+
+void registry_upload_release(struct registry *r, struct upload *u)
+{
+	pthread_mutex_lock(&r->lock);
+	u->busy = 0;
+	hasher_release(&u->ckpt);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void registry_upload_abort(struct registry *r, struct upload *u)
+{
+	pthread_mutex_lock(&r->lock);
+	unlink_locked(r, u);
+	pthread_mutex_unlock(&r->lock);
+	store_upload_remove(r->store, u->uuid);
+	meta_upload_delete(r->meta, u->uuid);
+	upload_free(u);
+}
+
+int registry_upload_cancel(struct registry *r, const char *repo, const char *uuid, struct reg_err *e)
+{
+	struct upload *u = NULL;
+	int rc = registry_upload_acquire(r, repo, uuid, &u, e);
+
+	if (rc < 0)
+		return rc;
+	registry_upload_abort(r, u);
+	return 0;
+}
+
+/* ---- manifests ---- */
+
+/* Splits a reference into a digest (when it has a colon) or a validated tag. 1 digest, 0 tag, <0 error. */
+static int parse_ref(const char *ref, struct digest *d, struct reg_err *e, int for_get)
+{
+	int rc;
+
+	if (strchr(ref, ':')) {
+		rc = digest_parse_cstr(ref, d);
+		if (rc < 0)
+			return fail(e, -BERTH_EINVAL, REG_DIGEST_INVALID, 400, "invalid digest %.80s", ref);
+		return 1;
+	}
+	if (!registry_tag_valid(ref)) {
+		if (for_get)
+			return fail(e, -BERTH_ENOENT, REG_MANIFEST_UNKNOWN, 404, "manifest unknown");
+		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400, "invalid tag %.80s", ref);
+	}
+	return 0;
+}
+
+int registry_manifest_put(struct registry *r, const char *repo, const char *ref, const char *content_type,
+			  const void *body, size_t len, struct digest *digest, struct digest *subject,
+			  int *has_subject, struct reg_err *e)
+{
+	struct manifest m = {0};
+	struct meta_manifest_in in = {0};
+	struct digest want, missing;
+	int by_digest, missing_is_manifest = 0, rc;
+	char why[200];
+
+	*has_subject = 0;
+	if (len > r->manifest_max)
+		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "manifest is larger than %llu bytes",
+			    (unsigned long long)r->manifest_max);
+	by_digest = parse_ref(ref, &want, e, 0);
+	if (by_digest < 0)
+		return by_digest;
+	digest_of(by_digest ? want.alg : DIGEST_SHA256, body, len, digest);
+	if (by_digest && !digest_eq(digest, &want)) {
+		fail(e, -BERTH_EDIGEST, REG_DIGEST_INVALID, 400, "manifest content does not match the digest in the URL");
+		snprintf(e->detail, sizeof(e->detail), "%s", ref);
+		return -BERTH_EDIGEST;
+	}
+	rc = manifest_parse(body, len, content_type, &m, why, sizeof(why));
+	if (rc == -BERTH_EUNSUPPORTED)
+		return fail(e, rc, REG_DIGEST_INVALID, 400, "%s: unsupported digest algorithm", why);
+	if (rc < 0)
+		return fail(e, rc, REG_MANIFEST_INVALID, 400, "%s", why);
+
+	in.repo = repo;
+	in.digest = digest;
+	in.media_type = m.media_type;
+	in.artifact_type = m.artifact_type;
+	in.annotations_json = m.annotations_json;
+	in.body = body;
+	in.len = len;
+	in.subject = m.has_subject ? &m.subject : NULL;
+	in.blobs = m.blobs;
+	in.nblobs = m.nblobs;
+	in.manifests = m.manifests;
+	in.nmanifests = m.nmanifests;
+	in.tag = by_digest ? NULL : ref;
+	rc = meta_manifest_put(r->meta, &in, &missing, &missing_is_manifest);
+	if (rc == -BERTH_ENOENT) {
+		char ds[DIGEST_STR_MAX];
+		fail(e, rc, REG_MANIFEST_BLOB_UNKNOWN, 400, "%s %s unknown to registry",
+		     missing_is_manifest ? "manifest" : "blob", digest_str(&missing, ds));
+		snprintf(e->detail, sizeof(e->detail), "%s", ds);
+		goto out;
+	}
+	if (rc < 0) {
+		fail_io(e, rc, "manifest put");
+		if (e->code == REG_STORAGE_FULL)
+			e->code = REG_MANIFEST_INVALID;
+		goto out;
+	}
+	if (m.has_subject) {
+		*subject = m.subject;
+		*has_subject = 1;
+	}
+out:
+	manifest_release(&m);
+	return rc;
+}
+
+/* The error for a manifest that is not there: NAME_UNKNOWN when the repository itself is unknown. */
+static int manifest_unknown(struct registry *r, const char *repo, struct reg_err *e)
+{
+	if (!meta_repo_exists(r->meta, repo))
+		return fail(e, -BERTH_ENOENT, REG_NAME_UNKNOWN, 404, "repository name not known to registry");
+	return fail(e, -BERTH_ENOENT, REG_MANIFEST_UNKNOWN, 404, "manifest unknown");
+}
+
+int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
+			  struct meta_manifest *out, struct reg_err *e)
+{
+	struct digest d;
+	int by_digest = parse_ref(ref, &d, e, 1), rc;
+
+	if (by_digest < 0)
+		return by_digest;
+	if (by_digest)
+		rc = meta_manifest_get(r->meta, repo, &d, want_body, out);
+	else
+		rc = meta_manifest_get_by_tag(r->meta, repo, ref, want_body, out);
+	if (rc == -BERTH_ENOENT)
+		return manifest_unknown(r, repo, e);
+	if (rc < 0)
+		return fail_io(e, rc, "manifest get");
+	return 0;
+}
+
+int registry_manifest_delete(struct registry *r, const char *repo, const char *ref, struct reg_err *e)
+{
+	struct digest d;
+	int by_digest, rc;
+
+	if (!r->delete_enabled)
+		return fail(e, -BERTH_EDENIED, REG_UNSUPPORTED, 405, "deletion is disabled");
+	by_digest = parse_ref(ref, &d, e, 1);
+	if (by_digest < 0)
+		return by_digest;
+	rc = by_digest ? meta_manifest_delete(r->meta, repo, &d) : meta_tag_delete(r->meta, repo, ref);
+	if (rc == -BERTH_ENOENT)
+		return manifest_unknown(r, repo, e);
+	if (rc < 0)
+		return fail_io(e, rc, "manifest delete");
+	return 0;
+}
+
+int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out,
+		  int *more, struct reg_err *e)
+{
+	int rc = meta_tags_list(r->meta, repo, last, limit, out, more);
+
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_NAME_UNKNOWN, 404, "repository name not known to registry");
+	if (rc < 0)
+		return fail_io(e, rc, "tags list");
+	return 0;
+}
+
+int registry_catalog(struct registry *r, const char *last, long limit, struct meta_names *out, int *more,
+		     struct reg_err *e)
+{
+	int rc = meta_catalog(r->meta, last, limit, out, more);
+
+	if (rc < 0)
+		return fail_io(e, rc, "catalog");
+	return 0;
+}
+
+int registry_referrers(struct registry *r, const char *repo, const struct digest *d, const char *artifact_type,
+		       struct meta_desc **out, size_t *n, struct reg_err *e)
+{
+	int rc = meta_referrers(r->meta, repo, d, artifact_type, out, n);
+
+	if (rc < 0)
+		return fail_io(e, rc, "referrers");
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* registry: the OCI Distribution API's semantics, free of HTTP plumbing. Upload sessions, blob
+ * commit, cross-repository mount, manifest put rules, tags, referrers and catalog, over store/
+ * (bytes) and meta/ (metadata).
+ *
+ * Errors come back as a negative BERTH_E* plus a `struct reg_err` naming the spec's error code, the
+ * HTTP status the spec gives it, and a one-line message, so http/ only has to write them out.
+ *
+ *   struct registry *r; registry_open(&opts, &r);
+ *   registry_upload_start(r, "library/alpine", uuid, &e);
+ *   ... registry_free(r);
+ */
+#ifndef BERTH_REGISTRY_REGISTRY_H
+#define BERTH_REGISTRY_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/digest.h"
+#include "meta/meta.h"
+
+struct store;
+
+/* The spec's error codes (distribution-spec "Error Codes"). */
+enum reg_code {
+	REG_OK = 0,
+	REG_BLOB_UNKNOWN,
+	REG_BLOB_UPLOAD_INVALID,
+	REG_BLOB_UPLOAD_UNKNOWN,
+	REG_DIGEST_INVALID,
+	REG_MANIFEST_BLOB_UNKNOWN,
+	REG_MANIFEST_INVALID,
+	REG_MANIFEST_UNKNOWN,
+	REG_NAME_INVALID,
+	REG_NAME_UNKNOWN,
+	REG_SIZE_INVALID,
+	REG_UNAUTHORIZED,
+	REG_DENIED,
+	REG_UNSUPPORTED,
+	REG_TOOMANYREQUESTS,
+	REG_RANGE_INVALID, /* 416: an upload chunk out of order (code BLOB_UPLOAD_INVALID) */
+	REG_STORAGE_FULL,  /* 507: no space left (code BLOB_UPLOAD_INVALID or MANIFEST_INVALID) */
+	REG_INTERNAL,      /* 500: a bug or an unexpected I/O error */
+};
+
+struct reg_err {
+	enum reg_code code;
+	int status;
+	char msg[256];
+	char detail[160]; /* e.g. the missing digest; empty when none */
+};
+
+/* Spec code text ("BLOB_UNKNOWN") for c. */
+const char *reg_code_name(enum reg_code c);
+
+struct registry_opts {
+	const char *data_dir;
+	const char *meta_uri; /* NULL: sqlite:<data_dir>/berth.db */
+	uint64_t manifest_max;
+	uint64_t blob_max; /* 0: no limit */
+	int delete_enabled;
+};
+
+struct registry;
+int registry_open(const struct registry_opts *o, struct registry **out, char *why, size_t whyn);
+void registry_free(struct registry *r);
+struct meta *registry_meta(struct registry *r);
+/* The largest manifest accepted, in bytes. */
+uint64_t registry_manifest_limit(const struct registry *r);
+
+/* Name and reference grammar from the spec. 1 when valid. */
+int registry_name_valid(const char *name);
+int registry_tag_valid(const char *tag);
+
+/* Blobs of a repository. 0, or -BERTH_ENOENT with e = BLOB_UNKNOWN. open gives a read-only fd the
+ * caller closes. */
+int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size,
+		       struct reg_err *e);
+int registry_blob_open(struct registry *r, const char *repo, const struct digest *d, int *fd, uint64_t *size,
+		       struct reg_err *e);
+int registry_blob_delete(struct registry *r, const char *repo, const struct digest *d, struct reg_err *e);
+/* Links blob d, already held by repository from, into repo. 0, or -BERTH_ENOENT when from does not
+ * hold it (the caller then starts an ordinary upload). */
+int registry_blob_mount(struct registry *r, const char *repo, const char *from, const struct digest *d,
+			struct reg_err *e);
+
+/* Upload sessions. A session is used by one request at a time: acquire it, write, then finish or
+ * release it. */
+struct upload;
+/* Starts a session for repo; its id goes to uuid. alg is the hash to run while bytes arrive
+ * (sha256 unless the client announced a sha512 digest). */
+int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, char uuid[37],
+			  struct upload **u, struct reg_err *e);
+/* Takes a session for one request: -BERTH_ENOENT (BLOB_UPLOAD_UNKNOWN) or -BERTH_EBUSY. */
+int registry_upload_acquire(struct registry *r, const char *repo, const char *uuid, struct upload **u,
+			    struct reg_err *e);
+uint64_t registry_upload_size(const struct upload *u);
+const char *registry_upload_id(const struct upload *u);
+/* Marks the current size as the point to roll back to if this request does not complete. */
+int registry_upload_checkpoint(struct upload *u);
+/* Undoes everything written since the checkpoint (a request that broke off). */
+void registry_upload_rollback(struct upload *u);
+/* Appends bytes; -BERTH_ENOSPC (STORAGE_FULL) or -BERTH_ETOOBIG (SIZE_INVALID) on failure, after
+ * which the session rolls back to its checkpoint. */
+int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_err *e);
+/* Verifies the bytes against d and commits the blob into the session's repository; the session ends
+ * (u is released and gone) whether it succeeds or not, except on -BERTH_ENOSPC/-BERTH_EIO, when it is
+ * kept so the client may retry. */
+int registry_upload_finish(struct registry *r, struct upload *u, const struct digest *d, struct reg_err *e);
+/* Gives the session back for later requests. */
+void registry_upload_release(struct registry *r, struct upload *u);
+/* Cancels a session and removes its bytes. */
+int registry_upload_cancel(struct registry *r, const char *repo, const char *uuid, struct reg_err *e);
+/* Like cancel, for a session the caller holds (a monolithic upload that failed). */
+void registry_upload_abort(struct registry *r, struct upload *u);
+
+/* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
+ * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */
+int registry_manifest_put(struct registry *r, const char *repo, const char *ref, const char *content_type,
+			  const void *body, size_t len, struct digest *digest, struct digest *subject,
+			  int *has_subject, struct reg_err *e);
+/* Looks up by tag or digest text. With want_body the exact bytes. -BERTH_ENOENT (MANIFEST_UNKNOWN),
+ * -BERTH_EINVAL (DIGEST_INVALID or MANIFEST_INVALID for a malformed reference). */
+int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
+			  struct meta_manifest *out, struct reg_err *e);
+/* DELETE by digest removes the manifest and its tags; by tag removes only the tag. */
+int registry_manifest_delete(struct registry *r, const char *repo, const char *ref, struct reg_err *e);
+
+/* Tags of repo, sorted, after last (may be NULL), at most limit (< 0: all). NAME_UNKNOWN when the
+ * repository does not exist. */
+int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out,
+		  int *more, struct reg_err *e);
+/* Repository names, same paging. */
+int registry_catalog(struct registry *r, const char *last, long limit, struct meta_names *out, int *more,
+		     struct reg_err *e);
+/* Manifests in repo whose subject is d, optionally of one artifactType. */
+int registry_referrers(struct registry *r, const char *repo, const struct digest *d, const char *artifact_type,
+		       struct meta_desc **out, size_t *n, struct reg_err *e);
+
+#endif

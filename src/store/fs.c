@@ -1,0 +1,243 @@
+/* store/fs: the local file-system blob store (see store.h for the invariants). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/util.h"
+#include "store/store.h"
+
+struct store {
+	char *root;
+};
+
+int store_open(const char *root, struct store **out)
+{
+	char p[PATH_MAX];
+	struct store *s = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = fs_mkdirs(root);
+	if (rc < 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/blobs/sha256", root);
+	rc = fs_mkdirs(p);
+	if (rc < 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/blobs/sha512", root);
+	rc = fs_mkdirs(p);
+	if (rc < 0)
+		return rc;
+	snprintf(p, sizeof(p), "%s/uploads", root);
+	rc = fs_mkdirs(p);
+	if (rc < 0)
+		return rc;
+	s = xcalloc(1, sizeof(*s));
+	s->root = xstrdup(root);
+	*out = s;
+	return 0;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	free(s->root);
+	free(s);
+}
+
+const char *store_root(const struct store *s)
+{
+	return s->root;
+}
+
+/* <root>/blobs/<alg>/<2 hex>/<hex>; dir gets the folder part when not NULL. */
+static void blob_path(const struct store *s, const struct digest *d, char *path, size_t n, char *dir, size_t dn)
+{
+	snprintf(path, n, "%s/blobs/%s/%.2s/%s", s->root, digest_alg_name(d->alg), d->hex, d->hex);
+	if (dir)
+		snprintf(dir, dn, "%s/blobs/%s/%.2s", s->root, digest_alg_name(d->alg), d->hex);
+}
+
+static void upload_path(const struct store *s, const char *uuid, char *path, size_t n)
+{
+	snprintf(path, n, "%s/uploads/%s", s->root, uuid);
+}
+
+int store_blob_stat(struct store *s, const struct digest *d, uint64_t *size)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	blob_path(s, d, p, sizeof(p), NULL, 0);
+	if (stat(p, &st) < 0)
+		return berth_from_errno(errno);
+	if (size)
+		*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *size)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int f;
+
+	blob_path(s, d, p, sizeof(p), NULL, 0);
+	f = open(p, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return berth_from_errno(errno);
+	if (fstat(f, &st) < 0) {
+		int e = errno;
+		close(f);
+		return berth_from_errno(e);
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_write_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return berth_from_errno(errno);
+		if (w == 0)
+			return -BERTH_EIO;
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Moves the fsynced file at from to blob d's path, making the two-hex folder durable first. */
+static int install(struct store *s, const char *from, const struct digest *d)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	int rc;
+
+	blob_path(s, d, p, sizeof(p), dir, sizeof(dir));
+	if (stat(dir, &st) < 0) {
+		char parent[PATH_MAX];
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return berth_from_errno(errno);
+		snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
+		rc = fs_sync_dir(parent);
+		if (rc < 0)
+			return rc;
+	}
+	if (stat(p, &st) == 0) {
+		/* Already committed by someone else: identical bytes by construction; keep the old file. */
+		unlink(from);
+		return 0;
+	}
+	if (rename(from, p) < 0)
+		return berth_from_errno(errno);
+	return fs_sync_dir(dir);
+}
+
+int store_blob_put(struct store *s, const struct digest *d, const void *p, size_t n)
+{
+	char tmp[PATH_MAX], uuid[37];
+	struct digest got;
+	int fd = -1, rc;
+
+	digest_of(d->alg, p, n, &got);
+	if (!digest_eq(&got, d))
+		return -BERTH_EDIGEST;
+	if (store_blob_stat(s, d, NULL) == 0)
+		return 0;
+	rc = uuid_new(uuid);
+	if (rc < 0)
+		return rc;
+	upload_path(s, uuid, tmp, sizeof(tmp));
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return berth_from_errno(errno);
+	rc = store_write_all(fd, p, n, 0);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = berth_from_errno(errno);
+	if (rc == 0)
+		rc = install(s, tmp, d);
+	close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int store_blob_delete(struct store *s, const struct digest *d)
+{
+	char p[PATH_MAX];
+
+	blob_path(s, d, p, sizeof(p), NULL, 0);
+	if (unlink(p) < 0)
+		return berth_from_errno(errno);
+	return 0;
+}
+
+int store_upload_create(struct store *s, const char *uuid, int *fd)
+{
+	char p[PATH_MAX];
+	int f;
+
+	upload_path(s, uuid, p, sizeof(p));
+	f = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (f < 0)
+		return berth_from_errno(errno);
+	*fd = f;
+	return 0;
+}
+
+int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int f;
+
+	upload_path(s, uuid, p, sizeof(p));
+	f = open(p, O_RDWR | O_CLOEXEC);
+	if (f < 0)
+		return berth_from_errno(errno);
+	if (fstat(f, &st) < 0) {
+		int e = errno;
+		close(f);
+		return berth_from_errno(e);
+	}
+	*fd = f;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
+{
+	char p[PATH_MAX];
+
+	if (fsync(fd) < 0)
+		return berth_from_errno(errno);
+	upload_path(s, uuid, p, sizeof(p));
+	return install(s, p, d);
+}
+
+int store_upload_remove(struct store *s, const char *uuid)
+{
+	char p[PATH_MAX];
+
+	upload_path(s, uuid, p, sizeof(p));
+	if (unlink(p) < 0)
+		return berth_from_errno(errno);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* store: the blob store. Content-addressed bytes under <root>/blobs/<alg>/<2 hex>/<hex>, and upload
+ * files under <root>/uploads/<uuid> while a push is in progress.
+ *
+ * Invariants: a committed blob is complete and hashes to its name: bytes are fsynced, renamed into
+ * place and the directory fsynced before store_upload_commit() returns, and a committed file is
+ * never rewritten. An upload file is private to one session until committed or removed.
+ *
+ *   struct store *s; store_open("var", &s);
+ *   store_upload_create(s, uuid, &fd); write(fd, ...); store_upload_commit(s, uuid, fd, &d);
+ *   store_free(s);
+ */
+#ifndef BERTH_STORE_STORE_H
+#define BERTH_STORE_STORE_H
+
+#include <stdint.h>
+
+#include "base/digest.h"
+
+struct store;
+
+/* Opens the store rooted at root, creating blobs/ and uploads/ as needed. 0 or a negative error. */
+int store_open(const char *root, struct store **out);
+void store_free(struct store *s); /* NULL is a no-op */
+const char *store_root(const struct store *s);
+
+/* Size of a committed blob: 0 or -BERTH_ENOENT. */
+int store_blob_stat(struct store *s, const struct digest *d, uint64_t *size);
+/* Opens a committed blob read-only; the caller close()s *fd. 0 or -BERTH_ENOENT. */
+int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *size);
+/* Writes a small blob in one call (verify, temp file, fsync, rename). 0, -BERTH_EDIGEST or an I/O error. */
+int store_blob_put(struct store *s, const struct digest *d, const void *p, size_t n);
+/* Removes a committed blob's file. 0 or -BERTH_ENOENT. */
+int store_blob_delete(struct store *s, const struct digest *d);
+
+/* Creates an empty upload file; *fd is opened read-write (the caller closes it). */
+int store_upload_create(struct store *s, const char *uuid, int *fd);
+/* Opens an existing upload file read-write; *size is its length. 0 or -BERTH_ENOENT. */
+int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size);
+/* Commits the upload as blob d: fsyncs fd, renames the file into place (or drops it when the blob
+ * already exists), fsyncs the directory. fd stays open and owned by the caller. The content must
+ * already have been verified against d. 0 or a negative error (the upload is left as it was). */
+int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d);
+/* Removes an upload file; 0 or -BERTH_ENOENT. */
+int store_upload_remove(struct store *s, const char *uuid);
+
+/* Writes all of p at offset off of fd, retrying short writes. 0 or a negative error (-BERTH_ENOSPC). */
+int store_write_all(int fd, const void *p, size_t n, uint64_t off);
+
+#endif

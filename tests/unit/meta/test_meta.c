@@ -1,0 +1,922 @@
+/* Unit tests for meta (SQLite backend): each test opens a fresh database in its own temp directory. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/digest.h"
+#include "base/err.h"
+#include "harness.h"
+#include "meta/meta.h"
+
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+
+/* A temp directory holding one database file. */
+struct tdb {
+	char dir[64];
+	char path[128];
+	char uri[160];
+};
+
+/* Makes a fresh temp directory and the database path inside it. */
+static void tdb_init(struct tdb *t)
+{
+	snprintf(t->dir, sizeof(t->dir), "/tmp/berth-meta-XXXXXX");
+	CHECK(mkdtemp(t->dir) != NULL);
+	snprintf(t->path, sizeof(t->path), "%s/meta.db", t->dir);
+	snprintf(t->uri, sizeof(t->uri), "sqlite:%s", t->path);
+}
+
+/* Removes the database, its WAL files and the directory. */
+static void tdb_cleanup(struct tdb *t)
+{
+	char p[192];
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", t->path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(t->dir);
+}
+
+/* Opens the test database, failing the test on error. */
+static struct meta *tdb_open(struct tdb *t)
+{
+	struct meta *m = NULL;
+
+	CHECK_EQ(meta_open(t->uri, &m), 0);
+	CHECK(m != NULL);
+	return m;
+}
+
+/* The sha256 digest of a string. */
+static struct digest dig(const char *s)
+{
+	struct digest d;
+
+	digest_of(DIGEST_SHA256, s, strlen(s), &d);
+	return d;
+}
+
+/* A manifest_in for body with the given blobs, children and tag (no subject). */
+static struct meta_manifest_in mf_in(const char *repo, const struct digest *d, const char *body,
+				     const struct digest *blobs, size_t nblobs, const struct digest *kids,
+				     size_t nkids, const char *tag)
+{
+	struct meta_manifest_in in = {0};
+
+	in.repo = repo;
+	in.digest = d;
+	in.media_type = kids ? MT_INDEX : MT_MANIFEST;
+	in.body = body;
+	in.len = strlen(body);
+	in.blobs = blobs;
+	in.nblobs = nblobs;
+	in.manifests = kids;
+	in.nmanifests = nkids;
+	in.tag = tag;
+	return in;
+}
+
+/* Puts a plain manifest of one (linked) blob under tag; fails the test on error. */
+static struct digest put_simple(struct meta *m, const char *repo, const char *body, const char *tag)
+{
+	struct digest d = dig(body), blob = dig("config");
+	struct meta_manifest_in in = mf_in(repo, &d, body, &blob, 1, NULL, 0, tag);
+
+	CHECK_EQ(meta_blob_link(m, repo, &blob, 6), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+	return d;
+}
+
+/* Checks that tag in repo resolves to want. */
+static void check_tag(struct meta *m, const char *repo, const char *tag, const struct digest *want)
+{
+	struct meta_manifest mf;
+
+	CHECK_EQ(meta_manifest_get_by_tag(m, repo, tag, 0, &mf), 0);
+	CHECK(digest_eq(&mf.digest, want));
+	CHECK(mf.body == NULL);
+}
+
+/* Checks that l holds exactly the names of want (NULL-terminated), in order. */
+static void check_names(const struct meta_names *l, const char *const *want)
+{
+	size_t n = 0;
+
+	while (want[n])
+		n++;
+	CHECK_EQ(l->n, n);
+	for (size_t i = 0; i < n; i++)
+		CHECK_STR(l->v[i], want[i]);
+}
+
+TEST(open_uri_forms)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+
+	tdb_init(&t);
+	CHECK_EQ(meta_open(t.uri, &m), 0);
+	meta_free(m);
+	m = NULL;
+	CHECK_EQ(meta_open(t.path, &m), 0); /* a bare path */
+	meta_free(m);
+	m = NULL;
+	CHECK_EQ(meta_open("postgres://user@localhost/berth", &m), -BERTH_EUNSUPPORTED);
+	CHECK(m == NULL);
+	CHECK_EQ(meta_open("postgresql:dbname=berth", &m), -BERTH_EUNSUPPORTED);
+	CHECK_EQ(meta_open("", &m), -BERTH_EINVAL);
+	CHECK_EQ(meta_open("sqlite:", &m), -BERTH_EINVAL);
+	CHECK_EQ(meta_open("sqlite:/nonexistent-dir-berth/x/meta.db", &m), -BERTH_EDB);
+	CHECK(m == NULL);
+	meta_free(NULL);
+	tdb_cleanup(&t);
+}
+
+TEST(reopen_keeps_data)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest blob = dig("layer"), d;
+	uint64_t size = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_blob_link(m, "lib/a", &blob, 42), 0);
+	d = put_simple(m, "lib/a", "{\"m\":1}", "v1");
+	meta_free(m);
+
+	m = tdb_open(&t);
+	CHECK_EQ(meta_repo_exists(m, "lib/a"), 1);
+	CHECK_EQ(meta_blob_get(m, "lib/a", &blob, &size), 0);
+	CHECK_EQ(size, 42);
+	check_tag(m, "lib/a", "v1", &d);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(newer_schema_refused)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	sqlite3 *db = NULL;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	meta_free(m);
+	m = NULL;
+	CHECK_EQ(sqlite3_open(t.path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "PRAGMA user_version=999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ(meta_open(t.uri, &m), -BERTH_EDB);
+	CHECK(m == NULL);
+	tdb_cleanup(&t);
+}
+
+TEST(blob_link_get_unlink)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a = dig("a"), b = dig("b");
+	uint64_t size = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_repo_exists(m, "r"), 0);
+	CHECK_EQ(meta_blob_get(m, "r", &a, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_referenced(m, &a), 0);
+	CHECK_EQ(meta_blob_link(m, "r", &a, 100), 0);
+	CHECK_EQ(meta_repo_exists(m, "r"), 1);
+	CHECK_EQ(meta_blob_link(m, "r", &a, 100), 0); /* idempotent */
+	CHECK_EQ(meta_blob_get(m, "r", &a, &size), 0);
+	CHECK_EQ(size, 100);
+	CHECK_EQ(meta_blob_get(m, "r", &b, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_get(m, "other", &a, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_referenced(m, &a), 1);
+	CHECK_EQ(meta_blob_link(m, "r2", &a, 100), 0);
+	CHECK_EQ(meta_blob_unlink(m, "r", &a), 0);
+	CHECK_EQ(meta_blob_unlink(m, "r", &a), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_get(m, "r", &a, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_referenced(m, &a), 1); /* still linked from r2 */
+	CHECK_EQ(meta_blob_unlink(m, "r2", &a), 0);
+	CHECK_EQ(meta_blob_referenced(m, &a), 0);
+	CHECK_EQ(meta_blob_unlink(m, "nope", &a), -BERTH_ENOENT);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(blob_referenced_by_manifest)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest cfg = dig("config"), d;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	d = put_simple(m, "r", "{\"x\":1}", NULL);
+	CHECK_EQ(meta_blob_referenced(m, &d), 1); /* a manifest is d */
+	CHECK_EQ(meta_blob_unlink(m, "r", &cfg), 0);
+	CHECK_EQ(meta_blob_referenced(m, &cfg), 1); /* the manifest still uses it */
+	CHECK_EQ(meta_manifest_delete(m, "r", &d), 0);
+	CHECK_EQ(meta_blob_referenced(m, &cfg), 0);
+	CHECK_EQ(meta_blob_referenced(m, &d), 0);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(put_missing_blob_writes_nothing)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest blobs[3] = {dig("cfg"), dig("l1"), dig("l2")}, d = dig("{}"), missing = {0};
+	struct meta_manifest_in in = mf_in("fresh", &d, "{}", blobs, 3, NULL, 0, "latest");
+	struct meta_manifest mf;
+	int is_mf = -1;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_manifest_put(m, &in, &missing, &is_mf), -BERTH_ENOENT);
+	CHECK(digest_eq(&missing, &blobs[0]));
+	CHECK_EQ(is_mf, 0);
+	CHECK_EQ(meta_repo_exists(m, "fresh"), 0); /* not even the repository */
+
+	CHECK_EQ(meta_blob_link(m, "fresh", &blobs[0], 1), 0);
+	CHECK_EQ(meta_blob_link(m, "fresh", &blobs[2], 1), 0);
+	CHECK_EQ(meta_blob_link(m, "elsewhere", &blobs[1], 1), 0); /* another repo's link does not count */
+	CHECK_EQ(meta_manifest_put(m, &in, &missing, &is_mf), -BERTH_ENOENT);
+	CHECK(digest_eq(&missing, &blobs[1]));
+	CHECK_EQ(is_mf, 0);
+	CHECK_EQ(meta_manifest_get(m, "fresh", &d, 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "fresh", "latest", 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_referenced(m, &d), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_ENOENT); /* NULL outputs are fine */
+
+	CHECK_EQ(meta_blob_link(m, "fresh", &blobs[1], 1), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, &missing, &is_mf), 0);
+	check_tag(m, "fresh", "latest", &d);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(put_missing_child_manifest)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest c1, c2 = dig("child-2"), idx = dig("index"), missing = {0};
+	struct digest kids[2];
+	struct meta_manifest_in in;
+	struct meta_manifest mf;
+	struct meta_names l = {0};
+	int is_mf = -1, more = -1;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	c1 = put_simple(m, "r", "child-1", NULL);
+	put_simple(m, "other", "child-2", NULL); /* c2 exists, but in another repository */
+	kids[0] = c1;
+	kids[1] = c2;
+	in = mf_in("r", &idx, "index", NULL, 0, kids, 2, "multi");
+	CHECK_EQ(meta_manifest_put(m, &in, &missing, &is_mf), -BERTH_ENOENT);
+	CHECK(digest_eq(&missing, &c2));
+	CHECK_EQ(is_mf, 1);
+	CHECK_EQ(meta_manifest_get(m, "r", &idx, 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_tags_list(m, "r", NULL, -1, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	meta_names_release(&l);
+
+	put_simple(m, "r", "child-2", NULL);
+	CHECK_EQ(meta_manifest_put(m, &in, &missing, &is_mf), 0);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "multi", 0, &mf), 0);
+	CHECK(digest_eq(&mf.digest, &idx));
+	CHECK_STR(mf.media_type, MT_INDEX);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(put_idempotent)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d;
+	struct meta_manifest mf;
+	struct meta_names l = {0};
+	int more = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	d = put_simple(m, "r", "{\"same\":true}", "a");
+	d = put_simple(m, "r", "{\"same\":true}", "a");
+	d = put_simple(m, "r", "{\"same\":true}", "b");
+	d = put_simple(m, "r", "{\"same\":true}", NULL);
+	CHECK_EQ(meta_manifest_get(m, "r", &d, 1, &mf), 0);
+	CHECK_EQ(mf.size, strlen("{\"same\":true}"));
+	CHECK_MEM(mf.body, "{\"same\":true}", mf.size);
+	meta_manifest_release(&mf);
+	CHECK_EQ(meta_tags_list(m, "r", NULL, -1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"a", "b", NULL});
+	meta_names_release(&l);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(tag_move)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d1, d2;
+	struct meta_manifest mf;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	d1 = put_simple(m, "r", "one", "latest");
+	check_tag(m, "r", "latest", &d1);
+	d2 = put_simple(m, "r", "two", "latest");
+	check_tag(m, "r", "latest", &d2);
+	CHECK_EQ(meta_manifest_get(m, "r", &d1, 0, &mf), 0); /* the old manifest stays, untagged */
+	put_simple(m, "r", "one", "latest");
+	check_tag(m, "r", "latest", &d1);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(get_exact_body)
+{
+	static const char body[] = "{\"a\":1}\0binary\xff\x00tail";
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d, cfg = dig("config");
+	struct meta_manifest_in in;
+	struct meta_manifest mf;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	digest_of(DIGEST_SHA256, body, sizeof(body), &d);
+	in = mf_in("r", &d, "", &cfg, 1, NULL, 0, "t");
+	in.body = body;
+	in.len = sizeof(body);
+	in.media_type = "application/vnd.docker.distribution.manifest.v2+json";
+	CHECK_EQ(meta_blob_link(m, "r", &cfg, 1), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+
+	CHECK_EQ(meta_manifest_get(m, "r", &d, 1, &mf), 0);
+	CHECK(digest_eq(&mf.digest, &d));
+	CHECK_EQ(mf.size, sizeof(body));
+	CHECK(mf.body != NULL);
+	CHECK_MEM(mf.body, body, sizeof(body));
+	CHECK_STR(mf.media_type, "application/vnd.docker.distribution.manifest.v2+json");
+	meta_manifest_release(&mf);
+	CHECK(mf.body == NULL);
+
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "t", 1, &mf), 0);
+	CHECK(digest_eq(&mf.digest, &d));
+	CHECK_EQ(mf.size, sizeof(body));
+	CHECK_MEM(mf.body, body, sizeof(body));
+	meta_manifest_release(&mf);
+
+	CHECK_EQ(meta_manifest_get(m, "r", &d, 0, &mf), 0);
+	CHECK(mf.body == NULL);
+	CHECK_EQ(mf.size, sizeof(body));
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "nope", 1, &mf), -BERTH_ENOENT);
+	CHECK(mf.body == NULL);
+	CHECK_EQ(meta_manifest_get(m, "other", &d, 1, &mf), -BERTH_ENOENT);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(delete_manifest_removes_tags)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d1, d2, sig = dig("signature"), cfg = dig("config");
+	struct meta_manifest_in in;
+	struct meta_manifest mf;
+	struct meta_names l = {0};
+	struct meta_desc *v = NULL;
+	size_t n = 0;
+	int more = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	d1 = put_simple(m, "r", "one", "a");
+	put_simple(m, "r", "one", "b");
+	d2 = put_simple(m, "r", "two", "c");
+	in = mf_in("r", &sig, "signature", &cfg, 1, NULL, 0, NULL);
+	in.subject = &d1;
+	in.artifact_type = "application/vnd.example.sig";
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+
+	CHECK_EQ(meta_manifest_delete(m, "r", &d1), 0);
+	CHECK_EQ(meta_manifest_delete(m, "r", &d1), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get(m, "r", &d1, 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "a", 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "b", 0, &mf), -BERTH_ENOENT);
+	check_tag(m, "r", "c", &d2);
+	CHECK_EQ(meta_tags_list(m, "r", NULL, -1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"c", NULL});
+	meta_names_release(&l);
+	/* the referrer of the deleted manifest is untouched */
+	CHECK_EQ(meta_referrers(m, "r", &d1, NULL, &v, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(digest_eq(&v[0].digest, &sig));
+	meta_descs_free(v, n);
+	CHECK_EQ(meta_manifest_get(m, "r", &sig, 0, &mf), 0);
+	CHECK_EQ(meta_manifest_delete(m, "nope", &d2), -BERTH_ENOENT);
+	/* a re-put after delete works and can be tagged again */
+	put_simple(m, "r", "one", "a");
+	check_tag(m, "r", "a", &d1);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(tag_delete)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d;
+	struct meta_manifest mf;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	d = put_simple(m, "r", "one", "a");
+	put_simple(m, "r", "one", "b");
+	CHECK_EQ(meta_tag_delete(m, "r", "a"), 0);
+	CHECK_EQ(meta_tag_delete(m, "r", "a"), -BERTH_ENOENT);
+	CHECK_EQ(meta_tag_delete(m, "nope", "a"), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "r", "a", 0, &mf), -BERTH_ENOENT);
+	check_tag(m, "r", "b", &d);
+	CHECK_EQ(meta_manifest_get(m, "r", &d, 0, &mf), 0);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(tags_list_order_and_paging)
+{
+	static const char *const all[] = {"A", "B", "Z", "_x", "a", "a-b", "a.b", "b", "latest", "v1.0", NULL};
+	static const char *const put_order[] = {"latest", "b", "a-b", "Z", "a", "v1.0", "A", "_x", "a.b", "B"};
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_names l = {0};
+	int more = -1;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	for (size_t i = 0; i < sizeof(put_order) / sizeof(put_order[0]); i++)
+		put_simple(m, "r", put_order[i], put_order[i]);
+
+	CHECK_EQ(meta_tags_list(m, "r", NULL, -1, &l, &more), 0);
+	check_names(&l, all);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+	CHECK(l.v == NULL && l.n == 0);
+
+	CHECK_EQ(meta_tags_list(m, "r", NULL, 3, &l, &more), 0);
+	check_names(&l, (const char *const[]){"A", "B", "Z", NULL});
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_tags_list(m, "r", "Z", 3, &l, &more), 0);
+	check_names(&l, (const char *const[]){"_x", "a", "a-b", NULL});
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_tags_list(m, "r", "a-b", 3, &l, &more), 0);
+	check_names(&l, (const char *const[]){"a.b", "b", "latest", NULL});
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+
+	/* exactly the rest: more is 0 */
+	CHECK_EQ(meta_tags_list(m, "r", "latest", 1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"v1.0", NULL});
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_tags_list(m, "r", "v1.0", 5, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+
+	/* `last` need not be an existing tag */
+	CHECK_EQ(meta_tags_list(m, "r", "a-", -1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"a-b", "a.b", "b", "latest", "v1.0", NULL});
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_tags_list(m, "r", NULL, 0, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_tags_list(m, "r", NULL, 10, &l, &more), 0);
+	check_names(&l, all);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(tags_list_unknown_and_empty_repo)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_names l = {0};
+	struct digest cfg = dig("config");
+	int more = -1;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_tags_list(m, "nope", NULL, -1, &l, &more), -BERTH_ENOENT);
+	CHECK_EQ(l.n, 0);
+	CHECK(l.v == NULL);
+	CHECK_EQ(meta_blob_link(m, "empty", &cfg, 1), 0);
+	CHECK_EQ(meta_tags_list(m, "empty", NULL, -1, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+	put_simple(m, "untagged", "by-digest", NULL);
+	CHECK_EQ(meta_tags_list(m, "untagged", NULL, 5, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	meta_names_release(&l);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(catalog_paging)
+{
+	static const char *const repos[] = {"b/x", "a", "a-b", "A", "a/b", "c"};
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_names l = {0};
+	struct digest cfg = dig("config");
+	int more = -1;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_catalog(m, NULL, -1, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_blob_link(m, repos[0], &cfg, 1), 0);
+	put_simple(m, repos[1], "m", "t");
+	CHECK_EQ(meta_upload_put(m, "uuid-1", repos[2]), 0);
+	for (size_t i = 3; i < sizeof(repos) / sizeof(repos[0]); i++)
+		CHECK_EQ(meta_blob_link(m, repos[i], &cfg, 1), 0);
+
+	CHECK_EQ(meta_catalog(m, NULL, -1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"A", "a", "a-b", "a/b", "b/x", "c", NULL});
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+
+	CHECK_EQ(meta_catalog(m, NULL, 2, &l, &more), 0);
+	check_names(&l, (const char *const[]){"A", "a", NULL});
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+	CHECK_EQ(meta_catalog(m, "a", 2, &l, &more), 0);
+	check_names(&l, (const char *const[]){"a-b", "a/b", NULL});
+	CHECK_EQ(more, 1);
+	meta_names_release(&l);
+	CHECK_EQ(meta_catalog(m, "a/b", 2, &l, &more), 0);
+	check_names(&l, (const char *const[]){"b/x", "c", NULL});
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+	CHECK_EQ(meta_catalog(m, "c", 2, &l, &more), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(more, 0);
+	meta_names_release(&l);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+/* Puts a manifest with subject, artifact type and annotations; returns its digest. */
+static struct digest put_referrer(struct meta *m, const char *repo, const char *body, const struct digest *subject,
+				  const char *artifact_type, const char *annotations)
+{
+	struct digest d = dig(body), cfg = dig("config");
+	struct meta_manifest_in in = mf_in(repo, &d, body, &cfg, 1, NULL, 0, NULL);
+
+	in.subject = subject;
+	in.artifact_type = artifact_type;
+	in.annotations_json = annotations;
+	CHECK_EQ(meta_blob_link(m, repo, &cfg, 6), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+	return d;
+}
+
+TEST(referrers)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest subj, other, r[4];
+	struct meta_desc *v = NULL;
+	size_t n = 99;
+	const struct digest *sorted[3];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	subj = put_simple(m, "r", "subject", "v1");
+	other = dig("not-pushed");
+	CHECK_EQ(meta_referrers(m, "r", &subj, NULL, &v, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK(v == NULL);
+
+	r[0] = put_referrer(m, "r", "sig-1", &subj, "application/vnd.example.sig", "{\"k\":\"v\"}");
+	r[1] = put_referrer(m, "r", "sbom-1", &subj, "application/spdx+json", NULL);
+	r[2] = put_referrer(m, "r", "sig-2", &subj, "application/vnd.example.sig", NULL);
+	r[3] = put_referrer(m, "r", "dangling", &other, NULL, NULL); /* subject need not exist */
+	put_referrer(m, "r2", "sig-1", &subj, "application/vnd.example.sig", NULL); /* another repo */
+
+	/* expected order: by digest text */
+	sorted[0] = &r[0];
+	sorted[1] = &r[1];
+	sorted[2] = &r[2];
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (strcmp(sorted[j]->hex, sorted[i]->hex) < 0) {
+				const struct digest *x = sorted[i];
+				sorted[i] = sorted[j];
+				sorted[j] = x;
+			}
+
+	CHECK_EQ(meta_referrers(m, "r", &subj, NULL, &v, &n), 0);
+	CHECK_EQ(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(digest_eq(&v[i].digest, sorted[i]));
+		CHECK_STR(v[i].media_type, MT_MANIFEST);
+		if (digest_eq(&v[i].digest, &r[0])) {
+			CHECK_STR(v[i].annotations_json, "{\"k\":\"v\"}");
+			CHECK_EQ(v[i].size, strlen("sig-1"));
+		} else
+			CHECK(v[i].annotations_json == NULL);
+	}
+	meta_descs_free(v, n);
+
+	CHECK_EQ(meta_referrers(m, "r", &subj, "application/vnd.example.sig", &v, &n), 0);
+	CHECK_EQ(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_STR(v[i].artifact_type, "application/vnd.example.sig");
+		CHECK(digest_eq(&v[i].digest, &r[0]) || digest_eq(&v[i].digest, &r[2]));
+	}
+	CHECK(strcmp(v[0].digest.hex, v[1].digest.hex) < 0);
+	meta_descs_free(v, n);
+
+	CHECK_EQ(meta_referrers(m, "r", &subj, "application/none", &v, &n), 0);
+	CHECK_EQ(n, 0);
+	meta_descs_free(v, n);
+
+	CHECK_EQ(meta_referrers(m, "r", &other, NULL, &v, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK(digest_eq(&v[0].digest, &r[3]));
+	CHECK(v[0].artifact_type == NULL);
+	meta_descs_free(v, n);
+
+	CHECK_EQ(meta_referrers(m, "nope", &subj, NULL, &v, &n), 0);
+	CHECK_EQ(n, 0);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(uploads_survive_reopen)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	char repo[64], tiny[4];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_get(m, "u1", repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(meta_upload_put(m, "u1", "lib/alpine"), 0);
+	CHECK_EQ(meta_upload_put(m, "u2", "lib/busybox"), 0);
+	CHECK_EQ(meta_repo_exists(m, "lib/alpine"), 1);
+	meta_free(m);
+
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_get(m, "u1", repo, sizeof(repo)), 0);
+	CHECK_STR(repo, "lib/alpine");
+	CHECK_EQ(meta_upload_get(m, "u2", repo, sizeof(repo)), 0);
+	CHECK_STR(repo, "lib/busybox");
+	CHECK_EQ(meta_upload_get(m, "u2", tiny, sizeof(tiny)), -BERTH_ETOOBIG);
+	CHECK_EQ(meta_upload_delete(m, "u1"), 0);
+	CHECK_EQ(meta_upload_delete(m, "u1"), -BERTH_ENOENT);
+	meta_free(m);
+
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_get(m, "u1", repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(meta_upload_get(m, "u2", repo, sizeof(repo)), 0);
+	CHECK_STR(repo, "lib/busybox");
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(unknown_repo_and_bad_args)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d = dig("x");
+	struct meta_manifest mf;
+	struct meta_manifest_in in = mf_in("r", &d, "x", NULL, 0, NULL, 0, NULL);
+	struct meta_names l = {0};
+	uint64_t size = 0;
+	int more = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_repo_exists(m, "nope"), 0);
+	CHECK_EQ(meta_blob_get(m, "nope", &d, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_unlink(m, "nope", &d), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get(m, "nope", &d, 1, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get_by_tag(m, "nope", "latest", 1, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_delete(m, "nope", &d), -BERTH_ENOENT);
+	CHECK_EQ(meta_tag_delete(m, "nope", "latest"), -BERTH_ENOENT);
+	CHECK_EQ(meta_tags_list(m, "nope", NULL, -1, &l, &more), -BERTH_ENOENT);
+	CHECK_EQ(meta_repo_exists(m, "nope"), 0); /* lookups create nothing */
+
+	CHECK_EQ(meta_repo_exists(m, ""), -BERTH_EINVAL);
+	CHECK_EQ(meta_blob_link(m, NULL, &d, 1), -BERTH_EINVAL);
+	in.media_type = NULL;
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_EINVAL);
+	in.media_type = MT_MANIFEST;
+	in.tag = "";
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_EINVAL);
+	CHECK_EQ(meta_upload_put(m, "", "r"), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+/* --- concurrency ----------------------------------------------------------------------------- */
+
+#define CONC_THREADS 8
+#define CONC_ROUNDS 200
+
+struct conc {
+	struct meta *m;
+	int id;
+	int errors;
+	char first_error[160];
+	struct digest last;
+};
+
+/* Records a failed expectation of a worker thread (CHECK would exit from the wrong thread). */
+static void conc_fail(struct conc *c, const char *what, int rc)
+{
+	if (!c->errors)
+		snprintf(c->first_error, sizeof(c->first_error), "thread %d: %s (%d)", c->id, what, rc);
+	c->errors++;
+}
+
+/* One worker: puts manifests, moves its own tag and a shared one, and reads them back. */
+static void *conc_worker(void *p)
+{
+	struct conc *c = p;
+	struct digest cfg = dig("config"), d;
+	struct meta_manifest mf;
+	struct meta_manifest_in in;
+	struct meta_names l = {0};
+	char body[64], tag[16];
+	int rc, more = 0;
+
+	snprintf(tag, sizeof(tag), "t%d", c->id);
+	for (int i = 0; i < CONC_ROUNDS; i++) {
+		snprintf(body, sizeof(body), "{\"thread\":%d,\"round\":%d}", c->id, i);
+		d = dig(body);
+		in = mf_in("conc/repo", &d, body, &cfg, 1, NULL, 0, i % 2 ? "shared" : tag);
+		rc = meta_manifest_put(c->m, &in, NULL, NULL);
+		if (rc != 0)
+			conc_fail(c, "put", rc);
+		if (i % 2) {
+			in.tag = tag; /* re-put: idempotent, moves this thread's tag */
+			rc = meta_manifest_put(c->m, &in, NULL, NULL);
+			if (rc != 0)
+				conc_fail(c, "re-put", rc);
+		}
+		rc = meta_manifest_get_by_tag(c->m, "conc/repo", tag, 0, &mf);
+		if (rc != 0 || !digest_eq(&mf.digest, &d))
+			conc_fail(c, "get by own tag", rc);
+		rc = meta_manifest_get(c->m, "conc/repo", &d, 1, &mf);
+		if (rc != 0 || mf.size != strlen(body) || memcmp(mf.body, body, strlen(body)) != 0)
+			conc_fail(c, "get by digest", rc);
+		meta_manifest_release(&mf);
+		rc = meta_manifest_get_by_tag(c->m, "conc/repo", "shared", 0, &mf);
+		if (rc != 0 && !(rc == -BERTH_ENOENT && i == 0))
+			conc_fail(c, "get shared", rc);
+		if (i % 50 == 0) {
+			rc = meta_tags_list(c->m, "conc/repo", NULL, -1, &l, &more);
+			if (rc != 0)
+				conc_fail(c, "tags list", rc);
+			meta_names_release(&l);
+		}
+		c->last = d;
+	}
+	return NULL;
+}
+
+TEST(concurrent_puts_and_reads)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct conc c[CONC_THREADS];
+	pthread_t th[CONC_THREADS];
+	struct digest cfg = dig("config"), d;
+	struct meta_manifest mf;
+	struct meta_names l = {0};
+	char body[64], tag[16];
+	int more = 0, shared_ok = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_blob_link(m, "conc/repo", &cfg, 6), 0);
+	for (int i = 0; i < CONC_THREADS; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].m = m;
+		c[i].id = i;
+		CHECK_EQ(pthread_create(&th[i], NULL, conc_worker, &c[i]), 0);
+	}
+	for (int i = 0; i < CONC_THREADS; i++)
+		CHECK_EQ(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < CONC_THREADS; i++) {
+		if (c[i].errors)
+			FAIL_AT("%d errors, first: %s", c[i].errors, c[i].first_error);
+	}
+
+	/* every manifest is there; each thread's tag is on its last manifest; shared on some thread's last odd round */
+	for (int i = 0; i < CONC_THREADS; i++) {
+		for (int r = 0; r < CONC_ROUNDS; r++) {
+			snprintf(body, sizeof(body), "{\"thread\":%d,\"round\":%d}", i, r);
+			d = dig(body);
+			CHECK_EQ(meta_manifest_get(m, "conc/repo", &d, 0, &mf), 0);
+		}
+		snprintf(tag, sizeof(tag), "t%d", i);
+		check_tag(m, "conc/repo", tag, &c[i].last);
+	}
+	CHECK_EQ(meta_manifest_get_by_tag(m, "conc/repo", "shared", 0, &mf), 0);
+	for (int i = 0; i < CONC_THREADS; i++)
+		shared_ok |= digest_eq(&mf.digest, &c[i].last);
+	CHECK(shared_ok);
+	CHECK_EQ(meta_tags_list(m, "conc/repo", NULL, -1, &l, &more), 0);
+	check_names(&l, (const char *const[]){"shared", "t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", NULL});
+	meta_names_release(&l);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+/* Threads that outlive nothing: each opens its connection and exits before meta_free. */
+static void *conc_reader(void *p)
+{
+	struct meta *m = p;
+
+	return (void *)(intptr_t)meta_repo_exists(m, "r");
+}
+
+TEST(threads_exit_before_free)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	pthread_t th[4];
+	void *res = NULL;
+	struct digest cfg = dig("config");
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_blob_link(m, "r", &cfg, 1), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(pthread_create(&th[i], NULL, conc_reader, m), 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(pthread_join(th[i], &res), 0);
+		CHECK_EQ((intptr_t)res, 1);
+	}
+	CHECK_EQ(meta_repo_exists(m, "r"), 1);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+static const struct test tests[] = {
+	T(open_uri_forms),
+	T(reopen_keeps_data),
+	T(newer_schema_refused),
+	T(blob_link_get_unlink),
+	T(blob_referenced_by_manifest),
+	T(put_missing_blob_writes_nothing),
+	T(put_missing_child_manifest),
+	T(put_idempotent),
+	T(tag_move),
+	T(get_exact_body),
+	T(delete_manifest_removes_tags),
+	T(tag_delete),
+	T(tags_list_order_and_paging),
+	T(tags_list_unknown_and_empty_repo),
+	T(catalog_paging),
+	T(referrers),
+	T(uploads_survive_reopen),
+	T(unknown_repo_and_bad_args),
+	T(concurrent_puts_and_reads),
+	T(threads_exit_before_free),
+	{0},
+};
+
+int main(int argc, char **argv)
+{
+	return test_main(tests, argc, argv);
+}
