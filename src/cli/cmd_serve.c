@@ -79,6 +79,7 @@ int cmd_serve(int argc, char **argv)
 	ro.meta_uri = config_get(&cfg, "meta.uri");
 	ro.manifest_max = (uint64_t)config_get_int(&cfg, "limits.manifest_bytes", 4 << 20, &ok);
 	ro.blob_max = (uint64_t)config_get_int(&cfg, "limits.blob_bytes", 0, &ok);
+	ro.reserve_bytes = config_get_int(&cfg, "storage.reserve_bytes", -1, &ok);
 	ro.delete_enabled = config_get_bool(&cfg, "storage.delete.enabled", 1, &ok);
 	so.threads = (int)config_get_int(&cfg, "http.threads", 0, &ok);
 	so.addr = config_get(&cfg, "http.addr");

@@ -14,7 +14,6 @@ void h_api_base(struct req *q)
 		return;
 	}
 	answer_json(q, 200, strdup("{}"), 2, NULL, &r);
-	header_add(r, "X-Registry-Supports-Signatures", "1");
 	answer(q, r, 200);
 }
 

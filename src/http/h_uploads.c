@@ -14,22 +14,21 @@
 #include "base/err.h"
 #include "http/internal.h"
 
-/* Content-Range of a chunk: "A-B" (also accepted with a "bytes " prefix). 1 parsed, 0 absent, -1 malformed. */
+/* Content-Range of a chunk, exactly "<start>-<end>" as the spec writes it. 1 parsed, 0 absent,
+ * -1 malformed. */
 static int parse_content_range(const char *h, uint64_t *a, uint64_t *b)
 {
 	char *end = NULL;
 
 	if (!h)
 		return 0;
-	if (strncmp(h, "bytes ", 6) == 0)
-		h += 6;
 	if (*h < '0' || *h > '9')
 		return -1;
 	*a = strtoull(h, &end, 10);
 	if (*end != '-' || end[1] < '0' || end[1] > '9')
 		return -1;
 	*b = strtoull(end + 1, &end, 10);
-	if (*end && *end != '/')
+	if (*end)
 		return -1;
 	return *b >= *a ? 1 : -1;
 }

@@ -110,6 +110,45 @@ static void req_id(char out[17])
 	out[16] = '\0';
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Called by libmicrohttpd with the raw request URI before anything else: the request object starts
+ * here, with the path percent-decoded except for an encoded slash ("%2F" stays as it is, so that a
+ * name or tag carrying one fails the grammar instead of turning into two path segments). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct req *q = xcalloc(1, sizeof(*q));
+	size_t n = strcspn(uri, "?#"), o = 0;
+	char *p = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (uri[i] == '%' && i + 2 < n && (hi = hexval(uri[i + 1])) >= 0 && (lo = hexval(uri[i + 2])) >= 0 &&
+		    !(hi == 2 && lo == 15) && (hi << 4 | lo) != 0) {
+			p[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			p[o++] = uri[i];
+		}
+	}
+	p[o] = '\0';
+	q->path = p;
+	q->route_buf = xstrdup(p);
+	q->start_ns = time_mono_ns();
+	req_id(q->id);
+	atomic_fetch_add(&in_flight, 1);
+	return q;
+}
+
 /* 1 when the request announces a body (Content-Length > 0 or chunked transfer coding). */
 static int has_body(struct MHD_Connection *conn)
 {
@@ -128,19 +167,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct server *s = cls;
 	struct req *q = *con_cls;
 
-	if (!q) {
-		q = xcalloc(1, sizeof(*q));
+	if (!q->conn) {
 		q->srv = s;
 		q->conn = conn;
 		q->method = method;
-		q->start_ns = time_mono_ns();
 		q->is_head = strcmp(method, "HEAD") == 0;
-		q->path = xstrdup(url);
-		q->route_buf = xstrdup(url);
 		buf_init(&q->body, 0);
-		req_id(q->id);
-		*con_cls = q;
-		atomic_fetch_add(&in_flight, 1);
 		/* Requests that carry a body are routed now so the body can stream to its handler; the rest
 		 * are answered on the next call, since a response queued before the request is fully read
 		 * makes libmicrohttpd close the connection. */
@@ -261,7 +293,7 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 					     MHD_ALLOW_SUSPEND_RESUME * 0,
 				     0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
 				     MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,

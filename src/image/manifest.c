@@ -76,6 +76,8 @@ int manifest_parse(const void *body, size_t len, const char *content_type, struc
 	json_error_t jerr;
 	json_t *root = NULL, *sv, *mt, *subject, *ann;
 	const char *media_type;
+	char *ct = NULL;
+	size_t ctlen;
 	int rc = -BERTH_EINVAL;
 
 	memset(m, 0, sizeof(*m));
@@ -98,14 +100,17 @@ int manifest_parse(const void *body, size_t len, const char *content_type, struc
 		snprintf(why, whyn, "mediaType is not a string");
 		goto out;
 	}
-	if (content_type && !*content_type)
-		content_type = NULL;
-	media_type = mt ? json_string_value(mt) : content_type;
-	if (!media_type) {
-		snprintf(why, whyn, "no mediaType in the manifest and no Content-Type");
+	if (!content_type || !*content_type) {
+		snprintf(why, whyn, "no Content-Type: it must be the manifest's media type");
 		goto out;
 	}
-	if (mt && content_type && strcmp(json_string_value(mt), content_type) != 0) {
+	ctlen = strcspn(content_type, "; \t");
+	media_type = mt ? json_string_value(mt) : NULL;
+	if (!media_type) {
+		ct = xstrndup(content_type, ctlen);
+		media_type = ct;
+	}
+	if (mt && (strlen(media_type) != ctlen || strncmp(media_type, content_type, ctlen) != 0)) {
 		snprintf(why, whyn, "mediaType %s does not match Content-Type %s", json_string_value(mt), content_type);
 		goto out;
 	}
@@ -184,6 +189,7 @@ int manifest_parse(const void *body, size_t len, const char *content_type, struc
 	}
 	rc = 0;
 out:
+	free(ct);
 	if (root)
 		json_decref(root);
 	if (rc < 0)

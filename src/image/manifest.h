@@ -35,7 +35,8 @@ struct manifest {
 	size_t nmanifests;
 };
 
-/* Parses body. content_type is the request's Content-Type (may be NULL or empty). Fails with
+/* Parses body. content_type is the request's Content-Type, which must be given and equal the body's
+ * mediaType when the body has one (parameters after ';' are ignored). Fails with
  * -BERTH_EINVAL and a one-line reason in why when the JSON, the media type or a descriptor is
  * invalid; -BERTH_EUNSUPPORTED when a descriptor uses an unsupported digest algorithm. */
 int manifest_parse(const void *body, size_t len, const char *content_type, struct manifest *m, char *why,

@@ -28,6 +28,7 @@ struct upload {
 	struct hasher ckpt;
 	int busy;
 	uint64_t max; /* largest blob allowed; 0: no limit */
+	struct store *store;
 };
 
 struct registry {
@@ -109,6 +110,7 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 		snprintf(why, whyn, "metadata %s: %s", uri, berth_strerror(rc));
 		goto out;
 	}
+	store_set_reserve(r->store, o->reserve_bytes);
 	r->manifest_max = o->manifest_max ? o->manifest_max : 4u << 20;
 	r->blob_max = o->blob_max;
 	r->delete_enabled = o->delete_enabled;
@@ -327,6 +329,7 @@ int registry_upload_start(struct registry *r, const char *repo, enum digest_alg 
 	}
 	u->repo = xstrdup(repo);
 	u->max = r->blob_max;
+	u->store = r->store;
 	u->busy = 1;
 	memcpy(uuid, u->uuid, 37);
 	pthread_mutex_lock(&r->lock);
@@ -363,6 +366,7 @@ static int upload_revive(struct registry *r, const char *repo, const char *uuid,
 	memcpy(u->uuid, uuid, 37);
 	u->repo = xstrdup(repo);
 	u->max = r->blob_max;
+	u->store = r->store;
 	rc = store_upload_open(r->store, uuid, &u->fd, &u->size);
 	if (rc == -BERTH_ENOENT) {
 		meta_upload_delete(r->meta, uuid);
@@ -477,7 +481,9 @@ int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_
 		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "blob is larger than the %llu bytes allowed",
 			    (unsigned long long)u->max);
 	}
-	rc = store_write_all(u->fd, p, n, u->size);
+	rc = store_space_check(u->store, n);
+	if (rc == 0)
+		rc = store_write_all(u->fd, p, n, u->size);
 	if (rc < 0) {
 		if (ftruncate(u->fd, (off_t)u->size) < 0) {
 			/* bytes past size are overwritten by the next write and never hashed */

@@ -58,6 +58,7 @@ struct registry_opts {
 	uint64_t manifest_max;
 	uint64_t blob_max; /* 0: no limit */
 	int delete_enabled;
+	int64_t reserve_bytes; /* free space kept for metadata; < 0: 5% of the file system, at most 64 MiB */
 };
 
 struct registry;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -15,6 +16,7 @@
 
 struct store {
 	char *root;
+	int64_t reserve; /* bytes kept free for metadata; -1 until computed */
 };
 
 int store_open(const char *root, struct store **out)
@@ -41,6 +43,7 @@ int store_open(const char *root, struct store **out)
 		return rc;
 	s = xcalloc(1, sizeof(*s));
 	s->root = xstrdup(root);
+	s->reserve = -1;
 	*out = s;
 	return 0;
 }
@@ -240,4 +243,27 @@ int store_upload_remove(struct store *s, const char *uuid)
 	if (unlink(p) < 0)
 		return berth_from_errno(errno);
 	return 0;
+}
+
+void store_set_reserve(struct store *s, int64_t reserve)
+{
+	s->reserve = reserve;
+}
+
+int store_space_check(struct store *s, uint64_t n)
+{
+	struct statvfs v;
+	uint64_t avail, reserve;
+
+	if (statvfs(s->root, &v) < 0)
+		return 0; /* cannot tell: let the write itself report ENOSPC */
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	if (s->reserve >= 0) {
+		reserve = (uint64_t)s->reserve;
+	} else {
+		reserve = (uint64_t)v.f_blocks * v.f_frsize / 20;
+		if (reserve > (64u << 20))
+			reserve = 64u << 20;
+	}
+	return avail >= reserve && avail - reserve >= n ? 0 : -BERTH_ENOSPC;
 }

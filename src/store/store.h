@@ -43,6 +43,12 @@ int store_upload_commit(struct store *s, const char *uuid, int fd, const struct 
 /* Removes an upload file; 0 or -BERTH_ENOENT. */
 int store_upload_remove(struct store *s, const char *uuid);
 
+/* Keeps `reserve` bytes of the file system free for metadata: 0 when n more bytes of blob data fit
+ * above the reserve, else -BERTH_ENOSPC. reserve < 0 picks the default: 5% of the file system, at most
+ * 64 MiB. */
+void store_set_reserve(struct store *s, int64_t reserve);
+int store_space_check(struct store *s, uint64_t n);
+
 /* Writes all of p at offset off of fd, retrying short writes. 0 or a negative error (-BERTH_ENOSPC). */
 int store_write_all(int fd, const void *p, size_t n, uint64_t off);
 

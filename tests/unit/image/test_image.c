@@ -60,7 +60,7 @@ TEST(index_children)
 	struct manifest m;
 	char why[200];
 
-	CHECK_EQ(parse(b, NULL, &m, why), 0);
+	CHECK_EQ(parse(b, MT_DOCKER_LIST "; charset=utf-8", &m, why), 0);
 	CHECK_EQ(m.kind, MANIFEST_INDEX);
 	CHECK_EQ(m.nmanifests, 2);
 	CHECK_EQ(m.nblobs, 0);
@@ -100,7 +100,7 @@ TEST(rejects_bad_manifests)
 		 -BERTH_EINVAL);
 	CHECK(strstr(why, "does not match") != NULL);
 	/* unknown type */
-	CHECK_EQ(parse("{\"schemaVersion\":2,\"mediaType\":\"text/plain\"}", NULL, &m, why), -BERTH_EINVAL);
+	CHECK_EQ(parse("{\"schemaVersion\":2,\"mediaType\":\"text/plain\"}", "text/plain", &m, why), -BERTH_EINVAL);
 	/* descriptor problems */
 	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:zz\",\"size\":1},\"layers\":[]}",
 		       MT_OCI_MANIFEST, &m, why),

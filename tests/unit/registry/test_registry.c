@@ -162,6 +162,8 @@ TEST(sha512_upload)
 	free(dir);
 }
 
+#define MT "application/vnd.oci.image.manifest.v1+json"
+
 static int push_blob(struct registry *r, const char *repo, const char *data, struct digest *d)
 {
 	char uuid[37];
@@ -192,18 +194,18 @@ TEST(manifest_rules)
 		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":2},"
 		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":18}]}",
 		 digest_str(&cfg, cs), digest_str(&layer, ds));
-	CHECK_EQ(registry_manifest_put(r, "x", "v1", NULL, body, strlen(body), &got, &sub, &has_sub, &e),
+	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e),
 		 -BERTH_ENOENT);
 	CHECK_EQ(e.code, REG_MANIFEST_BLOB_UNKNOWN);
 	CHECK_STR(e.detail, ds);
 	CHECK_EQ(push_blob(r, "x", "layer-never-pushed", &layer), 0);
-	CHECK_EQ(registry_manifest_put(r, "x", "BAD/TAG", NULL, body, strlen(body), &got, &sub, &has_sub, &e),
+	CHECK_EQ(registry_manifest_put(r, "x", "BAD/TAG", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e),
 		 -BERTH_EINVAL);
 	CHECK_EQ(registry_manifest_put(r, "x", "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-				       NULL, body, strlen(body), &got, &sub, &has_sub, &e),
+				       MT, body, strlen(body), &got, &sub, &has_sub, &e),
 		 -BERTH_EDIGEST);
 	CHECK_EQ(e.code, REG_DIGEST_INVALID);
-	CHECK_EQ(registry_manifest_put(r, "x", "v1", NULL, body, strlen(body), &got, &sub, &has_sub, &e), 0);
+	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e), 0);
 	CHECK_EQ(has_sub, 0);
 	CHECK_EQ(registry_manifest_get(r, "x", "v1", 1, &mf, &e), 0);
 	CHECK_EQ(mf.size, strlen(body));
