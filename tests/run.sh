@@ -33,7 +33,7 @@ tally() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
 	echo "== unit: $name"
 	"$t" >"$tmp/$name.out" 2>&1

@@ -295,7 +295,7 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 				     0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				     MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
