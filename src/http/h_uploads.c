@@ -122,7 +122,7 @@ static void start_session(struct req *q, enum digest_alg alg, int monolithic)
 	struct MHD_Response *r;
 	char uuid[37];
 
-	if (registry_upload_start(q->srv->reg, q->name, alg, uuid, &q->upload, &q->err) < 0) {
+	if (registry_upload_start(q->srv->reg, q->name, alg, monolithic, uuid, &q->upload, &q->err) < 0) {
 		answer_error(q, &q->err);
 		return;
 	}

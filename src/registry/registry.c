@@ -27,6 +27,7 @@ struct upload {
 	uint64_t ckpt_size;
 	struct hasher ckpt;
 	int busy;
+	int ephemeral; /* not recorded in meta/: ends with its one request */
 	uint64_t max; /* largest blob allowed; 0: no limit */
 	struct store *store;
 };
@@ -89,6 +90,18 @@ static int fail_io(struct reg_err *e, int rc, const char *what)
 	return fail(e, rc, REG_INTERNAL, 500, "%s: %s", what, berth_strerror(rc));
 }
 
+/* Startup sweep: an upload file without a session record belongs to a monolithic upload (or a
+ * small blob write) that was cut off by a crash; nothing points at it, so it goes. */
+static int sweep_one(const char *uuid, void *ctx)
+{
+	struct registry *r = ctx;
+	char repo[512];
+
+	if (!uuid_valid(uuid) || meta_upload_get(r->meta, uuid, repo, sizeof(repo)) == -BERTH_ENOENT)
+		store_upload_remove(r->store, uuid);
+	return 0;
+}
+
 int registry_open(const struct registry_opts *o, struct registry **out, char *why, size_t whyn)
 {
 	struct registry *r = xcalloc(1, sizeof(*r));
@@ -115,6 +128,7 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 	r->blob_max = o->blob_max;
 	r->delete_enabled = o->delete_enabled;
 	pthread_mutex_init(&r->lock, NULL);
+	store_upload_each(r->store, sweep_one, r);
 	*out = r;
 	r = NULL;
 out:
@@ -298,7 +312,7 @@ static void unlink_locked(struct registry *r, struct upload *u)
 		}
 }
 
-int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, char uuid[37],
+int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, int ephemeral, char uuid[37],
 			  struct upload **out, struct reg_err *e)
 {
 	struct upload *u = xcalloc(1, sizeof(*u));
@@ -321,7 +335,8 @@ int registry_upload_start(struct registry *r, const char *repo, enum digest_alg 
 		fail_io(e, rc, "upload create");
 		goto out;
 	}
-	rc = meta_upload_put(r->meta, u->uuid, repo);
+	u->ephemeral = ephemeral;
+	rc = ephemeral ? 0 : meta_upload_put(r->meta, u->uuid, repo);
 	if (rc < 0) {
 		store_upload_remove(r->store, u->uuid);
 		fail_io(e, rc, "upload record");
@@ -539,7 +554,8 @@ int registry_upload_finish(struct registry *r, struct upload *u, const struct di
 		registry_upload_release(r, u);
 		return rc;
 	}
-	meta_upload_delete(r->meta, u->uuid);
+	if (!u->ephemeral)
+		meta_upload_delete(r->meta, u->uuid);
 	pthread_mutex_lock(&r->lock);
 	unlink_locked(r, u);
 	pthread_mutex_unlock(&r->lock);
@@ -561,7 +577,8 @@ void registry_upload_abort(struct registry *r, struct upload *u)
 	unlink_locked(r, u);
 	pthread_mutex_unlock(&r->lock);
 	store_upload_remove(r->store, u->uuid);
-	meta_upload_delete(r->meta, u->uuid);
+	if (!u->ephemeral)
+		meta_upload_delete(r->meta, u->uuid);
 	upload_free(u);
 }
 

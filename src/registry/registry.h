@@ -88,8 +88,9 @@ int registry_blob_mount(struct registry *r, const char *repo, const char *from, 
  * release it. */
 struct upload;
 /* Starts a session for repo; its id goes to uuid. alg is the hash to run while bytes arrive
- * (sha256 unless the client announced a sha512 digest). */
-int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, char uuid[37],
+ * (sha256 unless the client announced a sha512 digest). An ephemeral session (a monolithic
+ * upload, which ends with its one request) is not recorded in meta/ and does not survive a restart. */
+int registry_upload_start(struct registry *r, const char *repo, enum digest_alg alg, int ephemeral, char uuid[37],
 			  struct upload **u, struct reg_err *e);
 /* Takes a session for one request: -BERTH_ENOENT (BLOB_UPLOAD_UNKNOWN) or -BERTH_EBUSY. */
 int registry_upload_acquire(struct registry *r, const char *repo, const char *uuid, struct upload **u,

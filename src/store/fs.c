@@ -1,4 +1,5 @@
 /* store/fs: the local file-system blob store (see store.h for the invariants). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -266,4 +267,24 @@ int store_space_check(struct store *s, uint64_t n)
 			reserve = 64u << 20;
 	}
 	return avail >= reserve && avail - reserve >= n ? 0 : -BERTH_ENOSPC;
+}
+
+int store_upload_each(struct store *s, int (*fn)(const char *uuid, void *ctx), void *ctx)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/uploads", s->root);
+	d = opendir(p);
+	if (!d)
+		return berth_from_errno(errno);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fn(de->d_name, ctx))
+			break;
+	}
+	closedir(d);
+	return 0;
 }

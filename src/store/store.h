@@ -43,6 +43,9 @@ int store_upload_commit(struct store *s, const char *uuid, int fd, const struct 
 /* Removes an upload file; 0 or -BERTH_ENOENT. */
 int store_upload_remove(struct store *s, const char *uuid);
 
+/* Calls fn for the id of every upload file; stops early when fn returns non-zero. 0 or an I/O error. */
+int store_upload_each(struct store *s, int (*fn)(const char *uuid, void *ctx), void *ctx);
+
 /* Keeps `reserve` bytes of the file system free for metadata: 0 when n more bytes of blob data fit
  * above the reserve, else -BERTH_ENOSPC. reserve < 0 picks the default: 5% of the file system, at most
  * 64 MiB. */

@@ -72,7 +72,7 @@ TEST(chunked_upload_rollback_and_commit)
 	uint64_t size;
 
 	digest_of(DIGEST_SHA256, "abcdef", 6, &d);
-	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
 	registry_upload_release(r, u);
 	/* a chunk that breaks off is undone */
@@ -106,7 +106,7 @@ TEST(upload_survives_reopen)
 	char why[200];
 
 	digest_of(DIGEST_SHA256, "0123456789", 10, &d);
-	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "01234", 5, &e), 0);
 	registry_upload_release(r, u);
 	registry_free(r);
@@ -117,6 +117,33 @@ TEST(upload_survives_reopen)
 	CHECK_EQ(registry_upload_size(u), 5);
 	CHECK_EQ(registry_upload_write(u, "56789", 5, &e), 0);
 	CHECK_EQ(registry_upload_finish(r2, u, &d, &e), 0);
+	registry_free(r2);
+	free(dir);
+}
+
+TEST(orphan_upload_files_swept_on_open)
+{
+	char *dir, uuid[37], kept[37], path[600];
+	struct registry *r = open_tmp(&dir), *r2 = NULL;
+	struct registry_opts o = {0};
+	struct upload *u = NULL, *k = NULL;
+	struct reg_err e;
+	char why[200];
+
+	/* a monolithic upload cut off by a crash leaves a file and no record */
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 1, uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "partial", 7, &e), 0);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, kept, &k, &e), 0);
+	registry_upload_release(r, k);
+	registry_free(r);
+	o.data_dir = dir;
+	CHECK_EQ(registry_open(&o, &r2, why, sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s/uploads/%s", dir, uuid);
+	CHECK_EQ(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/uploads/%s", dir, kept);
+	CHECK_EQ(access(path, F_OK), 0);
+	CHECK_EQ(registry_upload_acquire(r2, "x", kept, &k, &e), 0);
+	registry_upload_release(r2, k);
 	registry_free(r2);
 	free(dir);
 }
@@ -132,7 +159,7 @@ TEST(digest_mismatch_stores_nothing)
 
 	digest_of(DIGEST_SHA256, "expected", 8, &want);
 	digest_of(DIGEST_SHA256, "actual", 6, &real);
-	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "actual", 6, &e), 0);
 	CHECK_EQ(registry_upload_finish(r, u, &want, &e), -BERTH_EDIGEST);
 	CHECK_EQ(e.code, REG_DIGEST_INVALID);
@@ -154,7 +181,7 @@ TEST(sha512_upload)
 	uint64_t size;
 
 	digest_of(DIGEST_SHA512, "data", 4, &d);
-	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "data", 4, &e), 0);
 	CHECK_EQ(registry_upload_finish(r, u, &d, &e), 0);
 	CHECK_EQ(registry_blob_stat(r, "x", &d, &size, &e), 0);
@@ -171,7 +198,7 @@ static int push_blob(struct registry *r, const char *repo, const char *data, str
 	struct reg_err e;
 
 	digest_of(DIGEST_SHA256, data, strlen(data), d);
-	if (registry_upload_start(r, repo, DIGEST_SHA256, uuid, &u, &e) < 0)
+	if (registry_upload_start(r, repo, DIGEST_SHA256, 1, uuid, &u, &e) < 0)
 		return -1;
 	if (registry_upload_write(u, data, strlen(data), &e) < 0)
 		return -1;
@@ -228,6 +255,7 @@ static const struct test tests[] = {
 	T(tag_grammar),
 	T(chunked_upload_rollback_and_commit),
 	T(upload_survives_reopen),
+	T(orphan_upload_files_swept_on_open),
 	T(digest_mismatch_stores_nothing),
 	T(sha512_upload),
 	T(manifest_rules),
