@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev libssl-dev
        libsqlite3-dev libyaml-dev libcurl4-openssl-dev"
 # tests: the reference clients and helpers the integration tests drive
-TEST="python3 skopeo curl util-linux e2fsprogs"
+TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev"
 # bench: the reference registry, a static server and a load generator
 BENCH="docker-registry nginx-light wrk"
 

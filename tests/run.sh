@@ -42,6 +42,12 @@ for t in "$BUILD"/tests/test_*; do
 	tally "$name" "$tmp/$name.out" "$rc"
 done
 
+echo "== fuzz (bounded: ${FUZZ_SECONDS:-20} s per target)"
+bash tests/fuzz/run.sh >"$tmp/fuzz.out" 2>&1
+rc=$?
+cat "$tmp/fuzz.out"
+tally fuzz "$tmp/fuzz.out" "$rc"
+
 if [ -f tests/integration/run.py ]; then
 	echo "== integration"
 	BERTH_BIN="$PWD/$BUILD/berth" python3 tests/integration/run.py "$@" 2>&1 | tee "$tmp/integration.out"
