@@ -16,6 +16,7 @@ struct meta_ops {
 	void (*free)(void *be);
 	int (*repo_exists)(void *be, const char *repo);
 	int (*blob_link)(void *be, const char *repo, const struct digest *d, uint64_t size);
+	int (*blob_commit)(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid);
 	int (*blob_get)(void *be, const char *repo, const struct digest *d, uint64_t *size);
 	int (*blob_unlink)(void *be, const char *repo, const struct digest *d);
 	int (*blob_referenced)(void *be, const struct digest *d);

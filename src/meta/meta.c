@@ -99,6 +99,14 @@ int meta_blob_link(struct meta *m, const char *repo, const struct digest *d, uin
 	return m->ops->blob_link(m->be, repo, d, size);
 }
 
+/* Links a committed blob and ends its upload session in one transaction. */
+int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid)
+{
+	if (!m || !meta_name_ok(repo) || !d || size > INT64_MAX)
+		return -BERTH_EINVAL;
+	return m->ops->blob_commit(m->be, repo, d, size, uuid);
+}
+
 /* The size of blob d as linked in repo. */
 int meta_blob_get(struct meta *m, const char *repo, const struct digest *d, uint64_t *size)
 {

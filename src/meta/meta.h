@@ -42,6 +42,8 @@ int meta_repo_exists(struct meta *m, const char *repo);
  * link is idempotent; get answers 0 with *size, or -BERTH_ENOENT when repo has no such link;
  * unlink answers -BERTH_ENOENT when there was none. */
 int meta_blob_link(struct meta *m, const char *repo, const struct digest *d, uint64_t size);
+/* Links a freshly committed blob and ends its upload session (uuid may be NULL) in one transaction. */
+int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid);
 int meta_blob_get(struct meta *m, const char *repo, const struct digest *d, uint64_t *size);
 int meta_blob_unlink(struct meta *m, const char *repo, const struct digest *d);
 /* 1 when any repository links d, any manifest is d, or any manifest lists d as a blob or child

@@ -1299,12 +1299,23 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
-/* Remembers that upload uuid belongs to repo. */
+/* Remembers that upload uuid belongs to repo. The commit is not fsynced (synchronous=NORMAL for this
+ * one transaction): a session is not stored data, and the next durable commit (any blob or manifest)
+ * carries it to disk with the WAL. A power cut before then loses only the empty session, which the
+ * client sees as BLOB_UPLOAD_UNKNOWN and restarts; a process crash loses nothing. This saves one fsync
+ * per chunked upload. */
 static int sq_upload_put(void *be, const char *uuid, const char *repo)
 {
 	struct sq_upload_arg a = {uuid, repo, NULL, 0};
+	struct sq_conn *c = NULL;
+	int rc = sq_conn_get(be, &c);
 
-	return sq_tx(be, 1, sq_upload_put_tx, NULL, &a);
+	if (rc < 0)
+		return rc;
+	sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	rc = sq_tx(be, 1, sq_upload_put_tx, NULL, &a);
+	sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	return rc;
 }
 
 /* Copies the repository of upload uuid into a->repo_out. */
@@ -1365,6 +1376,33 @@ static int sq_upload_delete(void *be, const char *uuid)
 	struct sq_upload_arg a = {uuid, NULL, NULL, 0};
 
 	return sq_tx(be, 1, sq_upload_delete_tx, NULL, &a);
+}
+
+struct sq_commit_arg {
+	struct sq_blob_arg blob;
+	const char *uuid;
+};
+
+/* Links the blob and forgets its upload session in one transaction. */
+static int sq_blob_commit_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_commit_arg *a = arg;
+	struct sq_upload_arg u = {a->uuid, NULL, NULL, 0};
+	int rc = sq_blob_link_tx(c, &a->blob);
+
+	if (rc == 0 && a->uuid) {
+		rc = sq_upload_delete_tx(c, &u);
+		if (rc == -BERTH_ENOENT)
+			rc = 0;
+	}
+	return rc;
+}
+
+static int sq_blob_commit(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid)
+{
+	struct sq_commit_arg a = {{repo, d, size, NULL}, uuid};
+
+	return sq_tx(be, 1, sq_blob_commit_tx, NULL, &a);
 }
 
 /* --- open and close -------------------------------------------------------------------------- */
@@ -1437,6 +1475,7 @@ static const struct meta_ops sq_ops = {
 	.free = sq_free,
 	.repo_exists = sq_repo_exists,
 	.blob_link = sq_blob_link,
+	.blob_commit = sq_blob_commit,
 	.blob_get = sq_blob_get,
 	.blob_unlink = sq_blob_unlink,
 	.blob_referenced = sq_blob_referenced,

@@ -548,14 +548,12 @@ int registry_upload_finish(struct registry *r, struct upload *u, const struct di
 	}
 	rc = store_upload_commit(r->store, u->uuid, u->fd, d);
 	if (rc == 0)
-		rc = meta_blob_link(r->meta, u->repo, d, u->size);
+		rc = meta_blob_commit(r->meta, u->repo, d, u->size, u->ephemeral ? NULL : u->uuid);
 	if (rc < 0) {
 		fail_io(e, rc, "blob commit");
 		registry_upload_release(r, u);
 		return rc;
 	}
-	if (!u->ephemeral)
-		meta_upload_delete(r->meta, u->uuid);
 	pthread_mutex_lock(&r->lock);
 	unlink_locked(r, u);
 	pthread_mutex_unlock(&r->lock);

@@ -34,6 +34,15 @@ int store_open(const char *root, struct store **out)
 	rc = fs_mkdirs(p);
 	if (rc < 0)
 		return rc;
+	/* All 256 sha256 fan-out folders up front: a commit never has to create and fsync one. */
+	for (int i = 0; i < 256; i++) {
+		snprintf(p, sizeof(p), "%s/blobs/sha256/%02x", root, i);
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return berth_from_errno(errno);
+	}
+	rc = fs_sync_dir(root);
+	if (rc < 0)
+		return rc;
 	snprintf(p, sizeof(p), "%s/blobs/sha512", root);
 	rc = fs_mkdirs(p);
 	if (rc < 0)

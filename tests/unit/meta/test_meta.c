@@ -711,6 +711,30 @@ TEST(uploads_survive_reopen)
 	tdb_cleanup(&t);
 }
 
+TEST(blob_commit_links_and_ends_session)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest d;
+	uint64_t size = 0;
+	char repo[64];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	digest_of(DIGEST_SHA256, "blob", 4, &d);
+	CHECK_EQ(meta_upload_put(m, "u1", "lib/a"), 0);
+	CHECK_EQ(meta_blob_commit(m, "lib/a", &d, 4, "u1"), 0);
+	CHECK_EQ(meta_blob_get(m, "lib/a", &d, &size), 0);
+	CHECK_EQ(size, 4);
+	CHECK_EQ(meta_upload_get(m, "u1", repo, sizeof(repo)), -BERTH_ENOENT);
+	/* no session (a monolithic upload) and a session that is already gone both work */
+	CHECK_EQ(meta_blob_commit(m, "lib/b", &d, 4, NULL), 0);
+	CHECK_EQ(meta_blob_commit(m, "lib/c", &d, 4, "gone"), 0);
+	CHECK_EQ(meta_blob_get(m, "lib/c", &d, &size), 0);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
 TEST(unknown_repo_and_bad_args)
 {
 	struct tdb t;
@@ -910,6 +934,7 @@ static const struct test tests[] = {
 	T(catalog_paging),
 	T(referrers),
 	T(uploads_survive_reopen),
+	T(blob_commit_links_and_ends_session),
 	T(unknown_repo_and_bad_args),
 	T(concurrent_puts_and_reads),
 	T(threads_exit_before_free),
