@@ -20,7 +20,6 @@ const struct config_key config_keys[] = {
 	{"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
 	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},
 	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
-	{"uploads.ttl_hours", "168", "abandoned upload sessions older than this are removed"},
 	{NULL, NULL, NULL},
 };
 

@@ -150,3 +150,27 @@ void paging_link(struct MHD_Response *r, const char *path, const char *last, lon
 	header_add(r, "Link", b.ptr);
 	buf_release(&b);
 }
+
+void answer_names(struct req *q, const char *key0, const char *val0, const char *key, const struct meta_names *names,
+		  int more, const char *path, long limit)
+{
+	json_t *root = json_object(), *list = json_array();
+	struct MHD_Response *r;
+	char *body;
+
+	for (size_t i = 0; i < names->n; i++)
+		json_array_append_new(list, json_string(names->v[i]));
+	if (key0)
+		json_object_set_new(root, key0, json_string(val0));
+	json_object_set_new(root, key, list);
+	body = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (!body) {
+		answer_errorf(q, REG_INTERNAL, 500, "out of memory");
+		return;
+	}
+	answer_json(q, 200, body, strlen(body), NULL, &r);
+	if (more && names->n)
+		paging_link(r, path, names->v[names->n - 1], limit);
+	answer(q, r, 200);
+}

@@ -22,12 +22,9 @@ void h_api_catalog(struct req *q)
 {
 	struct meta_names names = {0};
 	struct reg_err e;
-	struct MHD_Response *r;
 	const char *last;
 	long limit;
 	int more = 0;
-	json_t *root, *list;
-	char *body;
 
 	if (strcmp(q->method, "GET") && !q->is_head) {
 		answer_errorf(q, REG_UNSUPPORTED, 405, "method not allowed");
@@ -39,16 +36,6 @@ void h_api_catalog(struct req *q)
 		answer_error(q, &e);
 		return;
 	}
-	root = json_object();
-	list = json_array();
-	for (size_t i = 0; i < names.n; i++)
-		json_array_append_new(list, json_string(names.v[i]));
-	json_object_set_new(root, "repositories", list);
-	body = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	answer_json(q, 200, body, strlen(body), NULL, &r);
-	if (more && names.n)
-		paging_link(r, "/v2/_catalog", names.v[names.n - 1], limit);
-	answer(q, r, 200);
+	answer_names(q, NULL, NULL, "repositories", &names, more, "/v2/_catalog", limit);
 	meta_names_release(&names);
 }

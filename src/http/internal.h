@@ -71,6 +71,11 @@ int paging_parse(struct req *q, long *limit, const char **last);
 /* Adds `Link: <path?last=L&n=N>; rel="next"` to r. */
 void paging_link(struct MHD_Response *r, const char *path, const char *last, long limit);
 
+/* Answers 200 with {"<key0>": <val0>, "<key>": [names...]} (key0 may be NULL) and a Link header for
+ * the next page when more names follow (path is the endpoint's path). */
+void answer_names(struct req *q, const char *key0, const char *val0, const char *key, const struct meta_names *names,
+		  int more, const char *path, long limit);
+
 /* Handlers, one file per resource. */
 void h_api_base(struct req *q);
 void h_api_catalog(struct req *q);

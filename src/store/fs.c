@@ -97,14 +97,12 @@ int store_blob_stat(struct store *s, const struct digest *d, uint64_t *size)
 	return 0;
 }
 
-int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *size)
+/* Opens path with flags and reports its size. */
+static int open_sized(const char *path, int flags, int *fd, uint64_t *size)
 {
-	char p[PATH_MAX];
 	struct stat st;
-	int f;
+	int f = open(path, flags | O_CLOEXEC);
 
-	blob_path(s, d, p, sizeof(p), NULL, 0);
-	f = open(p, O_RDONLY | O_CLOEXEC);
 	if (f < 0)
 		return berth_from_errno(errno);
 	if (fstat(f, &st) < 0) {
@@ -115,6 +113,14 @@ int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *
 	*fd = f;
 	*size = (uint64_t)st.st_size;
 	return 0;
+}
+
+int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *size)
+{
+	char p[PATH_MAX];
+
+	blob_path(s, d, p, sizeof(p), NULL, 0);
+	return open_sized(p, O_RDONLY, fd, size);
 }
 
 int store_write_all(int fd, const void *p, size_t n, uint64_t off)
@@ -218,21 +224,9 @@ int store_upload_create(struct store *s, const char *uuid, int *fd)
 int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size)
 {
 	char p[PATH_MAX];
-	struct stat st;
-	int f;
 
 	upload_path(s, uuid, p, sizeof(p));
-	f = open(p, O_RDWR | O_CLOEXEC);
-	if (f < 0)
-		return berth_from_errno(errno);
-	if (fstat(f, &st) < 0) {
-		int e = errno;
-		close(f);
-		return berth_from_errno(e);
-	}
-	*fd = f;
-	*size = (uint64_t)st.st_size;
-	return 0;
+	return open_sized(p, O_RDWR, fd, size);
 }
 
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
