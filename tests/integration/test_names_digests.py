@@ -18,6 +18,8 @@ INVALID_NAMES_PATHY = [
     "a/", "/a", "a%00b", "a%20b", "%C3%A9t%C3%A9",
     "a" * 256, "/".join(["abc"] * 65),
 ]
+# an encoded slash must not split one path segment into two (berth routes on the raw URI)
+ENCODED_SLASH_NAMES = ["a%2fb", "a%2Fb", "lib%2f..%2fx"]
 VALID_NAMES = ["a", "a0", "a.b", "a_b", "a__b", "a-b", "a---b", "a/b/c/d", "x1.y_z__w--v/q",
                "a" * 255, "/".join(["ab"] * 85)]
 
@@ -81,6 +83,14 @@ def test_invalid_names_path_tricks(reg):
         lib.eq(sorted(x for x in os.listdir(parent)
                       if x not in ("data", "stderr.log", "config.yml")), [],
                "stray files next to the data directory")
+
+
+@lib.berth_only("berth routes on the raw URI")
+def test_encoded_slash_in_name(reg):
+    _check_invalid(reg, ENCODED_SLASH_NAMES, strict=True)
+    # and the repository "a/b" did not come into being
+    r = reg.request("GET", "/v2/a/b/tags/list")
+    lib.error(r, 404, ("NAME_UNKNOWN",), "tags of a/b after %2f pushes")
 
 
 def test_valid_names_accepted(reg):
