@@ -213,6 +213,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	if (!q)
 		return;
+	if (!q->method)
+		q->method = "-"; /* the request broke off before its headers were read */
 	if (q->on_abort)
 		q->on_abort(q);
 	us = (time_mono_ns() - q->start_ns) / 1000;
