@@ -1,5 +1,4 @@
 /* h_api: the API base (/v2/) and the catalog (/v2/_catalog). */
-#include <jansson.h>
 #include <string.h>
 
 #include "http/internal.h"

@@ -1,5 +1,4 @@
 /* h_tags: GET /v2/<name>/tags/list?n=&last= */
-#include <jansson.h>
 #include <string.h>
 
 #include "http/internal.h"

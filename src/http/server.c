@@ -292,8 +292,7 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 		threads = ncpu > 2 ? (int)ncpu * 2 : 4;
 	s = xcalloc(1, sizeof(*s));
 	s->reg = o->reg;
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-					     MHD_ALLOW_SUSPEND_RESUME * 0,
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
 				     0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s,

@@ -17,7 +17,7 @@
 
 struct store {
 	char *root;
-	int64_t reserve; /* bytes kept free for metadata; -1 until computed */
+	int64_t reserve; /* bytes kept free for metadata; < 0: 5% of the file system, at most 64 MiB */
 };
 
 int store_open(const char *root, struct store **out)
@@ -40,9 +40,6 @@ int store_open(const char *root, struct store **out)
 		if (mkdir(p, 0755) < 0 && errno != EEXIST)
 			return berth_from_errno(errno);
 	}
-	rc = fs_sync_dir(root);
-	if (rc < 0)
-		return rc;
 	snprintf(p, sizeof(p), "%s/blobs/sha512", root);
 	rc = fs_mkdirs(p);
 	if (rc < 0)
@@ -51,6 +48,14 @@ int store_open(const char *root, struct store **out)
 	rc = fs_mkdirs(p);
 	if (rc < 0)
 		return rc;
+	/* Make the folder tree itself durable, deepest first, before any blob is renamed into it. */
+	for (int i = 0; i < 3; i++) {
+		static const char *const dirs[] = {"/blobs/sha256", "/blobs", ""};
+		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
+		rc = fs_sync_dir(p);
+		if (rc < 0)
+			return rc;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->root = xstrdup(root);
 	s->reserve = -1;

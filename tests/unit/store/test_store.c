@@ -129,12 +129,31 @@ TEST(upload_open_reports_size)
 	free(root);
 }
 
+TEST(space_check_keeps_reserve)
+{
+	char *root = tmpdir();
+	struct store *s = NULL;
+
+	CHECK_EQ(store_open(root, &s), 0);
+	store_set_reserve(s, 0);
+	CHECK_EQ(store_space_check(s, 1), 0);
+	CHECK_EQ(store_space_check(s, UINT64_MAX), -BERTH_ENOSPC);
+	store_set_reserve(s, INT64_MAX);
+	CHECK_EQ(store_space_check(s, 1), -BERTH_ENOSPC);
+	CHECK_EQ(store_space_check(s, 0), -BERTH_ENOSPC);
+	store_set_reserve(s, -1); /* the default: 5% of the file system, at most 64 MiB */
+	CHECK_EQ(store_space_check(s, 4096), 0);
+	store_free(s);
+	free(root);
+}
+
 static const struct test tests[] = {
 	T(open_creates_layout),
 	T(upload_commit_and_read_back),
 	T(second_commit_of_same_blob_keeps_one_file),
 	T(blob_put_verifies_digest),
 	T(upload_open_reports_size),
+	T(space_check_keeps_reserve),
 	{0},
 };
 
