@@ -6,6 +6,7 @@
  *   GET    /v2/<name>/blobs/uploads/<uuid>            status (204 with Range)
  *   DELETE /v2/<name>/blobs/uploads/<uuid>            cancel (204)
  * Bodies stream straight into the upload file; a request that breaks off is rolled back. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,13 @@ static int parse_content_range(const char *h, uint64_t *a, uint64_t *b)
 		return 0;
 	if (*h < '0' || *h > '9')
 		return -1;
+	errno = 0;
 	*a = strtoull(h, &end, 10);
 	if (*end != '-' || end[1] < '0' || end[1] > '9')
 		return -1;
 	*b = strtoull(end + 1, &end, 10);
-	if (*end)
+	/* an end that overflows (or is the largest value) would wrap the chunk length b - a + 1 */
+	if (*end || errno == ERANGE || *b == UINT64_MAX)
 		return -1;
 	return *b >= *a ? 1 : -1;
 }

@@ -15,7 +15,7 @@ UPPER_CASE_NAMES = ["Upper/case", "UPPER", "a/B", "aB"]
 # names whose path needs care: dot segments, empty components, escapes, over-long
 INVALID_NAMES_PATHY = [
     "..", "a/..", "a/../b", "../../etc", "a/./b", "%2e%2e", "a/%2e%2e/b", "a/%2E%2E", "a//b",
-    "a/", "/a", "a%00b", "a%20b", "%C3%A9t%C3%A9",
+    "a/", "/a", "a%00b", "a%20b", "%C3%A9t%C3%A9", "a%2", "a%zzb", "a%",
     "a" * 256, "/".join(["abc"] * 65),
 ]
 # an encoded slash must not split one path segment into two (berth routes on the raw URI)
