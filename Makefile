@@ -33,4 +33,4 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability -I src --suppress=missingIncludeSystem src
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

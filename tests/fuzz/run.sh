@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# Builds each tests/fuzz/fuzz_*.c with clang's libFuzzer + ASan + UBSan and runs it for a bounded
-# time (FUZZ_SECONDS, default 20). Prints "N passed, N failed" like the other suites.
+# Builds the libFuzzer targets (tests/fuzz/fuzz_*.c) in a clang tree, build-fuzz/, configured with
+# -Dfuzz=true and ASan + UBSan, and runs each for a bounded time (FUZZ_SECONDS, default 20).
+# Prints "N passed, N failed" like the other suites.
 set -u
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-20}
+BUILD=${FUZZ_BUILD:-build-fuzz}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+if [ ! -f "$BUILD/build.ninja" ] &&
+	! CC=clang meson setup "$BUILD" --buildtype=debugoptimized -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false >"$out/setup.log" 2>&1; then
+	cat "$out/setup.log"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 passed=0
 failed=0
-srcs="src/base/err.c src/base/buf.c src/base/digest.c src/image/manifest.c src/registry/registry.c
-      src/store/fs.c src/meta/meta.c src/meta/sqlite.c src/base/util.c"
 for f in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$f" .c)
-	# shellcheck disable=SC2086
-	if ! clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Isrc "$f" $srcs -ljansson -lcrypto -lsqlite3 -lpthread -o "$out/$name" 2>"$out/$name.build"; then
-		echo "FAIL $name (build)"; cat "$out/$name.build"; failed=$((failed + 1)); continue
+	if ! ninja -C "$BUILD" "tests/$name" >"$out/$name.build" 2>&1; then
+		echo "FAIL $name (build)"; tail -40 "$out/$name.build"; failed=$((failed + 1)); continue
 	fi
 	mkdir -p "$out/corpus-$name"
-	if "$out/$name" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 "$out/corpus-$name" \
-		tests/fuzz/corpus/"$name" >"$out/$name.log" 2>&1; then
+	if UBSAN_OPTIONS=halt_on_error=1 "$BUILD/tests/$name" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024 \
+		"$out/corpus-$name" "tests/fuzz/corpus/$name" >"$out/$name.log" 2>&1; then
 		echo "ok   $name ($(grep -oE 'Done [0-9]+ runs' "$out/$name.log" | head -1))"
 		passed=$((passed + 1))
 	else
