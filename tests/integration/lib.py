@@ -64,43 +64,33 @@ class TestFailure(AssertionError):
     pass
 
 
-def berth_only(reason="berth-only behaviour"):
+def _mark(attr, value):
+    """A decorator that sets fn.<attr> = value; run.py reads the marks."""
     def deco(fn):
-        fn.berth_only = reason
+        setattr(fn, attr, value)
         return fn
     return deco
+
+
+def berth_only(reason="berth-only behaviour"):
+    return _mark("berth_only", reason)
 
 
 def requires_v11(reason="requires spec v1.1"):
-    def deco(fn):
-        fn.requires_v11 = reason
-        return fn
-    return deco
+    return _mark("requires_v11", reason)
 
 
 def known_deviation(reason):
     """Spec behaviour docker-registry 2.8.2 is known to get wrong: skipped for that target only."""
-    def deco(fn):
-        fn.known_deviation = reason
-        return fn
-    return deco
+    return _mark("known_deviation", reason)
 
 
-def own_server(fn):
-    fn.own_server = True
-    return fn
-
-
-def no_server(fn):
-    fn.no_server = True
-    return fn
+own_server = _mark("own_server", True)
+no_server = _mark("no_server", True)
 
 
 def timeout(seconds):
-    def deco(fn):
-        fn.timeout = seconds
-        return fn
-    return deco
+    return _mark("timeout", seconds)
 
 
 def skip(reason):

@@ -25,6 +25,22 @@ def _pull_setup(c):
     return repo, cfg0, cfg1, m0, m1
 
 
+def _patch(reg, loc, body, content_range):
+    """One chunk of an upload session."""
+    return reg.request("PATCH", loc, body=body, headers={
+        "Content-Type": "application/octet-stream", "Content-Range": content_range})
+
+
+def _blobs_and_manifest(reg, prefix):
+    """A fresh repository holding a new config blob and the shared layer; returns (repo, config,
+    manifest body), the manifest not yet pushed."""
+    repo = lib.repo_name(prefix)
+    cfg = cd.config()
+    cd.post_put_blob(reg, repo, cfg)
+    cd.post_put_blob(reg, repo, cd.LAYER)
+    return repo, cfg, cd.manifest(cfg)
+
+
 # ------------------------------------------------------------------ 01 pull
 
 def test_pull_blobs(reg):
@@ -162,15 +178,12 @@ def _chunk_setup(reg, repo):
 def test_push_chunked_out_of_order_416(reg):
     repo = lib.repo_name("conf-push")
     loc, blob, dig, c1, c2, r1, r2 = _chunk_setup(reg, repo)
-    r = reg.request("PATCH", loc, body=c2, headers={
-        "Content-Type": "application/octet-stream", "Content-Range": r2})
+    r = _patch(reg, loc, c2, r2)
     lib.status(r, 416, "out-of-order PATCH")
     loc, blob, dig, c1, c2, r1, r2 = _chunk_setup(reg, repo)
-    r = reg.request("PATCH", loc, body=c1, headers={
-        "Content-Type": "application/octet-stream", "Content-Range": r1})
+    r = _patch(reg, loc, c1, r1)
     lib.status(r, 202, "PATCH first chunk")
-    r = reg.request("PATCH", loc, body=c1, headers={
-        "Content-Type": "application/octet-stream", "Content-Range": r1})
+    r = _patch(reg, loc, c1, r1)
     lib.status(r, 416, "retry of the first chunk")
     # GET on the stale session URL (the POST's Location) gives the current offset
     r = reg.get(loc)
@@ -181,8 +194,7 @@ def test_push_chunked_out_of_order_416(reg):
 def test_push_blob_chunked(reg):
     repo = lib.repo_name("conf-push")
     prev, blob, dig, c1, c2, r1, r2 = _chunk_setup(reg, repo)
-    r = reg.request("PATCH", prev, body=c1, headers={
-        "Content-Type": "application/octet-stream", "Content-Range": r1})
+    r = _patch(reg, prev, c1, r1)
     lib.status(r, 202, "PATCH first chunk")
     lib.header(r, "Range", r1)
     # status of the session (the stale POST URL is tested in test_push_chunked_out_of_order_416)
@@ -226,11 +238,7 @@ def test_push_cross_mount(reg):
 
 
 def test_push_manifests(reg):
-    repo = lib.repo_name("conf-push")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
+    repo, cfg, m = _blobs_and_manifest(reg, "conf-push")
     lib.status(reg.get_manifest(repo, cd.NONEXISTENT_MANIFEST), 404, "GET nonexistent manifest")
     for i in range(4):
         r = reg.put_manifest(repo, "test%d" % i, m)
@@ -260,32 +268,31 @@ def _tags(resp):
     return resp.json().get("tags") or []
 
 
+DISCOVERY_TAGS = ["test0", "test1", "test2", "test3"]
+
+
+def _discovery_setup(reg):
+    """03_discovery 'Setup': one manifest under four tags; returns the repository."""
+    repo, _, m = _blobs_and_manifest(reg, "conf-disc")
+    for tag in DISCOVERY_TAGS:
+        reg.put_manifest(repo, tag, m)
+    return repo
+
+
 def test_discovery_tags(reg):
-    repo = lib.repo_name("conf-disc")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
-    for i in range(4):
-        reg.put_manifest(repo, "test%d" % i, m)
+    repo = _discovery_setup(reg)
     r = reg.get("/v2/%s/tags/list" % repo)
     lib.status(r, 200, "GET tags list")
     doc = r.json()
     lib.eq(doc.get("name"), repo, "tags list name")
     tags = doc["tags"]
-    lib.eq(sorted(tags), ["test0", "test1", "test2", "test3"], "tags")
+    lib.eq(sorted(tags), DISCOVERY_TAGS, "tags")
 
 
 @lib.known_deviation("tags list ignores ?n= and ?last= (no pagination in 2.8.2)")
 def test_discovery_tags_pagination(reg):
-    repo = lib.repo_name("conf-disc")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
-    for i in range(4):
-        reg.put_manifest(repo, "test%d" % i, m)
-    tags = ["test0", "test1", "test2", "test3"]
+    repo = _discovery_setup(reg)
+    tags = DISCOVERY_TAGS
     n = len(tags) // 2
     r = reg.get("/v2/%s/tags/list?n=%d" % (repo, n))
     lib.status(r, 200, "GET tags list ?n=")
@@ -415,11 +422,7 @@ def test_discovery_referrers_missing_subject(reg):
 # ------------------------------------------------------------------ 04 management
 
 def test_management_delete(reg):
-    repo = lib.repo_name("conf-mgmt")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
+    repo, cfg, m = _blobs_and_manifest(reg, "conf-mgmt")
     r = reg.put_manifest(repo, "tagtest0", m, expect=None)
     lib.ok(200 <= r.status < 300, "populate tag: %d" % r.status)
     # an extra tag on another manifest so the count after deletion is not zero
@@ -453,11 +456,7 @@ def test_management_delete(reg):
 
 @lib.known_deviation("tags list is not in lexical order")
 def test_discovery_tags_lexical_order(reg):
-    repo = lib.repo_name("conf-disc")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
+    repo, cfg, m = _blobs_and_manifest(reg, "conf-disc")
     names = ["test3", "test0", "z-last", "test10", "a.first", "test2", "test1", "a_first", "0num"]
     for t in names:
         reg.put_manifest(repo, t, m)
@@ -468,11 +467,7 @@ def test_discovery_tags_lexical_order(reg):
 
 @lib.known_deviation("DELETE by tag answers 400 DIGEST_INVALID (the spec allows 400 only with UNSUPPORTED)")
 def test_management_delete_tag(reg):
-    repo = lib.repo_name("conf-mgmt")
-    cfg = cd.config()
-    cd.post_put_blob(reg, repo, cfg)
-    cd.post_put_blob(reg, repo, cd.LAYER)
-    m = cd.manifest(cfg)
+    repo, cfg, m = _blobs_and_manifest(reg, "conf-mgmt")
     reg.put_manifest(repo, "tagtest0", m)
     reg.put_manifest(repo, "other", m)
     r = reg.delete("/v2/%s/manifests/tagtest0" % repo)
