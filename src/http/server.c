@@ -19,12 +19,21 @@
 
 static atomic_int in_flight; /* requests begun and not yet completed */
 
+int http__in_flight(void)
+{
+	return atomic_load(&in_flight);
+}
+
 /* Splits "/v2/<name>/<resource>/<arg>" and calls the handler; answers 404 for anything else. */
 static void route(struct req *q)
 {
 	char *p = q->route_buf, *last, *prev;
 	size_t n = strlen(p);
 
+	if (strcmp(p, "/metrics") == 0) {
+		h_metrics(q);
+		return;
+	}
 	if (strcmp(p, "/v2") == 0 || strcmp(p, "/v2/") == 0) {
 		h_api_base(q);
 		return;
@@ -219,6 +228,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		q->on_abort(q);
 	us = (time_mono_ns() - q->start_ns) / 1000;
 	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	metrics_request_done(q->method, q->status, q->bytes, us, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		if (q->status >= 500)
 			log_msg(LOG_ERROR, q->id, "method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu error=\"%s\"",
