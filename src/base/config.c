@@ -14,6 +14,8 @@ const struct config_key config_keys[] = {
 	{"log.level", "info", "error, warn, info or debug"},
 	{"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
 	{"http.threads", "0", "worker threads; 0 = two per core, at least 4"},
+	{"http.tls.certificate", "", "PEM certificate chain file; with http.tls.key, serve HTTPS"},
+	{"http.tls.key", "", "PEM private key file of the certificate"},
 	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
 	{"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
 	{"storage.reserve_bytes", "", "free space kept for metadata; empty = 5% of the file system, at most 64 MiB"},

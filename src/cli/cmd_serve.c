@@ -7,11 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/config.h"
+#include "base/err.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "cli/cli.h"
 #include "http/server.h"
 #include "registry/registry.h"
+
+/* Reads http.tls.certificate and http.tls.key (PEM files) when set; both or neither. 0, or -1 after
+ * printing one line. */
+static int load_tls(const struct config *cfg, struct buf *cert, struct buf *key)
+{
+	const char *cp = config_get(cfg, "http.tls.certificate"), *kp = config_get(cfg, "http.tls.key");
+	int rc;
+
+	if ((!cp || !*cp) && (!kp || !*kp))
+		return 0;
+	if (!cp || !*cp || !kp || !*kp) {
+		cli_fail("config: http.tls.certificate and http.tls.key go together");
+		return -1;
+	}
+	rc = fs_read_file(cp, 1 << 20, cert);
+	if (rc < 0) {
+		cli_fail("config: http.tls.certificate %s: %s", cp, berth_strerror(rc));
+		return -1;
+	}
+	rc = fs_read_file(kp, 1 << 20, key);
+	if (rc < 0) {
+		cli_fail("config: http.tls.key %s: %s", kp, berth_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -28,12 +57,15 @@ int cmd_serve(int argc, char **argv)
 	struct server *srv = NULL;
 	struct registry_opts ro = {0};
 	struct server_opts so = {0};
+	struct buf tls_cert, tls_key;
 	enum log_level lvl;
 	sigset_t set;
 	char why[512];
 	int c, sig = 0, ok = 1, rc = 1;
 
 	config_init(&cfg);
+	buf_init(&tls_cert, BUF_UNLIMITED);
+	buf_init(&tls_key, BUF_UNLIMITED);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:a:d:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -87,6 +119,12 @@ int cmd_serve(int argc, char **argv)
 		cli_fail("config: a number or boolean setting is malformed");
 		goto out;
 	}
+	if (load_tls(&cfg, &tls_cert, &tls_key) < 0)
+		goto out;
+	if (tls_cert.len) {
+		so.tls_cert_pem = tls_cert.ptr;
+		so.tls_key_pem = tls_key.ptr;
+	}
 
 	/* Block the stop signals before any thread starts, so only sigwait() below sees them. */
 	sigemptyset(&set);
@@ -116,5 +154,7 @@ out:
 	server_stop(srv, 0);
 	registry_free(reg);
 	config_release(&cfg);
+	buf_release(&tls_cert);
+	buf_release(&tls_key);
 	return rc;
 }
