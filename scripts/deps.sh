@@ -9,7 +9,7 @@ BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev li
 # tests: the reference clients and helpers the integration tests drive
 TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev"
 # bench: the reference registry, a static server and a load generator
-BENCH="docker-registry nginx-light wrk"
+BENCH="docker-registry nginx-light wrk debootstrap umoci"
 
 want="$BUILD $TEST"
 case "${1:-}" in
