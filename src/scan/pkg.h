@@ -39,9 +39,11 @@ struct scan_pkgs {
 	size_t n, cap;
 };
 
-/* Limits on what a reader accepts: packages per list and bytes of one kept field value. */
+/* Limits on what a reader accepts: packages per list, bytes of one kept field value, bytes of a
+ * text database (dpkg status, apk installed); past them a reader fails with -BERTH_ETOOBIG. */
 #define SCAN_PKGS_MAX 1000000
 #define SCAN_FIELD_MAX 4096
+#define SCAN_TEXT_MAX ((size_t)64 << 20)
 
 void scan_pkgs_init(struct scan_pkgs *l);
 void scan_pkgs_release(struct scan_pkgs *l); /* frees every record; l is empty and reusable */

@@ -1,9 +1,80 @@
 /* Unit tests for scan: version comparators, package database readers, os detection, matching. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "base/err.h"
 #include "harness.h"
+#include "scan/pkg.h"
 #include "scan/ver.h"
+
+/* Reads a whole file; NULL when it cannot. Caller frees. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		b = malloc((size_t)n + 1);
+		if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+			free(b);
+			b = NULL;
+		}
+		if (b) {
+			b[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return b;
+}
+
+static void spill(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	CHECK(f != NULL);
+	CHECK_EQ(fwrite(p, 1, n, f), n);
+	CHECK_EQ(fclose(f), 0);
+}
+
+/* A fresh temporary directory, removed by rmtree(). */
+static void tmpdir(char *out, size_t n)
+{
+	snprintf(out, n, "/tmp/berth-scan-XXXXXX");
+	CHECK(mkdtemp(out) != NULL);
+}
+
+static void rmtree(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	CHECK_EQ(system(cmd), 0);
+}
+
+static const struct scan_pkg *find_pkg(const struct scan_pkgs *l, const char *name, const char *arch)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0 && (!arch || strcmp(l->v[i].arch, arch) == 0))
+			return &l->v[i];
+	return NULL;
+}
+
+#define CHECK_PKG(l, nm, ver, arch, src, srcver)                                                               \
+	do {                                                                                                   \
+		const struct scan_pkg *p_ = find_pkg((l), (nm), (arch));                                       \
+		if (!p_)                                                                                       \
+			FAIL_AT("package %s (%s) not found", (nm), (arch) ? (arch) : "any arch");                 \
+		CHECK_STR(p_->version, (ver));                                                                 \
+		CHECK_STR(p_->source, (src));                                                                  \
+		CHECK_STR(p_->source_version, (srcver));                                                       \
+	} while (0)
 
 static int sgn(int x)
 {
@@ -161,6 +232,621 @@ TEST(ver_dispatch)
 	CHECK_STR(scan_eco_name((enum scan_eco)42), "none");
 }
 
+/* ---- dpkg ---- */
+
+static const char dpkg_status[] =
+	"Package: libc6\n"
+	"Status: install ok installed\n"
+	"Priority: optional\n"
+	"Architecture: amd64\n"
+	"Multi-Arch: same\n"
+	"Source: glibc\n"
+	"Version: 2.36-9+deb12u4\n"
+	"Description: GNU C Library: Shared libraries\n"
+	" Contains the standard libraries that are used by nearly all programs on\n"
+	" the system.\n"
+	"\t.\n"
+	"\n"
+	"package: libc6\n"                   /* field names are case-insensitive */
+	"STATUS: install ok installed\n"
+	"Architecture: i386\n"
+	"Source: glibc\n"
+	"Version: 2.36-9+deb12u4\n"
+	"\n\n  \t\n"                           /* several separators, one with blanks */
+	"Package: gcc\n"
+	"Status: hold ok installed\n"      /* held: still installed */
+	"Architecture: amd64\n"
+	"Source: gcc-defaults (1.203)\n"    /* binary and source versions differ */
+	"Version: 4:12.2.0-3\n"
+	"\n"
+	"Package: libssl1.1\n"
+	"Status: deinstall ok config-files\n" /* removed, only its conffiles left */
+	"Architecture: amd64\n"
+	"Version: 1.1.1n-0+deb11u5\n"
+	"\n"
+	"Package: half\n"
+	"Status: install reinstreq half-installed\n"
+	"Version: 1.0\n"
+	"\n"
+	"Package: trig\n"
+	"Status: install ok triggers-pending\n"
+	"Architecture: all\n"
+	"Source: trig-src (1:0.5-1)\n"
+	"Version: 1:0.5-1+b2\n"
+	"Config-Version: 1:0.5-1\n"
+	"\n"
+	"Package: zlib1g\n"
+	"Status: install ok installed\n"
+	"Architecture: amd64\n"
+	"Source: zlib\n"
+	"Version: 1:1.2.13.dfsg-1"; /* no final newline */
+
+TEST(dpkg_status_parse)
+{
+	struct scan_pkgs l;
+	char why[200] = "";
+
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_dpkg_parse(dpkg_status, strlen(dpkg_status), 0, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 5);
+	CHECK_PKG(&l, "libc6", "2.36-9+deb12u4", "amd64", "glibc", "2.36-9+deb12u4");
+	CHECK_PKG(&l, "libc6", "2.36-9+deb12u4", "i386", "glibc", "2.36-9+deb12u4");
+	CHECK_PKG(&l, "gcc", "4:12.2.0-3", "amd64", "gcc-defaults", "1.203");
+	CHECK_PKG(&l, "trig", "1:0.5-1+b2", "all", "trig-src", "1:0.5-1");
+	CHECK_PKG(&l, "zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", "1:1.2.13.dfsg-1");
+	CHECK(find_pkg(&l, "libssl1.1", NULL) == NULL);
+	CHECK(find_pkg(&l, "half", NULL) == NULL);
+	CHECK_EQ(l.v[0].eco, SCAN_ECO_DPKG);
+	scan_pkgs_release(&l);
+	CHECK_EQ(l.n, 0);
+}
+
+TEST(dpkg_status_d)
+{
+	/* distroless writes one file per package into status.d/, without Status */
+	static const char f[] = "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n"
+				"Maintainer: Santiago Vila <sanvila@debian.org>\n";
+	struct scan_pkgs l;
+	char why[200];
+
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_dpkg_parse(f, strlen(f), SCAN_DPKG_STATUS_D, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 1);
+	CHECK_PKG(&l, "base-files", "12.4+deb12u5", "amd64", "base-files", "12.4+deb12u5");
+	/* the main status file must say Status */
+	CHECK_EQ(scan_dpkg_parse(f, strlen(f), 0, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_STR(why, "line 1: package base-files has no Status field");
+	CHECK_EQ(l.n, 1);
+	CHECK_EQ(scan_dpkg_statusd_name_ok("base-files"), 1);
+	CHECK_EQ(scan_dpkg_statusd_name_ok("libc6.md5sums"), 0);
+	CHECK_EQ(scan_dpkg_statusd_name_ok(".hidden"), 0);
+	CHECK_EQ(scan_dpkg_statusd_name_ok(""), 0);
+	scan_pkgs_release(&l);
+}
+
+/* Each malformed status fails with this exact reason and leaves the list as it was. */
+TEST(dpkg_status_hostile)
+{
+	static const struct {
+		const char *in, *why;
+	} c[] = {
+		{"Package: a\nStatus: install ok installed\nVersion 1.0\n", "line 3: not a \"Field: value\" line"},
+		{" continued\n", "line 1: continuation line outside a field"},
+		{"Package: a\nStatus: purge ok not-installed\n\n continued\n", "line 4: continuation line outside a field"},
+		{"Package: a\nStatus: install ok installed\nVersion: 1.0\nVersion: 1.1\n", "line 4: duplicate Version field"},
+		{"Status: install ok installed\nVersion: 1.0\n", "line 1: paragraph has no Package field"},
+		{"Package: a\nStatus: install ok installed\n", "line 1: package a has no Version field"},
+		{"Package: a\nStatus: install ok installed\nVersion: 1:\n",
+		 "line 3: package a: version \"1:\": nothing after the epoch's colon"},
+		{"Package: a\nStatus: install ok installed\nVersion: 1 2\n",
+		 "line 3: package a: version \"1 2\": version has embedded blanks"},
+		{"Package: a\nStatus: install ok maybe\nVersion: 1\n", "line 2: invalid Status \"install ok maybe\""},
+		{"Package: a\nStatus: install ok\nVersion: 1\n", "line 2: invalid Status \"install ok\""},
+		{"Package: a\nStatus: install ok installed now\nVersion: 1\n",
+		 "line 2: invalid Status \"install ok installed now\""},
+		{"Package: a\nStatus: install broken installed\nVersion: 1\n",
+		 "line 2: invalid Status \"install broken installed\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (\n", "line 4: invalid Source \"b (\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (1:)\n",
+		 "line 4: invalid Source version \"b (1:)\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b c\n", "line 4: invalid Source \"b c\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: (1.0)\n", "line 4: invalid Source \"(1.0)\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1.0\n 2.0\n", "line 4: Version must be one line"},
+		{"Package: Foo Bar\nStatus: install ok installed\nVersion: 1\n", "line 1: invalid package name \"Foo Bar\""},
+		{"Package: -a\nStatus: install ok installed\nVersion: 1\n", "line 1: invalid package name \"-a\""},
+		{"Package: a\r\nStatus: install ok installed\r\nVersion: 1\r\n", "line 1: invalid package name \"a\r\""},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: am d64\n", "line 4: invalid Architecture"},
+		{"Package:\nStatus: install ok installed\n", "line 1: Package is empty"},
+		{"#comment: x\n", "line 1: not a \"Field: value\" line"},
+		{"Pack age: a\n", "line 1: invalid field name"},
+		{": a\n", "line 1: not a \"Field: value\" line"},
+		{"Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n",
+		 "line 5: package b has no Version field"},
+	};
+	struct scan_pkgs l;
+	char why[200];
+
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_dpkg_parse("Package: keep\nStatus: install ok installed\nVersion: 1\n", 54, 0, &l, why, sizeof why),
+		 0);
+	CHECK_EQ(l.n, 1);
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		why[0] = '\0';
+		if (scan_dpkg_parse(c[i].in, strlen(c[i].in), 0, &l, why, sizeof why) != -BERTH_EINVAL)
+			FAIL_AT("case %zu accepted", i);
+		if (strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu: why \"%s\", want \"%s\"", i, why, c[i].why);
+		CHECK_EQ(l.n, 1);
+	}
+	/* a NUL byte, and a file over the size limit */
+	CHECK_EQ(scan_dpkg_parse("Package: a\0b\n", 13, 0, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_STR(why, "NUL byte at offset 10");
+	CHECK_EQ(scan_dpkg_parse("", SCAN_TEXT_MAX + 1, 0, &l, why, sizeof why), -BERTH_ETOOBIG);
+	/* a too-long kept field */
+	{
+		char *big = malloc(SCAN_FIELD_MAX + 100);
+
+		memcpy(big, "Package: ", 9);
+		memset(big + 9, 'a', SCAN_FIELD_MAX + 1);
+		CHECK_EQ(scan_dpkg_parse(big, 9 + SCAN_FIELD_MAX + 1, 0, &l, why, sizeof why), -BERTH_EINVAL);
+		CHECK_STR(why, "line 1: Package is too long");
+		free(big);
+	}
+	/* an empty file is an empty database */
+	CHECK_EQ(scan_dpkg_parse("", 0, 0, &l, why, sizeof why), 0);
+	CHECK_EQ(scan_dpkg_parse("\n\n", 2, 0, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 1);
+	scan_pkgs_release(&l);
+}
+
+/* The machine's own dpkg database, read by berth and by dpkg-query: the same packages. */
+TEST(dpkg_status_matches_dpkg_query)
+{
+	char dir[64], path[128], cmd[512], line[2048];
+	struct scan_pkgs l;
+	size_t len, seen = 0;
+	char *status, why[200];
+	FILE *q;
+
+	tmpdir(dir, sizeof dir);
+	status = slurp("/var/lib/dpkg/status", &len);
+	CHECK(status != NULL);
+	snprintf(path, sizeof path, "%s/status", dir);
+	spill(path, status, len);
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_dpkg_parse(status, len, 0, &l, why, sizeof why), 0);
+	CHECK(l.n > 10);
+	snprintf(cmd, sizeof cmd,
+		 "mkdir -p %s/updates %s/info && dpkg-query --admindir=%s -W "
+		 "-f='${Status}|${Package}|${Version}|${Architecture}|${source:Package}|${source:Version}\\n'",
+		 dir, dir, dir);
+	q = popen(cmd, "r");
+	CHECK(q != NULL);
+	while (fgets(line, sizeof line, q)) {
+		char *f[6], *save = NULL, *st;
+		const struct scan_pkg *p;
+		int k = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (char *t = strtok_r(line, "|", &save); t && k < 6; t = strtok_r(NULL, "|", &save))
+			f[k++] = t;
+		CHECK_EQ(k, 6);
+		st = strrchr(f[0], ' ');
+		if (!strstr(f[0], " ok ") || !(strcmp(st, " installed") == 0 || strstr(st, "triggers")))
+			continue;
+		p = find_pkg(&l, f[1], f[3]);
+		if (!p)
+			FAIL_AT("dpkg-query lists %s:%s, berth does not", f[1], f[3]);
+		CHECK_STR(p->version, f[2]);
+		CHECK_STR(p->source, f[4]);
+		CHECK_STR(p->source_version, f[5]);
+		seen++;
+	}
+	CHECK_EQ(pclose(q), 0);
+	CHECK_EQ(seen, l.n);
+	printf("  %zu installed packages agree with dpkg-query\n", seen);
+	scan_pkgs_release(&l);
+	free(status);
+	rmtree(dir);
+}
+
+/* ---- apk ---- */
+
+static const char apk_installed[] =
+	"C:Q1p78yvTLG094tHE1+dToJGbmYzQE=\n"
+	"P:musl\n"
+	"V:1.2.4_git20230717-r4\n"
+	"A:x86_64\n"
+	"S:407278\n"
+	"I:667648\n"
+	"T:the musl c library (libc) implementation\n"
+	"U:https://musl.libc.org/\n"
+	"L:MIT\n"
+	"o:musl\n"
+	"m:Timo Ter\xc3\xa4s <timo.teras@iki.fi>\n"
+	"t:1704290731\n"
+	"c:6a0a4d3b4f4b3fc7b8a3e1f7d2c5b6a7e8f9a0b1\n"
+	"p:so:libc.musl-x86_64.so.1=1\n"
+	"F:lib\n"
+	"R:ld-musl-x86_64.so.1\n"
+	"a:0:0:755\n"
+	"Z:Q1dLbk4ARN3OIqXLQjzF3gLCaAPHQ=\n"
+	"R:libc.musl-x86_64.so.1\n"
+	"\n"
+	"C:Q1Ka0bD5CKuwvNKLHFGJvAr9lTGZM=\n"
+	"P:libcrypto3\n"
+	"V:3.1.4-r5\n"
+	"A:x86_64\n"
+	"o:openssl\n"
+	"D:so:libc.musl-x86_64.so.1\n"
+	"\n"
+	"P:alpine-baselayout-data\n"
+	"V:3.4.3-r2\n"
+	"A:x86_64\n"; /* no origin: the name is its own origin; no final blank line */
+
+TEST(apk_parse)
+{
+	struct scan_pkgs l;
+	char why[200] = "";
+
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_apk_parse(apk_installed, strlen(apk_installed), &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 3);
+	CHECK_PKG(&l, "musl", "1.2.4_git20230717-r4", "x86_64", "musl", "1.2.4_git20230717-r4");
+	CHECK_PKG(&l, "libcrypto3", "3.1.4-r5", "x86_64", "openssl", "3.1.4-r5");
+	CHECK_PKG(&l, "alpine-baselayout-data", "3.4.3-r2", "x86_64", "alpine-baselayout-data", "3.4.3-r2");
+	CHECK_EQ(l.v[1].eco, SCAN_ECO_APK);
+	scan_pkgs_release(&l);
+}
+
+TEST(apk_hostile)
+{
+	static const struct {
+		const char *in, *why;
+	} c[] = {
+		{"P:a\nV:1.0-r0\nnot a line\n", "line 3: not a \"K:value\" line"},
+		{"P:a\nV:1.0-r0\n:x\n", "line 3: not a \"K:value\" line"},
+		{"P:a\nV:1.0-r0\nX\n", "line 3: not a \"K:value\" line"},
+		{"V:1.0-r0\nA:x86_64\n", "line 1: record has no P: (name)"},
+		{"P:a\nA:x86_64\n", "line 1: package a has no V: (version)"},
+		{"P:a\nV:1.0-r0\nP:b\n", "line 3: duplicate P: in one record"},
+		{"P:a\nV:1.0-r0-r1\n", "line 2: package a: invalid version \"1.0-r0-r1\""},
+		{"P:a\nV:one\n", "line 2: package a: invalid version \"one\""},
+		{"P:a b\nV:1.0\n", "line 1: invalid package name \"a b\""},
+		{"P:a\nV:1.0\no:-x\n", "line 3: invalid origin \"-x\""},
+		{"P:\nV:1.0\n", "line 1: P: is empty"},
+		{"P:a\nV:1.0\nA:x 86\n", "line 3: invalid arch"},
+		{"P:a\r\nV:1.0\r\n", "line 1: invalid package name \"a\r\""},
+		{"P:a\nV:1\n\n \n", "line 4: not a \"K:value\" line"},
+	};
+	struct scan_pkgs l;
+	char why[200];
+
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_apk_parse("P:keep\nV:1\n", 11, &l, why, sizeof why), 0);
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		why[0] = '\0';
+		if (scan_apk_parse(c[i].in, strlen(c[i].in), &l, why, sizeof why) != -BERTH_EINVAL)
+			FAIL_AT("case %zu accepted", i);
+		if (strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu: why \"%s\", want \"%s\"", i, why, c[i].why);
+		CHECK_EQ(l.n, 1);
+	}
+	CHECK_EQ(scan_apk_parse("P:a\0\n", 5, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_STR(why, "NUL byte at offset 3");
+	CHECK_EQ(scan_apk_parse("", SCAN_TEXT_MAX + 1, &l, why, sizeof why), -BERTH_ETOOBIG);
+	CHECK_EQ(scan_apk_parse("\n\n\n", 3, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 1);
+	scan_pkgs_release(&l);
+}
+
+/* ---- rpm headers ---- */
+
+struct hentry {
+	uint32_t tag, type, count;
+	const void *val;
+	size_t len;
+	long off; /* -1: place val in the data store; else use this offset as is */
+};
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* Builds a header blob from entries; returns its length (blob has room for 4096 bytes). */
+static size_t mkhdr(unsigned char *blob, const struct hentry *e, size_t n)
+{
+	unsigned char data[2048];
+	size_t dl = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t off;
+
+		if (e[i].off >= 0) {
+			off = (uint32_t)e[i].off;
+		} else {
+			if (e[i].type == 4)
+				while (dl % 4)
+					data[dl++] = 0;
+			off = (uint32_t)dl;
+			memcpy(data + dl, e[i].val, e[i].len);
+			dl += e[i].len;
+		}
+		put32(blob + 8 + i * 16, e[i].tag);
+		put32(blob + 12 + i * 16, e[i].type);
+		put32(blob + 16 + i * 16, off);
+		put32(blob + 20 + i * 16, e[i].count);
+	}
+	put32(blob, (uint32_t)n);
+	put32(blob + 4, (uint32_t)dl);
+	memcpy(blob + 8 + n * 16, data, dl);
+	return 8 + n * 16 + dl;
+}
+
+#define S(tag, s) {tag, 6, 1, s, sizeof(s), -1}
+static const unsigned char epoch7[4] = {0, 0, 0, 7};
+
+TEST(rpm_header_parse)
+{
+	const struct hentry good[] = {
+		{63, 7, 16, "0123456789abcdef", 16, -1}, /* a region tag, ignored */
+		S(1000, "openssl-libs"), S(1001, "3.0.7"), S(1002, "27.el9"), {1003, 4, 1, epoch7, 4, -1},
+		S(1022, "x86_64"), S(1044, "openssl-3.0.7-27.el9.src.rpm"), S(1004, "summary, ignored"),
+	};
+	const struct hentry noepoch[] = {S(1000, "bash"), S(1001, "5.1.8"), S(1002, "6.el9_1"), S(1022, "x86_64"),
+					 S(1044, "bash-5.1.8-6.el9_1.src.rpm")};
+	const struct hentry key[] = {S(1000, "gpg-pubkey"), S(1001, "fd431d51"), S(1002, "4ae0493b")};
+	const struct hentry oddsrc[] = {S(1000, "x"), S(1001, "1"), S(1002, "1"), S(1044, "(none)")};
+	unsigned char blob[4096];
+	struct scan_pkgs l;
+	char why[200] = "";
+	size_t n;
+
+	scan_pkgs_init(&l);
+	n = mkhdr(blob, good, sizeof good / sizeof *good);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), 0);
+	n = mkhdr(blob, noepoch, sizeof noepoch / sizeof *noepoch);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), 0);
+	n = mkhdr(blob, key, sizeof key / sizeof *key);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), 0); /* skipped */
+	n = mkhdr(blob, oddsrc, sizeof oddsrc / sizeof *oddsrc);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 3);
+	CHECK_PKG(&l, "openssl-libs", "7:3.0.7-27.el9", "x86_64", "openssl", "7:3.0.7-27.el9");
+	CHECK_PKG(&l, "bash", "5.1.8-6.el9_1", "x86_64", "bash", "5.1.8-6.el9_1");
+	CHECK_PKG(&l, "x", "1-1", "", "x", "1-1");
+	CHECK_EQ(l.v[0].eco, SCAN_ECO_RPM);
+	scan_pkgs_release(&l);
+}
+
+TEST(rpm_header_hostile)
+{
+	static const char unterminated[] = {'a', 'b', 'c'};
+	const struct hentry base[] = {S(1000, "a"), S(1001, "1"), S(1002, "1")};
+	const struct {
+		struct hentry e[4];
+		size_t n;
+		const char *why;
+	} c[] = {
+		{{S(1000, "a"), S(1001, "1")}, 2, "header lacks RELEASE"},
+		{{S(1001, "1"), S(1002, "1")}, 2, "header lacks NAME"},
+		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), S(1000, "b")}, 4, "header entry 3: bad string for tag 1000"},
+		{{S(1000, "a"), S(1001, "1-2"), S(1002, "1")}, 3, "header has an empty or hyphenated name, version or release"},
+		{{S(1000, "a"), S(1001, ""), S(1002, "1")}, 3, "header has an empty or hyphenated name, version or release"},
+		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 1}}, 4, "header entry 3: bad EPOCH"},
+		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 2, epoch7, 4, -1}}, 4, "header entry 3: bad EPOCH"},
+		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 6, 1, "7", 2, -1}}, 4, "header entry 3: bad EPOCH"},
+		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 4096}}, 4, "header entry 3: bad EPOCH"},
+		{{S(1000, "a"), S(1001, "1"), {1002, 6, 1, "1", 2, 1000}}, 3, "header entry 2: bad string for tag 1002"},
+		{{S(1000, "a"), S(1001, "1"), {1002, 6, 1, unterminated, 3, -1}}, 3, "header entry 2: bad string for tag 1002"},
+		{{S(1000, "a"), S(1001, "1"), {1002, 8, 1, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
+		{{S(1000, "a"), S(1001, "1"), {1002, 6, 2, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
+	};
+	unsigned char blob[4096];
+	struct scan_pkgs l;
+	char why[200];
+	size_t n;
+
+	scan_pkgs_init(&l);
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		n = mkhdr(blob, c[i].e, c[i].n);
+		why[0] = '\0';
+		if (scan_rpm_header_parse(blob, n, &l, why, sizeof why) != -BERTH_EINVAL)
+			FAIL_AT("case %zu accepted", i);
+		if (strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu: why \"%s\", want \"%s\"", i, why, c[i].why);
+	}
+	/* sizes */
+	n = mkhdr(blob, base, 3);
+	CHECK_EQ(scan_rpm_header_parse(blob, 7, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_STR(why, "header of 7 bytes is too short");
+	CHECK_EQ(scan_rpm_header_parse(blob, n - 1, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_EQ(scan_rpm_header_parse(blob, n + 1, &l, why, sizeof why), -BERTH_EINVAL);
+	put32(blob, 0);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_STR(why, "header has 0 index entries");
+	put32(blob, 0x10000);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), -BERTH_EINVAL);
+	put32(blob, 0x0fffffff); /* il * 16 wraps 32 bits: must not pass the size check */
+	put32(blob + 4, 0xffffffff);
+	CHECK_EQ(scan_rpm_header_parse(blob, n, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_EQ(l.n, 0);
+	scan_pkgs_release(&l);
+}
+
+/* ---- rpmdb.sqlite ---- */
+
+/* Makes the fixture database with the real rpm (tests/unit/scan/mkrpmdb.sh) under dir. */
+static void make_rpmdb(const char *dir)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "sh %s/mkrpmdb.sh %s >%s/mkrpmdb.log 2>&1", TEST_SRCDIR, dir, dir);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof cmd, "cat %s/mkrpmdb.log >&2", dir);
+		(void)!system(cmd);
+		FAIL_AT("mkrpmdb.sh failed");
+	}
+}
+
+/* Compares a package list with rpm's own reading (expected.txt). */
+static void check_against_rpm(const char *dir, const struct scan_pkgs *l)
+{
+	char path[256], line[512];
+	size_t lines = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/expected.txt", dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof line, f)) {
+		char *fld[6], *save = NULL, evr[300], srcname[200];
+		const struct scan_pkg *p;
+		int k = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		for (char *t = strtok_r(line, "|", &save); t && k < 6; t = strtok_r(NULL, "|", &save))
+			fld[k++] = t;
+		CHECK_EQ(k, 6);
+		if (strcmp(fld[1], "(none)") == 0)
+			snprintf(evr, sizeof evr, "%s-%s", fld[2], fld[3]);
+		else
+			snprintf(evr, sizeof evr, "%s:%s-%s", fld[1], fld[2], fld[3]);
+		/* the source name is the SOURCERPM minus "-version-release.src.rpm" */
+		snprintf(srcname, sizeof srcname, "%s", fld[5]);
+		for (int dashes = 0; dashes < 2;)
+			if (srcname[strlen(srcname) - 1] == '-')
+				srcname[strlen(srcname) - 1] = '\0', dashes++;
+			else
+				srcname[strlen(srcname) - 1] = '\0';
+		p = find_pkg(l, fld[0], fld[4]);
+		if (!p)
+			FAIL_AT("rpm lists %s.%s, berth does not", fld[0], fld[4]);
+		CHECK_STR(p->version, evr);
+		CHECK_STR(p->source, srcname);
+		lines++;
+	}
+	fclose(f);
+	CHECK_EQ(lines, l->n);
+}
+
+TEST(rpmdb_sqlite_real)
+{
+	char dir[64], db[128], copy[160], why[200] = "";
+	struct scan_pkgs l;
+	size_t len;
+	char *bytes;
+
+	tmpdir(dir, sizeof dir);
+	make_rpmdb(dir);
+	snprintf(db, sizeof db, "%s/root/var/lib/rpm/rpmdb.sqlite", dir);
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_rpmdb_sqlite_read_file(db, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 3);
+	check_against_rpm(dir, &l);
+	CHECK_PKG(&l, "berth-a", "2:1.2.3-4.el9", "noarch", "berth-a", "2:1.2.3-4.el9");
+	CHECK_PKG(&l, "berth-libs", "0.9-7.el9_2", "noarch", "berth-src", "0.9-7.el9_2");
+	CHECK_PKG(&l, "berth-c", "2.0~rc1^git3-1", "x86_64", "berth-c", "2.0~rc1^git3-1");
+	scan_pkgs_release(&l);
+
+	/* the same bytes from memory, and the file alone (as extracted from a layer: no -wal, no -shm),
+	 * in a directory with a '%' and a '?' in its name */
+	bytes = slurp(db, &len);
+	CHECK(bytes != NULL);
+	CHECK_EQ(scan_rpmdb_sqlite_read_mem(bytes, len, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 3);
+	check_against_rpm(dir, &l);
+	scan_pkgs_release(&l);
+	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir", dir);
+	CHECK_EQ(mkdir(copy, 0755), 0);
+	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir/rpmdb.sqlite", dir);
+	spill(copy, bytes, len);
+	CHECK_EQ(chmod(copy, 0444), 0);
+	CHECK_EQ(scan_rpmdb_sqlite_read_file(copy, &l, why, sizeof why), 0);
+	CHECK_EQ(l.n, 3);
+	scan_pkgs_release(&l);
+	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir/rpmdb.sqlite-wal", dir);
+	CHECK_EQ(access(copy, F_OK), -1); /* nothing was created beside it */
+
+	/* cut in half: an error, not a crash; the list is unchanged */
+	CHECK_EQ(scan_pkgs_add(&l, SCAN_ECO_RPM, "keep", 4, "1-1", 3, "", 0, NULL, 0, NULL, 0), 0);
+	CHECK(scan_rpmdb_sqlite_read_mem(bytes, len / 2, &l, why, sizeof why) < 0);
+	CHECK_EQ(l.n, 1);
+	scan_pkgs_release(&l);
+	free(bytes);
+	rmtree(dir);
+}
+
+/* Runs SQL on a fresh database file and returns its bytes. */
+static char *mkdb(const char *dir, const char *sql, size_t *len)
+{
+	char path[128];
+	sqlite3 *db;
+	char *b;
+
+	snprintf(path, sizeof path, "%s/t.sqlite", dir);
+	unlink(path);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_EQ(sqlite3_close(db), SQLITE_OK);
+	b = slurp(path, len);
+	CHECK(b != NULL);
+	return b;
+}
+
+TEST(rpmdb_sqlite_hostile)
+{
+	static const struct {
+		const char *sql, *why;
+	} c[] = {
+		{"CREATE TABLE other(x);", "rpm database: no Packages table"},
+		{"CREATE TABLE t(hnum, blob); CREATE VIEW Packages AS SELECT * FROM t;",
+		 "rpm database: Packages is not a table"},
+		{"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, 'text');",
+		 "rpm database: package 1: not a header blob"},
+		{"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (5, x'0000000100000000');",
+		 "rpm database: package 5: header sizes (1 entries, 0 data bytes) do not add up to its 8 bytes"},
+		{"CREATE TABLE Packages(x);", "rpm database: no such column: hnum"},
+	};
+	char dir[64], path[128], why[200];
+	struct scan_pkgs l;
+	size_t len;
+
+	tmpdir(dir, sizeof dir);
+	scan_pkgs_init(&l);
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		char *b = mkdb(dir, c[i].sql, &len);
+		int rc;
+
+		why[0] = '\0';
+		rc = scan_rpmdb_sqlite_read_mem(b, len, &l, why, sizeof why);
+		if (rc != -BERTH_EINVAL || strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu (mem): %d \"%s\", want \"%s\"", i, rc, why, c[i].why);
+		snprintf(path, sizeof path, "%s/t.sqlite", dir);
+		rc = scan_rpmdb_sqlite_read_file(path, &l, why, sizeof why);
+		if (rc != -BERTH_EINVAL || strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu (file): %d \"%s\", want \"%s\"", i, rc, why, c[i].why);
+		free(b);
+	}
+	CHECK_EQ(scan_rpmdb_sqlite_read_mem("not a database at all, not a database at all, not a database at all, "
+					    "not a database at all, not a database at all",
+					    110, &l, why, sizeof why),
+		 -BERTH_EINVAL);
+	CHECK_STR(why, "rpm database: not an SQLite database");
+	snprintf(path, sizeof path, "%s/garbage", dir);
+	spill(path, "garbage garbage garbage", 23);
+	CHECK_EQ(scan_rpmdb_sqlite_read_file(path, &l, why, sizeof why), -BERTH_EINVAL);
+	snprintf(path, sizeof path, "%s/missing", dir);
+	CHECK_EQ(scan_rpmdb_sqlite_read_file(path, &l, why, sizeof why), -BERTH_EIO);
+	CHECK_EQ(l.n, 0);
+	scan_pkgs_release(&l);
+	rmtree(dir);
+}
+
 static const struct test tests[] = {
 	T(dpkg_order),
 	T(dpkg_check),
@@ -169,6 +855,16 @@ static const struct test tests[] = {
 	T(apk_order),
 	T(apk_check),
 	T(ver_dispatch),
+	T(dpkg_status_parse),
+	T(dpkg_status_d),
+	T(dpkg_status_hostile),
+	T(dpkg_status_matches_dpkg_query),
+	T(apk_parse),
+	T(apk_hostile),
+	T(rpm_header_parse),
+	T(rpm_header_hostile),
+	T(rpmdb_sqlite_real),
+	T(rpmdb_sqlite_hostile),
 	{0},
 };
 
