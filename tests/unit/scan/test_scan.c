@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "harness.h"
+#include "scan/osrel.h"
 #include "scan/pkg.h"
 #include "scan/ver.h"
 
@@ -847,6 +848,185 @@ TEST(rpmdb_sqlite_hostile)
 	rmtree(dir);
 }
 
+/* ---- os-release and the release key ---- */
+
+TEST(osrel_parse)
+{
+	static const char t[] = "# a comment\n"
+				"\n"
+				"   \n"
+				"NAME=\"Debian GNU/Linux\"\n"
+				"ID=debian\n"
+				"VERSION_ID='12'\n"
+				"VERSION_CODENAME=book\\worm\n"      /* an escaped ordinary character */
+				"PRETTY_NAME=\"a \\\"b\\\" \\\\ \\$x \\`y\\` \\n\"  # trailing comment\n"
+				"ID_LIKE=\"deb\"'ian'x\n"           /* pieces joined as a shell joins them */
+				"HOME_URL=\"https://www.debian.org/\"\n"
+				"ID=debian\n"
+				"LOGO=\"" "0123456789012345678901234567890123456789012345678901234567890123456789"
+				"0123456789012345678901234567890123456789012345678901234567890123456789"
+				"0123456789012345678901234567890123456789012345678901234567890123456789"
+				"0123456789012345678901234567890123456789012345678901234567890123456789"
+				"0123456789012345678901234567890123456789012345678901234567890123456789\"\n"
+				"VERSION_ID=\"12\""; /* later wins; no final newline */
+	struct scan_osrel o;
+	char why[200] = "";
+
+	CHECK_EQ(scan_osrel_parse(t, strlen(t), &o, why, sizeof why), 0);
+	CHECK_STR(o.id, "debian");
+	CHECK_STR(o.version_id, "12");
+	CHECK_STR(o.version_codename, "bookworm");
+	CHECK_STR(o.pretty_name, "a \"b\" \\ $x `y` \\n");
+	CHECK_STR(o.id_like, "debianx");
+}
+
+TEST(osrel_parse_hostile)
+{
+	static const struct {
+		const char *in, *why;
+	} c[] = {
+		{"ID=debian\nnonsense\n", "os-release line 2: not a KEY=VALUE assignment"},
+		{"ID =debian\n", "os-release line 1: not a KEY=VALUE assignment"},
+		{"1D=debian\n", "os-release line 1: not a KEY=VALUE assignment"},
+		{"ID=\"debian\n", "os-release line 1: unterminated quote or escape"},
+		{"ID='debian\n", "os-release line 1: unterminated quote or escape"},
+		{"ID=debian\\", "os-release line 1: unterminated quote or escape"},
+		{"ID=debian linux\n", "os-release line 1: text after the value"},
+		{"VERSION_ID=\"0123456789012345678901234567890123456789012345678901234567890123456789\"\n",
+		 "os-release line 1: VERSION_ID is too long"},
+	};
+	struct scan_osrel o;
+	char why[200];
+
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		why[0] = '\0';
+		if (scan_osrel_parse(c[i].in, strlen(c[i].in), &o, why, sizeof why) != -BERTH_EINVAL)
+			FAIL_AT("case %zu accepted", i);
+		if (strcmp(why, c[i].why) != 0)
+			FAIL_AT("case %zu: why \"%s\", want \"%s\"", i, why, c[i].why);
+	}
+	CHECK_EQ(scan_osrel_parse("ID=a\0", 5, &o, why, sizeof why), -BERTH_EINVAL);
+	CHECK_EQ(scan_osrel_parse("", SCAN_OSREL_MAX + 1, &o, why, sizeof why), -BERTH_ETOOBIG);
+}
+
+#define OSR_DEBIAN12                                                                                         \
+	"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n"    \
+	"VERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n"
+
+/* One detection case: the files (NULL = absent), the databases, the expected code and key or reason. */
+struct oscase {
+	const char *osr, *debv, *alpr, *rhr;
+	unsigned dbs;
+	int rc;
+	const char *want; /* release key when rc == 0, else the reason */
+	const char *distro;
+};
+
+TEST(os_detect)
+{
+	static const struct oscase c[] = {
+		{OSR_DEBIAN12, "12.4\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+		{OSR_DEBIAN12, NULL, NULL, NULL, 0, 0, "debian:12", "debian"}, /* no database: nothing to scan, fine */
+		{"ID=debian\nVERSION_CODENAME=trixie\nPRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\n", "trixie/sid\n", NULL,
+		 NULL, SCAN_DB_DPKG, 0, "debian:13", "debian"},
+		{"ID=debian\nVERSION_CODENAME=sid\n", "trixie/sid\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:sid", "debian"},
+		{NULL, "11.6\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:11", "debian"},
+		{NULL, "bookworm/sid", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+		{"NAME=x\n", "10.13\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:10", "debian"}, /* no ID: the file decides */
+		{"ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", "bookworm/sid\n", NULL, NULL, SCAN_DB_DPKG, 0,
+		 "ubuntu:22.04", "ubuntu"},
+		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.19.1\n", NULL, SCAN_DB_APK, 0, "alpine:3.19", "alpine"},
+		{"ID=alpine\nVERSION_ID=3.20.0_alpha20240329\n", NULL, NULL, NULL, SCAN_DB_APK, 0, "alpine:edge", "alpine"},
+		{NULL, NULL, "3.11.6\n", NULL, SCAN_DB_APK, 0, "alpine:3.11", "alpine"},
+		{"ID=\"rhel\"\nVERSION_ID=\"9.2\"\n", NULL, NULL, "Red Hat Enterprise Linux release 9.2 (Plow)\n", SCAN_DB_RPM,
+		 0, "rhel:9", "rhel"},
+		{"ID=\"almalinux\"\nVERSION_ID=\"8.8\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "almalinux:8", "almalinux"},
+		{"ID=\"ol\"\nVERSION_ID=\"7.9\"\n", NULL, NULL, "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
+		 SCAN_DB_RPM, 0, "ol:7", "ol"},
+		{"ID=\"rocky\"\nVERSION_ID=\"9.1\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "rocky:9", "rocky"},
+		{"ID=\"amzn\"\nVERSION_ID=\"2023\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2023", "amzn"},
+		{"ID=\"amzn\"\nVERSION_ID=\"2\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2", "amzn"},
+		{"ID=fedora\nVERSION_ID=39\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "fedora:39", "fedora"},
+		{NULL, NULL, NULL, "CentOS Linux release 7.9.2009 (Core)\n", SCAN_DB_RPM, 0, "centos:7", "centos"},
+		{NULL, NULL, NULL, "Red Hat Enterprise Linux Server release 6.10 (Santiago)", SCAN_DB_RPM, 0, "rhel:6", "rhel"},
+		{"ID=Debian\nVERSION_ID=12\n", NULL, NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+
+		/* evidence that lies or is garbage */
+		{OSR_DEBIAN12, "11.6\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "os-release says Debian 12 but /etc/debian_version says 11.6", "debian"},
+		{OSR_DEBIAN12, NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
+		 "os-release says debian, but the image has no dpkg database, only apk", "debian"},
+		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, NULL, NULL, SCAN_DB_DPKG | SCAN_DB_RPM, -BERTH_EINVAL,
+		 "os-release says alpine, but the image has no apk database, only dpkg and rpm", "alpine"},
+		{"ID=debian\nVERSION_ID=twelve\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "os-release VERSION_ID \"twelve\" is not a Debian release number", "debian"},
+		{"ID=debian\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "no Debian release number in os-release or /etc/debian_version", "debian"},
+		{"ID=ubuntu\nVERSION_ID=22.4\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "os-release VERSION_ID \"22.4\" is not a ubuntu release", "ubuntu"},
+		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.18.4\n", NULL, SCAN_DB_APK, -BERTH_EINVAL,
+		 "os-release says alpine:3.19 but /etc/alpine-release says 3.18.4", "alpine"},
+		{"ID=alpine\nVERSION_ID=3\n", NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
+		 "os-release VERSION_ID \"3\" is not a alpine release", "alpine"},
+		{"ID=rhel\nVERSION_ID=9.2\n", NULL, NULL, "Red Hat Enterprise Linux release 8.6 (Ootpa)", SCAN_DB_RPM,
+		 -BERTH_EINVAL, "os-release says rhel:9 but /etc/redhat-release says \"Red Hat Enterprise Linux release 8.6 (Ootpa)\"",
+		 "rhel"},
+		{"ID=rhel\n", NULL, NULL, NULL, SCAN_DB_RPM, -BERTH_EINVAL, "os-release for rhel has no VERSION_ID", "rhel"},
+		{"ID=\"deb;ian\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "os-release ID \"deb;ian\" is not a distribution id", ""},
+		{"ID=debian\nVERSION_ID=\"12\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "os-release line 2: unterminated quote or escape", ""},
+		{NULL, NULL, NULL, "Slackware 15.0", SCAN_DB_RPM, -BERTH_EINVAL,
+		 "/etc/redhat-release \"Slackware 15.0\" names no known release", ""},
+		{NULL, NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL, "a dpkg database but no os-release or release file", ""},
+
+		/* not supported, not wrong */
+		{"ID=linuxmint\nID_LIKE=ubuntu\nVERSION_ID=21.2\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
+		 "distribution \"linuxmint\" is not supported", "linuxmint"},
+		{"ID=arch\n", NULL, NULL, NULL, 0, -BERTH_EUNSUPPORTED, "distribution \"arch\" is not supported", "arch"},
+		{"ID=debian\nVERSION_CODENAME=hamm\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
+		 "Debian release \"hamm\" is not known", "debian"},
+		{NULL, NULL, NULL, NULL, 0, -BERTH_ENOENT, "no os-release, release file or package database", ""},
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		struct scan_os_files f = {c[i].osr, c[i].osr ? strlen(c[i].osr) : 0, c[i].debv, c[i].debv ? strlen(c[i].debv) : 0,
+					  c[i].alpr, c[i].alpr ? strlen(c[i].alpr) : 0, c[i].rhr, c[i].rhr ? strlen(c[i].rhr) : 0,
+					  c[i].dbs};
+		struct scan_os os;
+		char why[256] = "";
+		int rc = scan_os_detect(&f, &os, why, sizeof why);
+
+		if (rc != c[i].rc)
+			FAIL_AT("case %zu: rc %d (%s), want %d", i, rc, why, c[i].rc);
+		if (strcmp(rc == 0 ? os.release : why, c[i].want) != 0)
+			FAIL_AT("case %zu: \"%s\", want \"%s\"", i, rc == 0 ? os.release : why, c[i].want);
+		if (strcmp(os.distro, c[i].distro) != 0)
+			FAIL_AT("case %zu: distro \"%s\", want \"%s\"", i, os.distro, c[i].distro);
+		if (rc == 0 && os.eco == SCAN_ECO_NONE)
+			FAIL_AT("case %zu: no ecosystem", i);
+		if (rc != 0 && os.release[0])
+			FAIL_AT("case %zu: a release key on failure", i);
+	}
+}
+
+TEST(os_detect_pretty)
+{
+	struct scan_os_files f = {.os_release = OSR_DEBIAN12, .os_release_len = strlen(OSR_DEBIAN12), .dbs = SCAN_DB_DPKG};
+	struct scan_os os;
+	char why[100];
+
+	CHECK_EQ(scan_os_detect(&f, &os, why, sizeof why), 0);
+	CHECK_STR(os.pretty, "Debian GNU/Linux 12 (bookworm)");
+	CHECK_EQ(os.eco, SCAN_ECO_DPKG);
+	f = (struct scan_os_files){.redhat_release = "CentOS release 6.10 (Final)\n", .redhat_release_len = 28,
+				   .dbs = SCAN_DB_RPM};
+	CHECK_EQ(scan_os_detect(&f, &os, why, sizeof why), 0);
+	CHECK_STR(os.release, "centos:6");
+	CHECK_STR(os.pretty, "CentOS release 6.10 (Final)");
+	CHECK_EQ(os.eco, SCAN_ECO_RPM);
+}
+
 static const struct test tests[] = {
 	T(dpkg_order),
 	T(dpkg_check),
@@ -865,6 +1045,10 @@ static const struct test tests[] = {
 	T(rpm_header_hostile),
 	T(rpmdb_sqlite_real),
 	T(rpmdb_sqlite_hostile),
+	T(osrel_parse),
+	T(osrel_parse_hostile),
+	T(os_detect),
+	T(os_detect_pretty),
 	{0},
 };
 
