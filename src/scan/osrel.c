@@ -427,3 +427,13 @@ int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why,
 	os->eco = d->eco;
 	return 0;
 }
+
+enum scan_eco scan_release_eco(const char *release)
+{
+	const char *colon = strchr(release, ':');
+
+	for (size_t i = 0; colon && i < sizeof distros / sizeof *distros; i++)
+		if (strlen(distros[i].id) == (size_t)(colon - release) && memcmp(release, distros[i].id, strlen(distros[i].id)) == 0)
+			return distros[i].eco;
+	return SCAN_ECO_NONE;
+}

@@ -68,4 +68,8 @@ struct scan_os {
  * file nor a package database (scratch, static binaries). why gets one line for every failure. */
 int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why, size_t whyn);
 
+/* The package ecosystem of a release key's distribution ("debian:12" -> SCAN_ECO_DPKG);
+ * SCAN_ECO_NONE for a key of a distribution berth does not support. */
+enum scan_eco scan_release_eco(const char *release);
+
 #endif

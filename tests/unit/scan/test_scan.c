@@ -2,11 +2,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
 #include "base/err.h"
 #include "harness.h"
+#include "scan/match.h"
 #include "scan/osrel.h"
 #include "scan/pkg.h"
 #include "scan/ver.h"
@@ -1027,6 +1029,155 @@ TEST(os_detect_pretty)
 	CHECK_EQ(os.eco, SCAN_ECO_RPM);
 }
 
+/* ---- matching ---- */
+
+static void add_pkg(struct scan_pkgs *l, enum scan_eco eco, const char *name, const char *ver, const char *arch,
+		    const char *src, const char *srcver)
+{
+	CHECK_EQ(scan_pkgs_add(l, eco, name, strlen(name), ver, strlen(ver), arch, strlen(arch), src, src ? strlen(src) : 0,
+			       srcver, srcver ? strlen(srcver) : 0),
+		 0);
+}
+
+/* Checks the findings are exactly these (pkg, affected) pairs, in order. */
+static void check_findings(const struct scan_findings *f, const size_t (*want)[2], size_t n)
+{
+	if (f->n != n)
+		FAIL_AT("%zu findings, want %zu", f->n, n);
+	for (size_t i = 0; i < n; i++)
+		if (f->v[i].pkg != want[i][0] || f->v[i].affected != want[i][1])
+			FAIL_AT("finding %zu is (%zu, %zu), want (%zu, %zu)", i, f->v[i].pkg, f->v[i].affected, want[i][0],
+				want[i][1]);
+}
+
+TEST(match_debian)
+{
+	const struct scan_affected a[] = {
+		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u7", NULL},    /* 0: hits both */
+		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u4", NULL},    /* 1: installed == fixed */
+		{"debian:11", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "9.9", NULL},               /* 2: another release */
+		{"debian:12", "gcc-defaults", SCAN_KIND_SOURCE, NULL, NULL, "1.204", NULL},      /* 3: by source version */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL},              /* 4: not fixed yet */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.1.0", "3.1.5", NULL},        /* 5: before introduced */
+		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "1:1.2.0", "1:1.3", NULL},         /* 6: in the range */
+		{"debian:12", "libc6", SCAN_KIND_BINARY, NULL, NULL, "2.37", NULL},              /* 7: by binary name */
+		{"debian:12", "glibc", SCAN_KIND_BINARY, NULL, NULL, "9", NULL},                 /* 8: no such binary */
+		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "", "", NULL},                     /* 9: "" = unset */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.0.11-1~deb12u2", "3.0.11-1~deb12u3", NULL}, /* 10 */
+		{NULL, "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL},                     /* 11: incomplete */
+	};
+	static const size_t want[][2] = {{0, 0}, {0, 7}, {1, 0}, {2, 3}, {3, 4}, {3, 10}, {4, 6}, {4, 9}};
+	struct scan_pkgs l;
+	struct scan_findings f;
+
+	scan_pkgs_init(&l);
+	add_pkg(&l, SCAN_ECO_DPKG, "libc6", "2.36-9+deb12u4", "amd64", "glibc", NULL);
+	add_pkg(&l, SCAN_ECO_DPKG, "libc-bin", "2.36-9+deb12u4", "amd64", "glibc", NULL);
+	add_pkg(&l, SCAN_ECO_DPKG, "gcc", "4:12.2.0-3", "amd64", "gcc-defaults", "1.203");
+	add_pkg(&l, SCAN_ECO_DPKG, "libssl3", "3.0.11-1~deb12u2", "amd64", "openssl", NULL);
+	add_pkg(&l, SCAN_ECO_DPKG, "zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", NULL);
+	add_pkg(&l, SCAN_ECO_RPM, "glibc", "2.0-1", "x86_64", NULL, NULL); /* a stray rpm database: not matched */
+	scan_findings_init(&f);
+	CHECK_EQ(scan_match(&l, "debian:12", a, sizeof a / sizeof *a, &f), 0);
+	check_findings(&f, want, sizeof want / sizeof *want);
+	scan_findings_release(&f);
+	/* another release, no entries, an unknown release */
+	CHECK_EQ(scan_match(&l, "debian:11", a, sizeof a / sizeof *a, &f), 0);
+	CHECK_EQ(f.n, 2);
+	CHECK_EQ(f.v[0].affected, 2);
+	CHECK_EQ(f.v[1].pkg, 1);
+	scan_findings_release(&f);
+	CHECK_EQ(scan_match(&l, "debian:12", a, 0, &f), 0);
+	CHECK_EQ(f.n, 0);
+	CHECK_EQ(scan_match(&l, "plan9:4", a, sizeof a / sizeof *a, &f), 0);
+	CHECK_EQ(f.n, 0);
+	scan_findings_release(&f);
+	scan_pkgs_release(&l);
+}
+
+TEST(match_rpm_and_apk)
+{
+	const struct scan_affected a[] = {
+		{"rhel:9", "openssl-libs", SCAN_KIND_BINARY, "x86_64", NULL, "1:3.0.7-25.el9", NULL}, /* 0: x86_64 only */
+		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9_1", NULL},             /* 1: any arch */
+		{"rhel:9", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "1:3.0.7-24.el9", NULL},          /* 2: == fixed */
+		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9", NULL},               /* 3: == fixed */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4-r6", NULL},          /* 4 */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_p1-r0", NULL},       /* 5 */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_rc1-r0", NULL},      /* 6: older */
+	};
+	static const size_t want_rpm[][2] = {{0, 0}, {2, 1}};
+	static const size_t want_apk[][2] = {{3, 4}, {3, 5}};
+	struct scan_pkgs l;
+	struct scan_findings f;
+
+	scan_pkgs_init(&l);
+	add_pkg(&l, SCAN_ECO_RPM, "openssl-libs", "1:3.0.7-24.el9", "x86_64", "openssl", NULL);
+	add_pkg(&l, SCAN_ECO_RPM, "openssl-libs", "1:3.0.7-24.el9", "i686", "openssl", NULL);
+	add_pkg(&l, SCAN_ECO_RPM, "bash", "5.1.8-6.el9", "x86_64", NULL, NULL);
+	add_pkg(&l, SCAN_ECO_APK, "libcrypto3", "3.1.4-r5", "x86_64", "openssl", NULL);
+	scan_findings_init(&f);
+	CHECK_EQ(scan_match(&l, "rhel:9", a, sizeof a / sizeof *a, &f), 0);
+	check_findings(&f, want_rpm, 2);
+	f.n = 0;
+	CHECK_EQ(scan_match(&l, "alpine:3.19", a, sizeof a / sizeof *a, &f), 0);
+	check_findings(&f, want_apk, 2);
+	CHECK_EQ(scan_release_eco("alpine:edge"), SCAN_ECO_APK);
+	CHECK_EQ(scan_release_eco("amzn:2023"), SCAN_ECO_RPM);
+	CHECK_EQ(scan_release_eco("debianx:12"), SCAN_ECO_NONE);
+	CHECK_EQ(scan_release_eco("debian"), SCAN_ECO_NONE);
+	scan_findings_release(&f);
+	scan_pkgs_release(&l);
+}
+
+/* A large image against a large feed: the sorted lookup keeps it fast. */
+TEST(match_scale)
+{
+	enum { NPKG = 3000, NAFF = 300000 };
+	static char names[NAFF][16];
+	struct scan_affected *a = calloc(NAFF, sizeof *a);
+	struct scan_pkgs l;
+	struct scan_findings f;
+	uint64_t t0, t1;
+	struct timespec ts;
+
+	CHECK(a != NULL);
+	for (int i = 0; i < NAFF; i++) {
+		snprintf(names[i], sizeof names[i], "src%d", i % 20000);
+		a[i] = (struct scan_affected){"debian:12", names[i], SCAN_KIND_SOURCE, NULL, NULL, i % 2 ? "1.0-2" : "1.0-1",
+					      NULL};
+	}
+	scan_pkgs_init(&l);
+	for (int i = 0; i < NPKG; i++) {
+		char n[32], s[32];
+
+		snprintf(n, sizeof n, "bin%d", i);
+		snprintf(s, sizeof s, "src%d", i * 7);
+		add_pkg(&l, SCAN_ECO_DPKG, n, "1.0-1", "amd64", s, NULL);
+	}
+	scan_findings_init(&f);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	CHECK_EQ(scan_match(&l, "debian:12", a, NAFF, &f), 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t1 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* sources src0..src19999 each have 15 entries, 7 or 8 of them with fix 1.0-2; bin i has src(7i),
+	 * and 7i < 20000 for i <= 2857 */
+	{
+		size_t want = 0;
+
+		for (int i = 0; i < NPKG; i++)
+			if (i * 7 < 20000)
+				for (int k = i * 7; k < NAFF; k += 20000)
+					want += k % 2;
+		CHECK_EQ(f.n, want);
+	}
+	printf("  %d packages x %d entries: %zu findings in %.1f ms\n", NPKG, NAFF, f.n, (double)(t1 - t0) / 1e6);
+	scan_findings_release(&f);
+	scan_pkgs_release(&l);
+	free(a);
+}
+
 static const struct test tests[] = {
 	T(dpkg_order),
 	T(dpkg_check),
@@ -1049,6 +1200,9 @@ static const struct test tests[] = {
 	T(osrel_parse_hostile),
 	T(os_detect),
 	T(os_detect_pretty),
+	T(match_debian),
+	T(match_rpm_and_apk),
+	T(match_scale),
 	{0},
 };
 
