@@ -1,7 +1,8 @@
 #!/bin/sh
-# Makes a real rpmdb.sqlite for the scan unit tests with Debian's rpm: rpmbuild builds three tiny
+# Makes a real rpmdb.sqlite for the scan unit tests with Debian's rpm: rpmbuild builds four tiny
 # packages (an epoch; a subpackage whose SOURCERPM names another source; '~' and '^' in a version,
-# built for the host arch), then rpm --initdb and rpm -i --justdb write them into DIR/root.
+# built for the host arch; a 20 KB description, so its header spans several database pages), then
+# rpm --initdb and rpm -i --justdb write them into DIR/root.
 # DIR/expected.txt is rpm's own reading of that database, one "name|epoch|version|release|arch|sourcerpm"
 # line per package, for the test to compare with berth's.
 set -eu
@@ -44,7 +45,17 @@ License: MIT
 fixture
 %files
 SPEC
-for s in a b c; do
+{
+	printf 'Name: berth-big\nVersion: 3\nRelease: 1\nSummary: fixture\nLicense: MIT\nBuildArch: noarch\n'
+	printf '%%description\n'
+	i=0
+	while [ $i -lt 400 ]; do
+		echo "line $i of a long description that makes this header larger than a database page"
+		i=$((i + 1))
+	done
+	printf '%%files\n'
+} >"$dir/specs/d.spec"
+for s in a b c d; do
 	HOME=$dir rpmbuild -bb --quiet --define "_topdir $dir/top" "$dir/specs/$s.spec"
 done
 export HOME="$dir"

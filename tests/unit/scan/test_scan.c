@@ -749,7 +749,7 @@ TEST(rpmdb_sqlite_real)
 	snprintf(db, sizeof db, "%s/root/var/lib/rpm/rpmdb.sqlite", dir);
 	scan_pkgs_init(&l);
 	CHECK_EQ(scan_rpmdb_sqlite_read_file(db, &l, why, sizeof why), 0);
-	CHECK_EQ(l.n, 3);
+	CHECK_EQ(l.n, 4);
 	check_against_rpm(dir, &l);
 	CHECK_PKG(&l, "berth-a", "2:1.2.3-4.el9", "noarch", "berth-a", "2:1.2.3-4.el9");
 	CHECK_PKG(&l, "berth-libs", "0.9-7.el9_2", "noarch", "berth-src", "0.9-7.el9_2");
@@ -761,7 +761,7 @@ TEST(rpmdb_sqlite_real)
 	bytes = slurp(db, &len);
 	CHECK(bytes != NULL);
 	CHECK_EQ(scan_rpmdb_sqlite_read_mem(bytes, len, &l, why, sizeof why), 0);
-	CHECK_EQ(l.n, 3);
+	CHECK_EQ(l.n, 4);
 	check_against_rpm(dir, &l);
 	scan_pkgs_release(&l);
 	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir", dir);
@@ -770,7 +770,7 @@ TEST(rpmdb_sqlite_real)
 	spill(copy, bytes, len);
 	CHECK_EQ(chmod(copy, 0444), 0);
 	CHECK_EQ(scan_rpmdb_sqlite_read_file(copy, &l, why, sizeof why), 0);
-	CHECK_EQ(l.n, 3);
+	CHECK_EQ(l.n, 4);
 	scan_pkgs_release(&l);
 	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir/rpmdb.sqlite-wal", dir);
 	CHECK_EQ(access(copy, F_OK), -1); /* nothing was created beside it */
@@ -847,6 +847,142 @@ TEST(rpmdb_sqlite_hostile)
 	CHECK_EQ(scan_rpmdb_sqlite_read_file(path, &l, why, sizeof why), -BERTH_EIO);
 	CHECK_EQ(l.n, 0);
 	scan_pkgs_release(&l);
+	rmtree(dir);
+}
+
+/* ---- rpm Berkeley DB Packages ---- */
+
+/* Makes the BDB fixtures (tests/unit/scan/mkrpmbdb.py) from the rpmdb.sqlite fixture. */
+static void make_rpmbdb(const char *dir)
+{
+	char cmd[1024];
+
+	make_rpmdb(dir);
+	snprintf(cmd, sizeof cmd, "python3 %s/mkrpmbdb.py %s >>%s/mkrpmdb.log 2>&1", TEST_SRCDIR, dir, dir);
+	if (system(cmd) != 0) {
+		snprintf(cmd, sizeof cmd, "cat %s/mkrpmdb.log >&2", dir);
+		(void)!system(cmd);
+		FAIL_AT("mkrpmbdb.py failed");
+	}
+}
+
+static char *bdb_bytes(const char *dir, const char *variant, size_t *len)
+{
+	char path[256];
+	char *b;
+
+	snprintf(path, sizeof path, "%s/bdb/%s/Packages", dir, variant);
+	b = slurp(path, len);
+	CHECK(b != NULL);
+	return b;
+}
+
+TEST(rpmdb_bdb_real)
+{
+	static const char *const variants[] = {"le", "be", "small", "sum"};
+	char dir[64], path[256], line[512], why[200] = "";
+	struct scan_pkgs l;
+	size_t len, lines = 0;
+	FILE *f;
+
+	tmpdir(dir, sizeof dir);
+	make_rpmbdb(dir);
+	scan_pkgs_init(&l);
+	for (size_t v = 0; v < sizeof variants / sizeof *variants; v++) {
+		char *b = bdb_bytes(dir, variants[v], &len);
+
+		if (scan_rpmdb_bdb_read_mem(b, len, &l, why, sizeof why) != 0)
+			FAIL_AT("%s: %s", variants[v], why);
+		CHECK_EQ(l.n, 4);
+		check_against_rpm(dir, &l); /* the same as rpm's reading of the SQLite database */
+		CHECK_PKG(&l, "berth-big", "3-1", "noarch", "berth-big", "3-1");
+		scan_pkgs_release(&l);
+		free(b);
+	}
+	/* and rpm's own Berkeley DB reader saw the same four packages in the le file */
+	snprintf(path, sizeof path, "%s/bdb/le/rpm-qa.txt", dir);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (fgets(line, sizeof line, f))
+		lines++;
+	fclose(f);
+	CHECK_EQ(lines, 4);
+	rmtree(dir);
+}
+
+static void set32le(char *p, uint32_t v)
+{
+	p[0] = (char)v;
+	p[1] = (char)(v >> 8);
+	p[2] = (char)(v >> 16);
+	p[3] = (char)(v >> 24);
+}
+
+TEST(rpmdb_bdb_hostile)
+{
+	char dir[64], why[256];
+	struct scan_pkgs l;
+	size_t len;
+	char *good, *b;
+	uint32_t ps = 512;
+
+	tmpdir(dir, sizeof dir);
+	make_rpmbdb(dir);
+	good = bdb_bytes(dir, "small", &len); /* 512-byte pages, little-endian, every header off-page */
+	b = malloc(len);
+	CHECK(b != NULL);
+	scan_pkgs_init(&l);
+	CHECK_EQ(scan_pkgs_add(&l, SCAN_ECO_RPM, "keep", 4, "1-1", 3, "", 0, NULL, 0, NULL, 0), 0);
+
+#define MUTATE(stmt, want_rc, want_why)                                                                      \
+	do {                                                                                                 \
+		int rc_;                                                                                     \
+		memcpy(b, good, len);                                                                        \
+		stmt;                                                                                        \
+		why[0] = '\0';                                                                               \
+		rc_ = scan_rpmdb_bdb_read_mem(b, len, &l, why, sizeof why);                                  \
+		if (rc_ != (want_rc) || strcmp(why, (want_why)) != 0)                                        \
+			FAIL_AT("%s: %d \"%s\", want %d \"%s\"", #stmt, rc_, why, (want_rc), (want_why));     \
+		CHECK_EQ(l.n, 1);                                                                            \
+	} while (0)
+
+	MUTATE(b[12] = 0, -BERTH_EINVAL, "rpm database (Berkeley DB): not a Berkeley DB hash database");
+	MUTATE(set32le(b + 16, 3), -BERTH_EUNSUPPORTED, "rpm database (Berkeley DB): Berkeley DB hash version 3");
+	MUTATE(set32le(b + 20, 1000), -BERTH_EINVAL, "rpm database (Berkeley DB): page size 1000");
+	MUTATE(b[25] = 9, -BERTH_EINVAL, "rpm database (Berkeley DB): page 0 is not a hash meta page");
+	MUTATE(b[24] = 1, -BERTH_EUNSUPPORTED, "rpm database (Berkeley DB): encrypted or partitioned Berkeley DB");
+	MUTATE(set32le(b + 32, 100000), -BERTH_EINVAL,
+	       "rpm database (Berkeley DB): last page 100000 is past the end of the file (82 pages)");
+	MUTATE(set32le(b + 72, 5000), -BERTH_EINVAL, "rpm database (Berkeley DB): 5001 buckets in a file of 82 pages");
+	/* bucket 0's page points back to itself: a loop */
+	MUTATE(set32le(b + ps * 1 + 16, 1), -BERTH_EINVAL,
+	       "rpm database (Berkeley DB): bucket 0 reaches page 1: out of range, revisited or not a hash page");
+	MUTATE(set32le(b + 96, 4000), -BERTH_EINVAL,
+	       "rpm database (Berkeley DB): bucket 0 reaches page 4000: out of range, revisited or not a hash page");
+	/* an odd item count, and an item offset outside the page */
+	MUTATE(b[ps + 20] = 3, -BERTH_EINVAL, "rpm database (Berkeley DB): hash page 1 has 3 items");
+	MUTATE((b[ps + 26] = 1, b[ps + 27] = 0), -BERTH_EINVAL,
+	       "rpm database (Berkeley DB): hash page 1: item 0 lies outside the page");
+	/* truncated: the file ends before its last page */
+	memcpy(b, good, len);
+	CHECK_EQ(scan_rpmdb_bdb_read_mem(b, len - ps, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_EQ(scan_rpmdb_bdb_read_mem(b, 100, &l, why, sizeof why), -BERTH_EINVAL);
+	CHECK_EQ(l.n, 1);
+	/* every single-byte change anywhere in the file: an answer, never a crash, and all-or-nothing */
+	for (size_t i = 0; i < len; i++) {
+		int rc;
+
+		memcpy(b, good, len);
+		b[i] ^= (char)0x5a;
+		rc = scan_rpmdb_bdb_read_mem(b, len, &l, why, sizeof why);
+		if (rc < 0 ? l.n != 1 : l.n > 5)
+			FAIL_AT("byte %zu: rc %d with %zu packages", i, rc, l.n);
+		scan_pkgs_truncate(&l, 1);
+	}
+#undef MUTATE
+	scan_pkgs_release(&l);
+	free(b);
+	free(good);
 	rmtree(dir);
 }
 
@@ -1196,6 +1332,8 @@ static const struct test tests[] = {
 	T(rpm_header_hostile),
 	T(rpmdb_sqlite_real),
 	T(rpmdb_sqlite_hostile),
+	T(rpmdb_bdb_real),
+	T(rpmdb_bdb_hostile),
 	T(osrel_parse),
 	T(osrel_parse_hostile),
 	T(os_detect),
