@@ -63,7 +63,8 @@ void scan_pkgs_truncate(struct scan_pkgs *l, size_t n);
  * paragraph without a Status field counts as installed. Fails with -BERTH_EINVAL on a malformed
  * file: a line that is neither "Field: value", a continuation nor blank; a duplicate field; a
  * paragraph without Package; an installed package without Version or with a version dpkg would
- * reject; a bad Status or Source. */
+ * reject; a bad Status or Source; a NUL byte. -BERTH_ETOOBIG past SCAN_TEXT_MAX or SCAN_PKGS_MAX,
+ * -BERTH_ENOMEM. */
 #define SCAN_DPKG_STATUS_D 1u
 int scan_dpkg_parse(const char *buf, size_t len, unsigned flags, struct scan_pkgs *out, char *why,
 		    size_t whyn);
@@ -75,13 +76,14 @@ int scan_dpkg_statusd_name_ok(const char *name);
 /* apk installed database: blank-line separated records of "K:value" lines; P: name, V: version,
  * A: arch, o: origin are kept, other keys skipped. -BERTH_EINVAL on a line that is not "K:value",
  * a record without P: or V:, a duplicate P:/V:/A:/o: in one record, or a version that fails
- * scan_ver_apk_check. */
+ * scan_ver_apk_check. -BERTH_ETOOBIG and -BERTH_ENOMEM as for dpkg. */
 int scan_apk_parse(const char *buf, size_t len, struct scan_pkgs *out, char *why, size_t whyn);
 
 /* One rpm header blob as rpmdb stores it (no lead, no magic: big-endian index count, data length,
  * 16-byte index entries, data store). Reads NAME, VERSION, RELEASE, EPOCH, ARCH, SOURCERPM with every
  * offset, count and string bounds-checked; appends one package, or nothing for the "gpg-pubkey"
- * pseudo-packages rpm keeps for imported keys. -BERTH_EINVAL with the reason on any violation. */
+ * pseudo-packages rpm keeps for imported keys. -BERTH_EINVAL with the reason on any violation;
+ * -BERTH_ETOOBIG past SCAN_PKGS_MAX; -BERTH_ENOMEM. */
 int scan_rpm_header_parse(const void *blob, size_t len, struct scan_pkgs *out, char *why, size_t whyn);
 
 /* Largest rpm database file the readers accept, and largest single header blob. */
@@ -101,7 +103,9 @@ int scan_rpmdb_sqlite_read_mem(const void *db, size_t len, struct scan_pkgs *out
 /* Berkeley DB "Packages" (hash access method, as rpm before 4.16 wrote it, either byte order):
  * every header blob stored as a record value, inline or in overflow pages. Page numbers, item
  * offsets and overflow chains are bounds- and loop-checked. -BERTH_EINVAL on a file that is not a
- * Berkeley DB hash database or is malformed, -BERTH_ETOOBIG past SCAN_RPMDB_MAX. */
+ * Berkeley DB hash database or is malformed, -BERTH_EUNSUPPORTED for an encrypted or partitioned
+ * one or an unknown hash version, -BERTH_ETOOBIG past SCAN_RPMDB_MAX. Debian's rpm cannot write
+ * this format; see docs/internals/scan.md for how it is tested. */
 int scan_rpmdb_bdb_read_mem(const void *db, size_t len, struct scan_pkgs *out, char *why, size_t whyn);
 
 #endif
