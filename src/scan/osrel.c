@@ -262,6 +262,9 @@ static int debian_key(const struct scan_osrel *o, const char *dv, char *key, siz
 	} else if (o->version_codename[0]) {
 		snprintf(code, sizeof code, "%s", o->version_codename);
 	}
+	for (const char *c = code; *c; c++)
+		if (*c < 'a' || *c > 'z')
+			return fail(-BERTH_EINVAL, why, whyn, "\"%s\" is not a Debian release name", code);
 	if (!major[0] && code[0]) {
 		if (strcmp(code, "sid") == 0 || strcmp(code, "unstable") == 0) {
 			snprintf(key, keyn, "debian:sid");

@@ -277,6 +277,8 @@ int scan_rpmdb_sqlite_read_file(const char *path, struct scan_pkgs *out, char *w
 	}
 	/* a URI so that immutable=1 can be said: no locks, no -wal/-shm/-journal read or created */
 	rc = buf_adds(&uri, "file:");
+	while (path[0] == '/' && path[1] == '/') /* "file://x" would name a host; "//x" is "/x" */
+		path++;
 	for (const char *p = path; rc == 0 && *p; p++) {
 		if (*p == '%' || *p == '?' || *p == '#')
 			rc = buf_addf(&uri, "%%%02X", (unsigned char)*p);

@@ -772,6 +772,14 @@ TEST(rpmdb_sqlite_real)
 	CHECK_EQ(scan_rpmdb_sqlite_read_file(copy, &l, why, sizeof why), 0);
 	CHECK_EQ(l.n, 4);
 	scan_pkgs_release(&l);
+	{
+		char slashes[200];
+
+		snprintf(slashes, sizeof slashes, "/%s", db); /* "//tmp/...": a path, not a URI host */
+		CHECK_EQ(scan_rpmdb_sqlite_read_file(slashes, &l, why, sizeof why), 0);
+		CHECK_EQ(l.n, 4);
+		scan_pkgs_release(&l);
+	}
 	snprintf(copy, sizeof copy, "%s/odd%%3F?#dir/rpmdb.sqlite-wal", dir);
 	CHECK_EQ(access(copy, F_OK), -1); /* nothing was created beside it */
 
@@ -1122,6 +1130,10 @@ TEST(os_detect)
 		{"ID=linuxmint\nID_LIKE=ubuntu\nVERSION_ID=21.2\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
 		 "distribution \"linuxmint\" is not supported", "linuxmint"},
 		{"ID=arch\n", NULL, NULL, NULL, 0, -BERTH_EUNSUPPORTED, "distribution \"arch\" is not supported", "arch"},
+		{"ID=debian\n", "Bookworm!\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "\"Bookworm!\" is not a Debian release name", "debian"},
+		{"ID=debian\nVERSION_CODENAME=\"x y\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+		 "\"x y\" is not a Debian release name", "debian"},
 		{"ID=debian\nVERSION_CODENAME=hamm\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
 		 "Debian release \"hamm\" is not known", "debian"},
 		{NULL, NULL, NULL, NULL, 0, -BERTH_ENOENT, "no os-release, release file or package database", ""},
