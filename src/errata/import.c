@@ -1,0 +1,346 @@
+/* import: reads files and directories, parses each file on its own (a malformed file is reported
+ * and contributes nothing) and stores everything that parsed in one meta_errata_put() transaction,
+ * so an import is all-or-nothing at the store and a crash mid-way leaves the previous state. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "errata/internal.h"
+
+#define IMP_MAX_DEPTH 16
+
+void errata_import_init(struct errata_import *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+}
+
+void errata_import_release(struct errata_import *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < rep->n; i++) {
+		free(rep->src[i].name);
+		free(rep->src[i].errors);
+	}
+	free(rep->src);
+	errata_import_init(rep);
+}
+
+/* Appends an empty source named name; NULL on allocation failure. */
+static struct errata_import_source *imp_source_add(struct errata_import *rep, const char *name)
+{
+	struct errata_import_source *g = realloc(rep->src, (rep->n + 1) * sizeof(*g));
+
+	if (!g)
+		return NULL;
+	rep->src = g;
+	memset(&g[rep->n], 0, sizeof(*g));
+	g[rep->n].name = strdup(name);
+	if (!g[rep->n].name)
+		return NULL;
+	return &g[rep->n++];
+}
+
+/* Adds one line to a source's errors. */
+static void imp_error(struct errata_import_source *src, const char *line)
+{
+	size_t old = src->errors ? strlen(src->errors) : 0, n = strlen(line);
+	char *g = realloc(src->errors, old + n + 2);
+
+	if (!g)
+		return;
+	if (old)
+		g[old++] = '\n';
+	memcpy(g + old, line, n + 1);
+	src->errors = g;
+}
+
+/* Everything parsed so far, and which source each advisory came from. */
+struct imp_batch {
+	struct errata_set all;
+	size_t *owner;
+	size_t cap;
+};
+
+/* Moves a parsed file's advisories into the batch under source index si. */
+static int imp_batch_take(struct imp_batch *b, struct errata_set *set, size_t si, struct errata_import_source *src)
+{
+	size_t need = b->all.n + set->n;
+	int rc;
+
+	if (need > b->cap) {
+		size_t nc = b->cap ? b->cap : 1024;
+		size_t *g = NULL;
+		while (nc < need)
+			nc *= 2;
+		g = realloc(b->owner, nc * sizeof(*g));
+		if (!g)
+			return -BERTH_ENOMEM;
+		b->owner = g;
+		b->cap = nc;
+	}
+	for (size_t i = b->all.n; i < need; i++)
+		b->owner[i] = si;
+	src->advisories += set->n;
+	src->skipped += set->skipped;
+	src->warnings += set->warnings;
+	if (set->warnings)
+		imp_error(src, set->warning);
+	rc = errata__set_append(&b->all, set);
+	return rc;
+}
+
+/* Reads a whole file (at most ERRATA_INPUT_MAX bytes) into a malloc()ed buffer. */
+static int imp_read_file(const char *path, char **out, size_t *n, char *why, size_t whyn)
+{
+	struct stat sb;
+	char *p = NULL;
+	size_t got = 0;
+	int fd = -1, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		rc = berth_from_errno(errno);
+		snprintf(why, whyn, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = -BERTH_EINVAL;
+		snprintf(why, whyn, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > ERRATA_INPUT_MAX) {
+		rc = -BERTH_ETOOBIG;
+		snprintf(why, whyn, "%s: larger than %zu MiB", path, ERRATA_INPUT_MAX >> 20);
+		goto out;
+	}
+	p = malloc((size_t)sb.st_size + 1);
+	if (!p) {
+		rc = -BERTH_ENOMEM;
+		snprintf(why, whyn, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)sb.st_size) {
+		ssize_t r = read(fd, p + got, (size_t)sb.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? berth_from_errno(errno) : -BERTH_EIO;
+			snprintf(why, whyn, "%s: %s", path, r < 0 ? strerror(errno) : "file shrank while read");
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	p[got] = '\0';
+	*out = p;
+	*n = got;
+	p = NULL;
+out:
+	free(p);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Parses buffer p as one file of source si into the batch; a malformed file counts as failed. */
+static int imp_buffer(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
+		      size_t n, enum errata_format fmt)
+{
+	struct errata_import_source *src = &rep->src[si];
+	struct errata_set set;
+	char why[512];
+	int rc;
+
+	errata_set_init(&set);
+	if (fmt == ERRATA_FORMAT_AUTO)
+		fmt = errata_format_sniff(p, n);
+	rc = errata_parse(fmt, name, p, n, &set, why, sizeof(why));
+	if (rc == -BERTH_ENOMEM)
+		goto out;
+	if (rc < 0) {
+		src->failed++;
+		imp_error(src, why);
+		rc = 0;
+		goto out;
+	}
+	src->files++;
+	src->format = fmt;
+	rc = imp_batch_take(b, &set, si, src);
+out:
+	errata_set_release(&set);
+	return rc;
+}
+
+/* Reads and parses one file. */
+static int imp_file(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path,
+		    enum errata_format fmt)
+{
+	char *p = NULL, why[512];
+	size_t n = 0;
+	int rc;
+
+	rc = imp_read_file(path, &p, &n, why, sizeof(why));
+	if (rc == -BERTH_ENOMEM)
+		return rc;
+	if (rc < 0) {
+		rep->src[si].failed++;
+		imp_error(&rep->src[si], why);
+		return 0;
+	}
+	rc = imp_buffer(b, rep, si, path, p, n, fmt);
+	free(p);
+	return rc;
+}
+
+/* 1 for the file names a directory walk imports: *.json, *.yaml, *.yml, "list", "*-list". */
+static int imp_wanted(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (name[0] == '.')
+		return 0;
+	if ((n > 5 && strcmp(name + n - 5, ".json") == 0) || (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(name + n - 4, ".yml") == 0))
+		return 1;
+	return strcmp(name, "list") == 0 || (n > 5 && strcmp(name + n - 5, "-list") == 0);
+}
+
+/* Imports path: a file as given, a directory by walking it in name order. */
+static int imp_path(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path,
+		    enum errata_format fmt, int depth, int explicit)
+{
+	struct dirent **ents = NULL;
+	struct stat sb;
+	struct buf child;
+	char why[512];
+	int n = 0, rc = 0;
+
+	if (stat(path, &sb) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		rep->src[si].failed++;
+		imp_error(&rep->src[si], why);
+		return 0;
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return explicit || imp_wanted(strrchr(path, '/') ? strrchr(path, '/') + 1 : path)
+			       ? imp_file(b, rep, si, path, fmt)
+			       : 0;
+	if (depth >= IMP_MAX_DEPTH) {
+		snprintf(why, sizeof(why), "%s: directories nested too deeply", path);
+		rep->src[si].failed++;
+		imp_error(&rep->src[si], why);
+		return 0;
+	}
+	n = scandir(path, &ents, NULL, alphasort);
+	if (n < 0) {
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		rep->src[si].failed++;
+		imp_error(&rep->src[si], why);
+		return 0;
+	}
+	buf_init(&child, 8192);
+	for (int i = 0; i < n; i++) {
+		const char *nm = ents[i]->d_name;
+		if (rc == 0 && strcmp(nm, ".") && strcmp(nm, "..") && nm[0] != '.') {
+			buf_reset(&child);
+			if (buf_addf(&child, "%s/%s", path, nm) == 0)
+				rc = imp_path(b, rep, si, child.ptr, fmt, depth + 1, 0);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	buf_release(&child);
+	return rc;
+}
+
+/* Stores the batch in one transaction and adds each result to its source's counts. */
+static int imp_store(struct meta *m, struct imp_batch *b, struct errata_import *rep)
+{
+	enum meta_put_result *res = NULL;
+	int rc;
+
+	if (b->all.n) {
+		res = calloc(b->all.n, sizeof(*res));
+		if (!res)
+			return -BERTH_ENOMEM;
+	}
+	rc = meta_errata_put(m, b->all.v, b->all.n, res, &rep->generation);
+	for (size_t i = 0; rc == 0 && i < b->all.n; i++) {
+		struct errata_import_source *src = &rep->src[b->owner[i]];
+		switch (res[i]) {
+		case META_PUT_ADDED:
+			src->added++;
+			break;
+		case META_PUT_UPDATED:
+			src->updated++;
+			break;
+		case META_PUT_CONFLICT:
+			src->conflicts++;
+			break;
+		default:
+			src->unchanged++;
+		}
+	}
+	free(res);
+	return rc;
+}
+
+static void imp_batch_release(struct imp_batch *b)
+{
+	errata_set_release(&b->all);
+	free(b->owner);
+}
+
+int errata_import_paths(struct meta *m, const char *const *paths, size_t npaths, enum errata_format fmt,
+			struct errata_import *rep)
+{
+	struct imp_batch b = {0};
+	int rc = 0;
+
+	if (!m || !rep || (npaths && !paths))
+		return -BERTH_EINVAL;
+	errata_set_init(&b.all);
+	for (size_t i = 0; i < npaths && rc == 0; i++) {
+		size_t si = rep->n;
+		if (!imp_source_add(rep, paths[i])) {
+			rc = -BERTH_ENOMEM;
+			break;
+		}
+		rc = imp_path(&b, rep, si, paths[i], fmt, 0, 1);
+	}
+	if (rc == 0)
+		rc = imp_store(m, &b, rep);
+	imp_batch_release(&b);
+	return rc;
+}
+
+int errata_import_buffer(struct meta *m, const char *name, const void *p, size_t n, enum errata_format fmt,
+			 struct errata_import *rep)
+{
+	struct imp_batch b = {0};
+	size_t si;
+	int rc;
+
+	if (!m || !rep || !name || (n && !p))
+		return -BERTH_EINVAL;
+	errata_set_init(&b.all);
+	si = rep->n;
+	if (!imp_source_add(rep, name))
+		return -BERTH_ENOMEM;
+	rc = imp_buffer(&b, rep, si, name, p, n, fmt);
+	if (rc == 0 && rep->src[si].failed)
+		rc = -BERTH_EINVAL;
+	if (rc == 0)
+		rc = imp_store(m, &b, rep);
+	imp_batch_release(&b);
+	return rc;
+}
