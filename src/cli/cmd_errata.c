@@ -23,6 +23,31 @@
 #include "errata/errata.h"
 #include "meta/meta.h"
 
+int cli_duration_parse(const char *s, int64_t *secs)
+{
+	char *end = NULL;
+	long long v;
+	int64_t mul = 1;
+
+	if (!s || !*s)
+		return -BERTH_EINVAL;
+	v = strtoll(s, &end, 10);
+	if (end == s || v <= 0)
+		return -BERTH_EINVAL;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm' && ++end)
+		mul = 60;
+	else if (*end == 'h' && ++end)
+		mul = 3600;
+	else if (*end == 'd' && ++end)
+		mul = 86400;
+	if (*end || v > INT64_MAX / mul)
+		return -BERTH_EINVAL;
+	*secs = (int64_t)v * mul;
+	return 0;
+}
+
 /* Options every subcommand shares, and the store they open. */
 struct ecli {
 	const char *config_path;
@@ -154,6 +179,8 @@ static int ecli_import(struct ecli *e, enum errata_format fmt, char **paths, int
 		}
 		printf("%s (%s, %zu file%s): %zu added, %zu updated, %zu unchanged", s->name, errata_format_name(s->format),
 		       s->files, s->files == 1 ? "" : "s", s->added, s->updated, s->unchanged);
+		if (s->duplicates)
+			printf(", %zu repeated (merged)", s->duplicates);
 		if (s->conflicts)
 			printf(", %zu kept from another source", s->conflicts);
 		if (s->skipped)

@@ -88,6 +88,7 @@ struct errata_import_source {
 	size_t files;              /* files read (a directory counts each) */
 	size_t failed;             /* files rejected as malformed or unreadable: nothing of them stored */
 	size_t advisories, added, updated, unchanged, conflicts, skipped, warnings;
+	size_t duplicates;         /* further copies of an advisory already read in this import (merged) */
 	char *errors;              /* one line per failed file, NULL when none */
 };
 struct errata_import {

@@ -262,21 +262,82 @@ static int imp_path(struct imp_batch *b, struct errata_import *rep, size_t si, c
 	return rc;
 }
 
+/* Orders batch positions by advisory id, keeping file order among equal ids. */
+struct imp_pos {
+	const char *id;
+	size_t i;
+};
+
+static int imp_cmp_pos(const void *a, const void *b)
+{
+	const struct imp_pos *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Collapses advisories that appear more than once in the batch (the same id in two files, as when
+ * OSV dumps carry one copy per release): identical copies count once, different ones are merged
+ * (their CVEs, references and affected entries united) so importing the same files again is
+ * idempotent. uniq[k] gets the position of each surviving advisory, map[i] the index into uniq
+ * of position i, or (size_t)-1 for a later copy. */
+static int imp_dedup(struct imp_batch *b, size_t *uniq, size_t *nuniq, size_t *map)
+{
+	struct imp_pos *pos = NULL;
+	size_t n = b->all.n, k = 0;
+	int rc = 0;
+
+	pos = malloc((n ? n : 1) * sizeof(*pos));
+	if (!pos)
+		return -BERTH_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		pos[i].id = b->all.v[i].id;
+		pos[i].i = i;
+	}
+	qsort(pos, n, sizeof(*pos), imp_cmp_pos);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i == 0 || strcmp(pos[i].id, pos[i - 1].id) != 0) {
+			uniq[k++] = pos[i].i;
+		} else {
+			struct meta_erratum *first = &b->all.v[uniq[k - 1]], *dup = &b->all.v[pos[i].i];
+			if (strcmp(first->hash, dup->hash) != 0)
+				rc = errata__merge(first, dup);
+		}
+		map[pos[i].i] = uniq[k - 1] == pos[i].i ? k - 1 : (size_t)-1;
+	}
+	*nuniq = k;
+	free(pos);
+	return rc;
+}
+
 /* Stores the batch in one transaction and adds each result to its source's counts. */
 static int imp_store(struct meta *m, struct imp_batch *b, struct errata_import *rep)
 {
 	enum meta_put_result *res = NULL;
-	int rc;
+	struct meta_erratum *v = NULL;
+	size_t *uniq = NULL, *map = NULL, n = b->all.n, nuniq = 0;
+	int rc = -BERTH_ENOMEM;
 
-	if (b->all.n) {
-		res = calloc(b->all.n, sizeof(*res));
-		if (!res)
-			return -BERTH_ENOMEM;
-	}
-	rc = meta_errata_put(m, b->all.v, b->all.n, res, &rep->generation);
-	for (size_t i = 0; rc == 0 && i < b->all.n; i++) {
+	res = calloc(n ? n : 1, sizeof(*res));
+	uniq = calloc(n ? n : 1, sizeof(*uniq));
+	map = calloc(n ? n : 1, sizeof(*map));
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!res || !uniq || !map || !v)
+		goto out;
+	rc = imp_dedup(b, uniq, &nuniq, map);
+	if (rc < 0)
+		goto out;
+	/* Shallow copies: the batch still owns every string. */
+	for (size_t k = 0; k < nuniq; k++)
+		v[k] = b->all.v[uniq[k]];
+	rc = meta_errata_put(m, v, nuniq, res, &rep->generation);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct errata_import_source *src = &rep->src[b->owner[i]];
-		switch (res[i]) {
+		if (map[i] == (size_t)-1) {
+			src->duplicates++;
+			continue;
+		}
+		switch (res[map[i]]) {
 		case META_PUT_ADDED:
 			src->added++;
 			break;
@@ -290,7 +351,11 @@ static int imp_store(struct meta *m, struct imp_batch *b, struct errata_import *
 			src->unchanged++;
 		}
 	}
+out:
 	free(res);
+	free(uniq);
+	free(map);
+	free(v);
 	return rc;
 }
 

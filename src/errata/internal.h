@@ -17,6 +17,9 @@ int errata__set_push(struct errata_set *s, struct meta_erratum *e);
 /* Moves every advisory of src to the end of dst (src ends empty, its counters added to dst). */
 int errata__set_append(struct errata_set *dst, struct errata_set *src);
 
+/* Merges src's CVEs, references and affected entries into dst (the same advisory read from two
+ * files, one per release) and recomputes dst's hash; src keeps only what it owned besides. */
+int errata__merge(struct meta_erratum *dst, struct meta_erratum *src);
 /* Writes "CVE-YYYY-N" for s[0..n) into out (>= 32 bytes) when s is a CVE id ("CVE-2019-1234", any
  * case, '_' accepted for the first '-'); 1 when it is, 0 when not. */
 int errata__cve(const char *s, size_t n, char out[32]);

@@ -142,6 +142,42 @@ int errata__add_pkg(struct meta_erratum *e, const char *release, const char *pac
 	return 0;
 }
 
+/* Moves src's n-element array onto the end of dst's; 0 or -BERTH_ENOMEM (src untouched). */
+static int errata_move_arr(void **dst, size_t *dn, void **src, size_t *sn, size_t sz)
+{
+	void *g = NULL;
+
+	if (!*sn)
+		return 0;
+	g = realloc(*dst, (*dn + *sn) * sz);
+	if (!g)
+		return -BERTH_ENOMEM;
+	memcpy((char *)g + *dn * sz, *src, *sn * sz);
+	*dst = g;
+	*dn += *sn;
+	free(*src);
+	*src = NULL;
+	*sn = 0;
+	return 0;
+}
+
+int errata__merge(struct meta_erratum *dst, struct meta_erratum *src)
+{
+	int rc;
+
+	rc = errata_move_arr((void **)&dst->cves, &dst->ncves, (void **)&src->cves, &src->ncves, sizeof(char *));
+	if (rc == 0) {
+		for (size_t i = 0; i < src->nrefs && rc == 0; i++)
+			rc = errata__add_ref(dst, src->refs[i], strlen(src->refs[i]));
+	}
+	if (rc == 0)
+		rc = errata_move_arr((void **)&dst->pkgs, &dst->npkgs, (void **)&src->pkgs, &src->npkgs,
+				     sizeof(*src->pkgs));
+	if (rc == 0)
+		errata_finish(dst);
+	return rc;
+}
+
 /* --- canonical order and hash ------------------------------------------------------------------ */
 
 /* strcmp with NULL sorting first. */
