@@ -38,7 +38,7 @@
 
 #define SECDB_SOURCE "alpine-secdb"
 #define SECDB_MAX_DEPTH 32
-#define SECDB_MAX_NODES 4000000 /* bounds alias expansion ("billion laughs") */
+#define SECDB_MAX_NODES 1000000 /* bounds alias expansion ("billion laughs") */
 
 struct secdb_ctx {
 	const char *name;
