@@ -187,7 +187,7 @@ static int ecli_import(struct ecli *e, enum errata_format fmt, char **paths, int
 			printf(", %zu skipped (no distribution package)", s->skipped);
 		if (s->failed)
 			printf(", %zu file%s failed", s->failed, s->failed == 1 ? "" : "s");
-		if (s->format == ERRATA_FORMAT_DEBIAN || s->format == ERRATA_FORMAT_SECDB)
+		if (s->files && (s->format == ERRATA_FORMAT_DEBIAN || s->format == ERRATA_FORMAT_SECDB))
 			printf("; severity unknown: this source gives none");
 		putchar('\n');
 		added += s->added;

@@ -137,6 +137,40 @@ static json_t *secdb_yaml_node(struct secdb_ctx *c, yaml_document_t *doc, int id
 	}
 }
 
+/* The deepest flow-collection nesting ([ and {) in YAML text, with quoted scalars and comments
+ * skipped: libyaml's parser spends time quadratic in that depth (60000 levels take most of a
+ * minute), so deep documents are refused before it sees them. The scan is approximate (a plain
+ * scalar containing '[' counts too), which only ever makes it stricter. */
+static size_t secdb_flow_depth(const char *p, size_t n, size_t *line)
+{
+	size_t depth = 0, max = 0, ln = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (ch == '\n') {
+			ln++;
+		} else if (ch == '#' && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t' || p[i - 1] == '\n')) {
+			while (i + 1 < n && p[i + 1] != '\n')
+				i++;
+		} else if (ch == '"' || ch == '\'') {
+			for (i++; i < n && p[i] != ch; i++) {
+				if (ch == '"' && p[i] == '\\')
+					i++;
+				else if (i < n && p[i] == '\n')
+					ln++;
+			}
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > max) {
+				max = depth;
+				*line = ln;
+			}
+		} else if ((ch == ']' || ch == '}') && depth) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 /* Loads YAML text into a json_t tree; NULL with c->why on error. */
 static json_t *secdb_yaml_load(struct secdb_ctx *c, const char *p, size_t n)
 {
@@ -146,6 +180,13 @@ static json_t *secdb_yaml_load(struct secdb_ctx *c, const char *p, size_t n)
 	int have_doc = 0;
 
 	c->why[0] = '\0';
+	{
+		size_t line = 0;
+		if (secdb_flow_depth(p, n, &line) > SECDB_MAX_DEPTH) {
+			snprintf(c->why, c->whyn, "%s:%zu: YAML nested too deeply", c->name, line);
+			return NULL;
+		}
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		secdb_fail(c, "out of memory");
 		return NULL;

@@ -163,6 +163,8 @@ static int imp_buffer(struct imp_batch *b, struct errata_import *rep, size_t si,
 	errata_set_init(&set);
 	if (fmt == ERRATA_FORMAT_AUTO)
 		fmt = errata_format_sniff(p, n);
+	if (fmt != ERRATA_FORMAT_AUTO)
+		src->format = fmt;
 	rc = errata_parse(fmt, name, p, n, &set, why, sizeof(why));
 	if (rc == -BERTH_ENOMEM)
 		goto out;

@@ -585,6 +585,9 @@ TEST(secdb_malformed_inputs)
 		 "t.txt: ALPINE-v3.11-a-1.0-r0 is listed twice"},
 		{"- a\n- b\n", "t.txt: the top level is not a mapping"},
 		{"{\"distroversion\": \"v3.11\", \"packages\": [}", "t.txt:1: invalid JSON"},
+		/* flow nesting is refused before libyaml, whose parser is quadratic in it */
+		{"distroversion: v3.11\npackages: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]\n",
+		 "t.txt:2: YAML nested too deeply"},
 		/* alias expansion: each level doubles; bounded, not exponential */
 		{"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
 		 "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
