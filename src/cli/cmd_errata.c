@@ -206,7 +206,7 @@ static int ecli_list(struct ecli *e, const struct meta_errata_filter *f)
 {
 	struct meta_erratum *v = NULL;
 	size_t n = 0, unknown_dates = 0;
-	int more = 0, rc;
+	int more = 0, rc, idw = 14;
 	json_t *arr = NULL;
 
 	rc = meta_errata_list(e->meta, f, &v, &n, &more);
@@ -219,8 +219,11 @@ static int ecli_list(struct ecli *e, const struct meta_errata_filter *f)
 		meta_errata_free(v, n);
 		return ecli_print_json(arr);
 	}
+	for (size_t i = 0; i < n; i++)
+		if (strlen(v[i].id) > (size_t)idw)
+			idw = (int)strlen(v[i].id);
 	if (n)
-		printf("%-22s %-10s %-11s %-11s %-36s %s\n", "ID", "SEVERITY", "ISSUED", "TYPE", "AFFECTED", "SUMMARY");
+		printf("%-*s %-10s %-11s %-11s %-32s %s\n", idw, "ID", "SEVERITY", "ISSUED", "TYPE", "AFFECTED", "SUMMARY");
 	for (size_t i = 0; i < n; i++) {
 		char date[16], aff[128] = "-";
 		ecli_date(v[i].issued, date);
@@ -239,7 +242,7 @@ static int ecli_list(struct ecli *e, const struct meta_errata_filter *f)
 			size_t l = strlen(aff);
 			snprintf(aff + l, sizeof(aff) - l, "%zu", v[i].npkgs - 1);
 		}
-		printf("%-22s %-10s %-11s %-11s %-36s ", v[i].id, meta_severity_name(v[i].severity), date,
+		printf("%-*s %-10s %-11s %-11s %-32s ", idw, v[i].id, meta_severity_name(v[i].severity), date,
 		       meta_erratum_type_name(v[i].type), aff);
 		ecli_print_clean(v[i].summary ? v[i].summary : "", 60);
 		putchar('\n');

@@ -423,3 +423,29 @@ def test_serve_syncs_feeds_in_the_background(_):
     finally:
         feed.close()
         srv.cleanup()
+
+
+@lib.berth_only("berth errata")
+@lib.no_server
+@lib.timeout(120)
+def test_import_killed_midway_leaves_all_or_nothing(_):
+    """SIGKILL at varying points of an import: the store holds none of it or all of it."""
+    tmp = tempfile.mkdtemp(prefix="berth-errata-")
+    try:
+        env = dict(os.environ)
+        env.pop("BERTH_CONFIG", None)
+        for i, delay in enumerate([0.4, 1.0, 1.6]):
+            d = os.path.join(tmp, "d%d" % i)
+            p = subprocess.Popen([lib.BERTH_BIN, "errata", "import", "--data", d] + shared_paths(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            time.sleep(delay)
+            p.kill()
+            p.wait()
+            # what the killed import left is exactly what the next one finds unchanged
+            out = berth_ok("errata", "import", "--data", d, *shared_paths())
+            m = re.search(r"^total: (\d+) added, 0 updated, (\d+) unchanged", out, re.M)
+            lib.ok(m, "import after the kill: %r" % out[-300:])
+            lib.ok((int(m.group(1)), int(m.group(2))) in ((10926, 0), (0, 10926)),
+                   "after SIGKILL at %.1f s the store held %s of 10926 advisories" % (delay, m.group(2)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
