@@ -235,8 +235,16 @@ static int ecli_list(struct ecli *e, const struct meta_errata_filter *f)
 			}
 			unknown_dates++;
 		}
+		/* show the entry the filters asked about, else the first */
+		size_t k = 0;
+		for (size_t j = 0; j < v[i].npkgs; j++)
+			if ((!f->release || !strcmp(v[i].pkgs[j].release, f->release)) &&
+			    (!f->package || !strcmp(v[i].pkgs[j].package, f->package))) {
+				k = j;
+				break;
+			}
 		if (v[i].npkgs)
-			snprintf(aff, sizeof(aff), "%s %s%s", v[i].pkgs[0].release, v[i].pkgs[0].package,
+			snprintf(aff, sizeof(aff), "%s %s%s", v[i].pkgs[k].release, v[i].pkgs[k].package,
 				 v[i].npkgs > 1 ? " +" : "");
 		if (v[i].npkgs > 1) {
 			size_t l = strlen(aff);
