@@ -187,8 +187,10 @@ static int ecli_import(struct ecli *e, enum errata_format fmt, char **paths, int
 			printf(", %zu skipped (no distribution package)", s->skipped);
 		if (s->failed)
 			printf(", %zu file%s failed", s->failed, s->failed == 1 ? "" : "s");
-		if (s->files && (s->format == ERRATA_FORMAT_DEBIAN || s->format == ERRATA_FORMAT_SECDB))
+		if (s->advisories && s->no_severity == s->advisories)
 			printf("; severity unknown: this source gives none");
+		else if (s->no_severity)
+			printf("; severity unknown for %zu: the source gives none for them", s->no_severity);
 		putchar('\n');
 		added += s->added;
 		updated += s->updated;

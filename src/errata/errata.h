@@ -89,6 +89,7 @@ struct errata_import_source {
 	size_t failed;             /* files rejected as malformed or unreadable: nothing of them stored */
 	size_t advisories, added, updated, unchanged, conflicts, skipped, warnings;
 	size_t duplicates;         /* further copies of an advisory already read in this import (merged) */
+	size_t no_severity;        /* advisories read whose source gives no severity (stored as unknown) */
 	char *errors;              /* one line per failed file, NULL when none */
 };
 struct errata_import {

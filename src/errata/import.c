@@ -88,6 +88,8 @@ static int imp_batch_take(struct imp_batch *b, struct errata_set *set, size_t si
 	}
 	for (size_t i = b->all.n; i < need; i++)
 		b->owner[i] = si;
+	for (size_t i = 0; i < set->n; i++)
+		src->no_severity += set->v[i].severity == META_SEV_UNKNOWN;
 	src->advisories += set->n;
 	src->skipped += set->skipped;
 	src->warnings += set->warnings;

@@ -1112,6 +1112,8 @@ TEST(import_directory_with_a_bad_file)
 	CHECK_EQ(rep.src[0].failed, 1);
 	CHECK(strstr(rep.src[0].errors, "b.json: entry BROKEN-1: \"affected\" is not an array") != NULL);
 	CHECK_EQ(rep.src[0].added, 3);
+	CHECK_EQ(rep.src[0].advisories, 3);
+	CHECK_EQ(rep.src[0].no_severity, 2); /* the two secdb ones */
 	CHECK_EQ(rep.generation, 1);
 	errata_import_release(&rep);
 
