@@ -100,9 +100,10 @@ struct errata_import {
 void errata_import_init(struct errata_import *rep);
 void errata_import_release(struct errata_import *rep);
 
-/* Reads every path (a file, or a directory walked recursively for *.json, *.yaml, *.yml and files
- * named "list" or "*-list"), parses each file on its own and stores every advisory of the files that
- * parsed in one meta_errata_put() transaction. Malformed files are reported in rep and skipped. Returns
+/* Reads every path (a file, or a directory walked recursively for *.json, *.yaml, *.yml, *.zip and
+ * files named "list" or "*-list"; a zip archive, such as OSV's all.zip, is read member by member),
+ * parses each file on its own and stores every advisory of the files that parsed in one
+ * meta_errata_put() transaction. Malformed files are reported in rep and skipped. Returns
  * 0 when everything stored (even if some files failed: see rep->src[i].failed), or the store's error. */
 int errata_import_paths(struct meta *m, const char *const *paths, size_t npaths, enum errata_format fmt,
 			struct errata_import *rep);

@@ -1,6 +1,8 @@
 /* import: reads files and directories, parses each file on its own (a malformed file is reported
  * and contributes nothing) and stores everything that parsed in one meta_errata_put() transaction,
  * so an import is all-or-nothing at the store and a crash mid-way leaves the previous state. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,8 @@
 #include "errata/internal.h"
 
 #define IMP_MAX_DEPTH 16
+#define IMP_ZIP_TOTAL_MAX ((uint64_t)1 << 30) /* uncompressed bytes read from one archive */
+#define IMP_ZIP_ENTRIES_MAX 2000000
 
 void errata_import_init(struct errata_import *rep)
 {
@@ -153,9 +157,89 @@ out:
 	return rc;
 }
 
+static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name,
+			 const char *p, size_t n, enum errata_format fmt);
+static int imp_wanted(const char *name);
+
+/* 1 when p starts like a zip archive. */
+static int imp_is_zip(const char *p, size_t n)
+{
+	return n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0;
+}
+
+/* Imports every *.json, *.yaml and *.yml member of a zip archive (OSV's all.zip downloads) as a file
+ * of source si, named "ARCHIVE:MEMBER" in errors. A damaged archive fails as one file; a malformed
+ * member fails alone. Uncompressed sizes are capped per member and in total (zip bombs). */
+static int imp_zip(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
+		   size_t n, enum errata_format fmt)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent = NULL;
+	struct buf member, label;
+	uint64_t total = 0;
+	size_t entries = 0;
+	char why[512];
+	int rc = 0, ar;
+
+	if (!a)
+		return -BERTH_ENOMEM;
+	buf_init(&member, ERRATA_INPUT_MAX);
+	buf_init(&label, 8192);
+	archive_read_support_format_zip(a);
+	if (archive_read_open_memory(a, p, n) != ARCHIVE_OK) {
+		snprintf(why, sizeof(why), "%s: not a readable zip archive: %s", name, archive_error_string(a));
+		goto bad;
+	}
+	while ((ar = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+		const char *mn = archive_entry_pathname(ent), *base = NULL;
+		ssize_t got;
+		char chunk[65536];
+		if (++entries > IMP_ZIP_ENTRIES_MAX) {
+			snprintf(why, sizeof(why), "%s: more than %d members", name, IMP_ZIP_ENTRIES_MAX);
+			goto bad;
+		}
+		if (!mn || archive_entry_filetype(ent) != AE_IFREG)
+			continue;
+		base = strrchr(mn, '/') ? strrchr(mn, '/') + 1 : mn;
+		if (!imp_wanted(base) || (strlen(base) > 4 && !strcmp(base + strlen(base) - 4, ".zip")))
+			continue;
+		buf_reset(&member);
+		while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+			total += (uint64_t)got;
+			if (total > IMP_ZIP_TOTAL_MAX || buf_add(&member, chunk, (size_t)got) < 0) {
+				snprintf(why, sizeof(why), "%s: %s: too large uncompressed", name, mn);
+				goto bad;
+			}
+		}
+		if (got < 0) {
+			snprintf(why, sizeof(why), "%s: %s: %s", name, mn, archive_error_string(a));
+			goto bad;
+		}
+		buf_reset(&label);
+		buf_addf(&label, "%s:%s", name, mn);
+		/* members are parsed, never unpacked again: a zip inside (or a zip quine) is just malformed */
+		rc = imp_parse_one(b, rep, si, label.ptr, member.ptr, member.len, fmt);
+		if (rc < 0)
+			goto out;
+	}
+	if (ar != ARCHIVE_EOF) {
+		snprintf(why, sizeof(why), "%s: damaged zip archive: %s", name, archive_error_string(a));
+		goto bad;
+	}
+	goto out;
+bad:
+	rep->src[si].failed++;
+	imp_error(&rep->src[si], why);
+out:
+	archive_read_free(a);
+	buf_release(&member);
+	buf_release(&label);
+	return rc;
+}
+
 /* Parses buffer p as one file of source si into the batch; a malformed file counts as failed. */
-static int imp_buffer(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
-		      size_t n, enum errata_format fmt)
+static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name,
+			 const char *p, size_t n, enum errata_format fmt)
 {
 	struct errata_import_source *src = &rep->src[si];
 	struct errata_set set;
@@ -184,6 +268,15 @@ out:
 	return rc;
 }
 
+/* Imports one file's bytes: a zip archive member by member, anything else as one file. */
+static int imp_buffer(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
+		      size_t n, enum errata_format fmt)
+{
+	if (imp_is_zip(p, n))
+		return imp_zip(b, rep, si, name, p, n, fmt);
+	return imp_parse_one(b, rep, si, name, p, n, fmt);
+}
+
 /* Reads and parses one file. */
 static int imp_file(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path,
 		    enum errata_format fmt)
@@ -205,7 +298,7 @@ static int imp_file(struct imp_batch *b, struct errata_import *rep, size_t si, c
 	return rc;
 }
 
-/* 1 for the file names a directory walk imports: *.json, *.yaml, *.yml, "list", "*-list". */
+/* 1 for the file names a directory walk imports: *.json, *.yaml, *.yml, *.zip, "list", "*-list". */
 static int imp_wanted(const char *name)
 {
 	size_t n = strlen(name);
@@ -213,7 +306,7 @@ static int imp_wanted(const char *name)
 	if (name[0] == '.')
 		return 0;
 	if ((n > 5 && strcmp(name + n - 5, ".json") == 0) || (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".yml") == 0))
+	    (n > 4 && strcmp(name + n - 4, ".yml") == 0) || (n > 4 && strcmp(name + n - 4, ".zip") == 0))
 		return 1;
 	return strcmp(name, "list") == 0 || (n > 5 && strcmp(name + n - 5, "-list") == 0);
 }

@@ -449,3 +449,50 @@ def test_import_killed_midway_leaves_all_or_nothing(_):
                    "after SIGKILL at %.1f s the store held %s of 10926 advisories" % (delay, m.group(2)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def make_zip(path, members):
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+
+
+@lib.berth_only("berth errata")
+@lib.no_server
+def test_zip_archive_import_and_feed(_):
+    """OSV publishes per-ecosystem all.zip archives: read member by member, by path and as a feed."""
+    tmp = tempfile.mkdtemp(prefix="berth-errata-")
+    feed = None
+    try:
+        alma = os.path.join(data_dir(), "almalinux-osv", "almalinux9")
+        names = sorted(n for n in os.listdir(alma) if n.endswith(".json"))[:40]
+        members = [("advisories/" + n, open(os.path.join(alma, n), "rb").read()) for n in names]
+        members += [("advisories/bad.json", b'{"id": 5}'), ("README.md", b"not read"),
+                    ("nested.zip", b"PK\x03\x04 not unpacked")]
+        z = os.path.join(tmp, "all.zip")
+        make_zip(z, members)
+        d = os.path.join(tmp, "d")
+        rc, out, err = berth("errata", "import", "--data", d, z)
+        lib.eq(rc, 1, "a malformed member fails the import's exit status")
+        lib.ok('berth: error: %s:advisories/bad.json: entry #1: "id" is not a string' % z in err, "stderr: %r" % err)
+        rows = summaries(out)
+        lib.eq((rows["all.zip"]["files"], rows["all.zip"]["added"], rows["all.zip"]["rest"]),
+               ("40", "40", ", 1 file failed"), "zip line")
+        with open(os.path.join(tmp, "trunc.zip"), "wb") as f:
+            f.write(open(z, "rb").read()[:300])
+        rc, out, err = berth("errata", "import", "--data", d, os.path.join(tmp, "trunc.zip"))
+        lib.eq(rc, 1, "a truncated archive fails")
+        lib.ok("trunc.zip: " in err, "stderr names the archive: %r" % err)
+        # the same archive over HTTP, as a feed: imported once, then 304
+        make_zip(z, members[:40])
+        feed = FeedServer(open(z, "rb").read())
+        d2 = os.path.join(tmp, "d2")
+        out = berth_ok("errata", "sync", "--data", d2, feed.url)
+        lib.eq(out, "%s: 40 added, 0 updated, 0 unchanged\nerrata generation 1\n" % feed.url, "zip feed")
+        out = berth_ok("errata", "sync", "--data", d2, feed.url)
+        lib.eq(out, "%s: not modified\nerrata generation 1\n" % feed.url, "zip feed again")
+    finally:
+        if feed:
+            feed.close()
+        shutil.rmtree(tmp, ignore_errors=True)
