@@ -374,8 +374,12 @@ static int osv_one(struct osv_ctx *c, json_t *o, struct errata_set *out)
 	if (rc < 0)
 		goto out;
 	e.issued_known = json_object_get(o, "published") && !json_is_null(json_object_get(o, "published"));
-	if (errata__cve(id, strlen(id), cve))
-		rc = errata__add_cve(&e, cve);
+	/* CVE-2023-1, and the per-CVE records of distributions: ALPINE-CVE-..., DEBIAN-CVE-..., UBUNTU-CVE-... */
+	{
+		const char *at = strstr(id, "CVE-");
+		if (at && (at == id || at[-1] == '-') && errata__cve(at, strlen(at), cve))
+			rc = errata__add_cve(&e, cve);
+	}
 	if (rc == 0)
 		rc = osv_ids(c, o, "aliases", &e);
 	if (rc == 0)

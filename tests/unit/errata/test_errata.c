@@ -368,6 +368,8 @@ TEST(osv_generic_ranges_types_and_ecosystems)
 		"     \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"9\"}]}]},"
 		"   {\"package\": {\"ecosystem\": \"Ubuntu:22.04:LTS\", \"name\": \"foo\"}, \"ranges\": [{\"type\": \"GIT\","
 		"     \"repo\": \"x\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
+		" {\"id\": \"DEBIAN-CVE-2023-4567\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"z\"},"
+		"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
 		" {\"id\": \"PYSEC-2021-1\", \"affected\": [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"x\"}}]},"
 		" {\"id\": \"RHBA-2024:1\", \"summary\": \"bug fix\", \"severity\": [{\"type\": \"CVSS_V3\","
 		"   \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]},"
@@ -385,8 +387,12 @@ TEST(osv_generic_ranges_types_and_ecosystems)
 
 	errata_set_init(&s);
 	CHECK_EQ(parse_str(errata_parse_osv, text, &s, why, sizeof(why)), 0);
-	CHECK_EQ(s.n, 4);
+	CHECK_EQ(s.n, 5);
 	CHECK_EQ(s.skipped, 1); /* PYSEC: nothing for a distribution */
+	e = find(&s, "DEBIAN-CVE-2023-4567");
+	CHECK_EQ(e->ncves, 1);
+	CHECK_STR(e->cves[0], "CVE-2023-4567");
+	check_pkg(&e->pkgs[0], "debian:12", "z", 0, META_PKG_UNFIXED, NULL, NULL, NULL);
 	e = find(&s, "DSA-5000-1");
 	CHECK_EQ(e->issued, 1635753600); /* 10:00+02:00 is 08:00Z */
 	CHECK_EQ(e->severity, META_SEV_UNKNOWN);
