@@ -1557,8 +1557,8 @@ static int sq_refs_join(const struct meta_erratum *e, struct buf *b)
 	return rc;
 }
 
-/* Binds the erratum columns shared by ST_ER_INSERT and ST_ER_UPDATE (parameters 2..12 of the update,
- * in its order; the insert numbers them the same way from ?2) . */
+/* Binds the erratum columns ST_ER_INSERT and ST_ER_UPDATE share: parameters ?2 to ?12, numbered
+ * alike in both statements. */
 static int sq_er_bind_body(sqlite3_stmt *st, const struct meta_erratum *e, int64_t issued_eff, const char *refs)
 {
 	int rc;
