@@ -5,7 +5,7 @@ set -euo pipefail
 
 # build: compiler, build system, libraries
 BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev libssl-dev
-       libsqlite3-dev libyaml-dev libcurl4-openssl-dev"
+       libsqlite3-dev libyaml-dev libcurl4-openssl-dev libarchive-dev"
 # tests: the reference clients and helpers the integration tests drive; dpkg's and rpm's own
 # version comparison (libdpkg-dev, librpm-dev) for the differential tests of scan/ver, rpm
 # (rpmbuild, rpm --initdb) to make real rpm databases as test fixtures, and db5.3-util (the

@@ -3,6 +3,8 @@
 #ifndef BERTH_CLI_CLI_H
 #define BERTH_CLI_CLI_H
 
+#include <stdint.h>
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -11,7 +13,11 @@ struct command {
 };
 
 int cmd_serve(int argc, char **argv);
+int cmd_errata(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/* Parses a duration: seconds, or a number with s, m, h or d ("90", "30m", "6h"). 0 or -BERTH_EINVAL. */
+int cli_duration_parse(const char *s, int64_t *secs);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

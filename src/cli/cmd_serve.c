@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "errata/errata.h"
 #include "http/server.h"
 #include "registry/registry.h"
 
@@ -42,6 +43,23 @@ static int load_tls(const struct config *cfg, struct buf *cert, struct buf *key)
 	return 0;
 }
 
+/* Logs one background errata sync: a line per feed. */
+static void serve_errata_report(const struct errata_sync *s, int rc, void *arg)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct errata_feed_result *r = &s->v[i];
+		if (r->failed)
+			log_msg(LOG_WARN, NULL, "msg=\"errata sync failed\" feed=\"%s\" error=\"%s\"", r->feed, r->error);
+		else
+			log_msg(LOG_INFO, NULL,
+				"msg=\"errata sync\" feed=\"%s\" status=%s added=%zu updated=%zu unchanged=%zu generation=%lld",
+				r->feed, r->not_modified ? "not-modified" : "imported", r->added, r->updated, r->unchanged,
+				(long long)s->generation);
+	}
+	if (rc < 0)
+		log_msg(LOG_ERROR, NULL, "msg=\"errata sync failed\" error=\"%s\"", berth_strerror(rc));
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -58,6 +76,10 @@ int cmd_serve(int argc, char **argv)
 	struct registry_opts ro = {0};
 	struct server_opts so = {0};
 	struct buf tls_cert, tls_key;
+	struct errata_syncer *syncer = NULL;
+	char **feeds = NULL;
+	size_t nfeeds = 0;
+	int64_t interval = 0;
 	enum log_level lvl;
 	sigset_t set;
 	char why[512];
@@ -125,6 +147,12 @@ int cmd_serve(int argc, char **argv)
 		so.tls_cert_pem = tls_cert.ptr;
 		so.tls_key_pem = tls_key.ptr;
 	}
+	feeds = errata_feeds_split(config_get(&cfg, "errata.feeds"), &nfeeds);
+	if (!feeds || cli_duration_parse(config_get(&cfg, "errata.sync_interval"), &interval) < 0) {
+		cli_fail("config: errata.sync_interval '%s' is not a duration (90, 30m, 6h, 1d)",
+			 config_get(&cfg, "errata.sync_interval"));
+		goto out;
+	}
 
 	/* Block the stop signals before any thread starts, so only sigwait() below sees them. */
 	sigemptyset(&set);
@@ -144,13 +172,22 @@ int cmd_serve(int argc, char **argv)
 	}
 	log_msg(LOG_INFO, NULL, "msg=\"berth %s serving\" addr=%s port=%d data=%s", BERTH_VERSION, so.addr,
 		server_port(srv), ro.data_dir);
+	if (nfeeds && errata_syncer_start(registry_meta(reg), (const char *const *)feeds, nfeeds, interval,
+					  serve_errata_report, NULL, &syncer) < 0) {
+		cli_fail("cannot start the errata sync thread");
+		goto out;
+	}
 	sigwait(&set, &sig);
 	log_msg(LOG_INFO, NULL, "msg=\"stopping\" signal=%d", sig);
+	errata_syncer_stop(syncer);
+	syncer = NULL;
 	server_stop(srv, 30);
 	srv = NULL;
 	log_msg(LOG_INFO, NULL, "msg=\"stopped\"");
 	rc = 0;
 out:
+	errata_syncer_stop(syncer);
+	errata_feeds_free(feeds);
 	server_stop(srv, 0);
 	registry_free(reg);
 	config_release(&cfg);

@@ -8,6 +8,8 @@
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
 	 "run the registry (OCI Distribution API v1.1)"},
+	{"errata", cmd_errata, "errata import|list|show|sync [options]",
+	 "import, list and show security errata; sync the configured feeds"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -93,5 +93,7 @@ void h_upload_start(struct req *q);
 void h_upload(struct req *q);
 void h_manifest(struct req *q);
 void h_referrers(struct req *q);
+/* /api/v1/errata and /api/v1/errata/<id>; rest is the path after "/api/v1/errata". */
+void h_errata(struct req *q, const char *rest);
 
 #endif

@@ -38,6 +38,10 @@ static void route(struct req *q)
 		h_api_base(q);
 		return;
 	}
+	if (strncmp(p, "/api/v1/errata", 14) == 0 && (p[14] == '\0' || p[14] == '/')) {
+		h_errata(q, p + 14);
+		return;
+	}
 	if (strncmp(p, "/v2/", 4) != 0)
 		goto notfound;
 	if (strcmp(p, "/v2/_catalog") == 0) {
