@@ -8,6 +8,14 @@
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
 	 "run the registry (OCI Distribution API v1.1)"},
+	{"images", cmd_images, "images [--root DIR] [--driver NAME] [--json]", "list images in the host store"},
+	{"layers", cmd_layers, "layers [--root DIR] [--driver NAME] [--json]", "list layers in the host store"},
+	{"rmi", cmd_rmi, "rmi IMAGE... [--root DIR] [--driver NAME]", "remove images from the host store"},
+	{"mount", cmd_mount, "mount IMAGE [--name NAME] [--root DIR] [--driver NAME]",
+	 "create and mount a container root file system; prints its path"},
+	{"umount", cmd_umount, "umount NAME [--root DIR] [--driver NAME]", "unmount a container's root file system"},
+	{"rm", cmd_rm, "rm NAME... [--root DIR] [--driver NAME]", "delete containers and their writable layers"},
+	{"prune", cmd_prune, "prune [--root DIR] [--driver NAME] [--json]", "remove layers no image uses"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -1,6 +1,7 @@
 /* fsutil: tree removal and copy without following symlinks, a string set, atomic small files. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,4 +570,21 @@ int graph__read_file(const char *path, size_t max, char **out)
 	}
 	*out = buf_detach(&b, NULL);
 	return 0;
+}
+
+char *graph__pathf(const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	int rc;
+
+	buf_init(&b, BUF_UNLIMITED);
+	va_start(ap, fmt);
+	rc = buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	if (rc < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
 }

@@ -31,6 +31,9 @@ void graph__strset_release(struct graph__strset *s);
 int graph__strset_add(struct graph__strset *s, const char *key, size_t len); /* 0 or -BERTH_ENOMEM */
 int graph__strset_has(const struct graph__strset *s, const char *key, size_t len);
 
+/* A formatted, malloc'd path (NULL when out of memory). */
+char *graph__pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Writes len bytes to path atomically (tmp file, fsync, rename). 0 or an error. */
 int graph__write_file(const char *path, const void *p, size_t len);
 /* Reads a small file (at most max bytes) into a NUL-terminated malloc'd string. */
