@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 #include "graph/store.h"
 
-int store_cli_parse(int argc, char **argv, struct store_cli *o, int allow_name, const char *usage)
+static int parse(int argc, char **argv, struct store_cli *o, int allow_name, const char *usage)
 {
 	memset(o, 0, sizeof(*o));
 	o->root = GRAPH_DEFAULT_ROOT;
@@ -42,6 +42,17 @@ int store_cli_parse(int argc, char **argv, struct store_cli *o, int allow_name, 
 		}
 	}
 	return 0;
+}
+
+int store_cli_parse(int argc, char **argv, struct store_cli *o, int allow_name, const char *usage)
+{
+	int rc = parse(argc, argv, o, allow_name, usage);
+
+	if (rc != 0) { /* the caller returns at once: nothing of o survives */
+		free(o->args);
+		o->args = NULL;
+	}
+	return rc;
 }
 
 void store_cli_release(struct store_cli *o)

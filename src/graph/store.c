@@ -1157,11 +1157,6 @@ int graph_image_remove(struct graph_store *s, const char *ref, struct graph_rmi_
 		return rc;
 	if ((rc = find_image_id(s, ref, &id, &by)) < 0)
 		goto out;
-	user = query_text(s, "SELECT name FROM containers WHERE image = ? ORDER BY name LIMIT 1", id);
-	if (user) {
-		rc = sfail(s, -BERTH_EBUSY, "image %s is in use by container %s (berth rm %s first)", ref, user, user);
-		goto out;
-	}
 	if (by) {
 		char *other = NULL;
 		sqlite3_stmt *st = NULL;
@@ -1179,6 +1174,12 @@ int graph_image_remove(struct graph_store *s, const char *ref, struct graph_rmi_
 				r.untagged = 1;
 			goto out;
 		}
+	}
+	/* removing a name the image has besides others is fine; removing the image is not while in use */
+	user = query_text(s, "SELECT name FROM containers WHERE image = ? ORDER BY name LIMIT 1", id);
+	if (user) {
+		rc = sfail(s, -BERTH_EBUSY, "image %s is in use by container %s (berth rm %s first)", ref, user, user);
+		goto out;
 	}
 	if ((rc = exec(s, "BEGIN IMMEDIATE")) < 0)
 		goto out;

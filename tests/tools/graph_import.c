@@ -190,12 +190,12 @@ int main(int argc, char **argv)
 			     &(struct graph_source){NULL, src_open, src_read, src_close}, &o, &res);
 	if (rc < 0) {
 		fprintf(stderr, "graph_import: %s (%s)\n", graph_store_why(s), berth_strerror(rc));
-		graph_store_close(s);
-		return 1;
+		goto out;
 	}
 	printf("imported %s layers=%zu new=%zu bytes_in=%llu bytes_unpacked=%llu seconds=%.3f\n",
 	       digest_str(&res.image_id, a), res.layers_total, res.layers_new, (unsigned long long)res.bytes_in,
 	       (unsigned long long)res.bytes_unpacked, (double)(time_mono_ns() - t0) / 1e9);
+out:
 	graph_store_close(s);
 	json_decref(j);
 	json_decref(mj);
@@ -203,5 +203,5 @@ int main(int argc, char **argv)
 	buf_release(&man);
 	buf_release(&cfg);
 	free(lay);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }
