@@ -3,6 +3,7 @@ store commands (images, layers, rmi, mount, umount, rm, prune). Needs root, over
 for btrfs a loop device (a btrfs image file made in a temp dir, always unmounted and detached).
 Images are put into a store with tests/tools/graph_import (built beside the berth binary)."""
 
+import atexit
 import json
 import os
 import shutil
@@ -72,6 +73,7 @@ def _rich():
         bundle = os.path.join(tmp, "bundle")
         _run([UMOCI, "unpack", "--image", lay + ":rich", bundle])
         _cache["rich"] = (tmp, lay, os.path.join(bundle, "rootfs"))
+        atexit.register(shutil.rmtree, tmp, True)
     return _cache["rich"]
 
 
