@@ -170,6 +170,8 @@ static int copy_xattrs(int sfd, int sparent, int dfd, int dparent, const char *n
 	int rc = 0;
 
 	if (sfd < 0) {
+		if (!name)
+			return -BERTH_EINVAL;
 		if ((size_t)snprintf(sp, sizeof(sp), "/proc/self/fd/%d/%s", sparent, name) >= sizeof(sp) ||
 		    (size_t)snprintf(dp, sizeof(dp), "/proc/self/fd/%d/%s", dparent, name) >= sizeof(dp))
 			return -BERTH_EINVAL;
