@@ -4,6 +4,7 @@
 #define BERTH_CLI_CLI_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 struct command {
 	const char *name;
@@ -15,6 +16,31 @@ struct command {
 int cmd_serve(int argc, char **argv);
 int cmd_errata(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+
+/* The host-store commands' shared options (cmd_store.c): --root DIR (default /var/lib/berth),
+ * --driver NAME, --json, --name NAME (mount only), and the positional arguments. */
+struct graph_store;
+struct store_cli {
+	const char *root, *driver, *name;
+	int json;
+	char **args;
+	size_t nargs;
+	struct graph_store *store;
+};
+/* 0 when parsed, 2 on a usage error (printed), -1 after printing --help. */
+int store_cli_parse(int argc, char **argv, struct store_cli *o, int allow_name, const char *usage);
+/* Opens o->store; 0, or 1 after printing why. */
+int store_cli_open(struct store_cli *o);
+void store_cli_release(struct store_cli *o);
+void store_cli_size(unsigned long long n, char *out, size_t outn);
+void store_cli_age(long long ms, char *out, size_t outn);
 
 /* Parses a duration: seconds, or a number with s, m, h or d ("90", "30m", "6h"). 0 or -BERTH_EINVAL. */
 int cli_duration_parse(const char *s, int64_t *secs);
