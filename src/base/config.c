@@ -16,6 +16,8 @@ const struct config_key config_keys[] = {
 	{"http.threads", "0", "worker threads; 0 = two per core, at least 4"},
 	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
 	{"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
+	{"storage.uploads.ttl", "24h", "an upload session idle this long is removed; 0 = never"},
+	{"storage.uploads.sweep_interval", "1h", "how often berth serve looks for expired uploads; 0 = only at start"},
 	{"storage.reserve_bytes", "", "free space kept for metadata; empty = 5% of the file system, at most 64 MiB"},
 	{"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
 	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},

@@ -36,6 +36,7 @@ struct meta_ops {
 	int (*upload_put)(void *be, const char *uuid, const char *repo);
 	int (*upload_get)(void *be, const char *uuid, char *repo, size_t n);
 	int (*upload_delete)(void *be, const char *uuid);
+	int (*upload_list)(void *be, int64_t created_max, struct meta_names *out);
 };
 
 /* The SQLite backend: opens (creating and migrating) the database file at path.

@@ -294,3 +294,15 @@ int meta_upload_delete(struct meta *m, const char *uuid)
 		return -BERTH_EINVAL;
 	return m->ops->upload_delete(m->be, uuid);
 }
+
+/* Sessions recorded at or before created_max; *out starts empty. */
+int meta_upload_list(struct meta *m, int64_t created_max, struct meta_names *out)
+{
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	if (!m || !out)
+		return -BERTH_EINVAL;
+	return m->ops->upload_list(m->be, created_max, out);
+}

@@ -134,5 +134,8 @@ void meta_descs_free(struct meta_desc *v, size_t n);
 int meta_upload_put(struct meta *m, const char *uuid, const char *repo);
 int meta_upload_get(struct meta *m, const char *uuid, char *repo, size_t n);
 int meta_upload_delete(struct meta *m, const char *uuid);
+/* The uuids of the sessions recorded at or before created_max (seconds since the epoch), in byte
+ * order; the upload sweep's candidates. Free with meta_names_release(). */
+int meta_upload_list(struct meta *m, int64_t created_max, struct meta_names *out);
 
 #endif

@@ -107,6 +107,7 @@ enum sq_stmt {
 	ST_UPLOAD_PUT,
 	ST_UPLOAD_GET,
 	ST_UPLOAD_DELETE,
+	ST_UPLOAD_LIST,
 	ST_MAX
 };
 
@@ -163,6 +164,7 @@ static const char *const sq_sql[ST_MAX] = {
 			  " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
 	[ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
 	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
+	[ST_UPLOAD_LIST] = "SELECT uuid FROM uploads WHERE created <= ?1 ORDER BY uuid",
 };
 
 struct sq_meta;
@@ -1378,6 +1380,47 @@ static int sq_upload_delete(void *be, const char *uuid)
 	return sq_tx(be, 1, sq_upload_delete_tx, NULL, &a);
 }
 
+struct sq_upload_list_arg {
+	int64_t created_max;
+	struct meta_names *out;
+};
+
+/* Collects the uuids of sessions recorded at or before a->created_max. */
+static int sq_upload_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_upload_list_arg *a = arg;
+	struct sq_list_arg la = {NULL, NULL, -1, a->out, NULL};
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_UPLOAD_LIST, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, a->created_max);
+	if (rc == 0)
+		rc = sq_list_collect(st, &la);
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0)
+		meta_names_release(a->out);
+	return rc;
+}
+
+/* sq_tx() undo for the upload list. */
+static void sq_upload_list_undo(void *arg)
+{
+	struct sq_upload_list_arg *a = arg;
+
+	meta_names_release(a->out);
+}
+
+/* The sweep's candidates: sessions old enough to have been idle for the whole TTL. */
+static int sq_upload_list(void *be, int64_t created_max, struct meta_names *out)
+{
+	struct sq_upload_list_arg a = {created_max, out};
+
+	return sq_tx(be, 0, sq_upload_list_tx, sq_upload_list_undo, &a);
+}
+
 struct sq_commit_arg {
 	struct sq_blob_arg blob;
 	const char *uuid;
@@ -1490,6 +1533,7 @@ static const struct meta_ops sq_ops = {
 	.upload_put = sq_upload_put,
 	.upload_get = sq_upload_get,
 	.upload_delete = sq_upload_delete,
+	.upload_list = sq_upload_list,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

@@ -27,6 +27,8 @@ struct upload {
 	uint64_t ckpt_size;
 	struct hasher ckpt;
 	int busy;
+	int swept;     /* being removed by the upload sweep: requests answer BLOB_UPLOAD_UNKNOWN */
+	int64_t last_ms; /* when a request last took or gave back the session */
 	int ephemeral; /* not recorded in meta/: ends with its one request */
 	uint64_t max; /* largest blob allowed; 0: no limit */
 	struct store *store;
@@ -37,9 +39,15 @@ struct registry {
 	struct meta *meta;
 	uint64_t manifest_max, blob_max;
 	int delete_enabled;
-	pthread_mutex_t lock; /* guards the uploads list and each session's busy flag */
+	int64_t upload_ttl_ms;
+	pthread_mutex_t lock; /* guards the uploads list, each session's busy/swept/last_ms, sweep_gen */
 	struct upload *uploads;
+	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
 };
+
+/* Upload files no session owns are removed by a running server only once they are this old, so a
+ * file that a starting session has created but not yet published is never mistaken for one. */
+#define ORPHAN_MIN_AGE_MS 60000
 
 static const char *const code_names[] = {
 	[REG_OK] = "",
@@ -90,17 +98,7 @@ static int fail_io(struct reg_err *e, int rc, const char *what)
 	return fail(e, rc, REG_INTERNAL, 500, "%s: %s", what, berth_strerror(rc));
 }
 
-/* Startup sweep: an upload file without a session record belongs to a monolithic upload (or a
- * small blob write) that was cut off by a crash; nothing points at it, so it goes. */
-static int sweep_one(const char *uuid, void *ctx)
-{
-	struct registry *r = ctx;
-	char repo[512];
-
-	if (!uuid_valid(uuid) || meta_upload_get(r->meta, uuid, repo, sizeof(repo)) == -BERTH_ENOENT)
-		store_upload_remove(r->store, uuid);
-	return 0;
-}
+static int upload_sweep(struct registry *r, int at_open, struct registry_sweep_stats *st);
 
 int registry_open(const struct registry_opts *o, struct registry **out, char *why, size_t whyn)
 {
@@ -127,8 +125,10 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 	r->manifest_max = o->manifest_max ? o->manifest_max : 4u << 20;
 	r->blob_max = o->blob_max;
 	r->delete_enabled = o->delete_enabled;
+	r->upload_ttl_ms = o->upload_ttl_ms > 0 ? o->upload_ttl_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
-	store_upload_each(r->store, sweep_one, r);
+	if (!o->no_upload_sweep)
+		upload_sweep(r, 1, NULL);
 	*out = r;
 	r = NULL;
 out:
@@ -173,6 +173,38 @@ struct meta *registry_meta(struct registry *r)
 uint64_t registry_manifest_limit(const struct registry *r)
 {
 	return r->manifest_max;
+}
+
+int registry_duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	int64_t v = 0;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -BERTH_EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -BERTH_EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p == '\0') {
+		if (v != 0)
+			return -BERTH_EINVAL; /* a unit is required, so "30" cannot mean seconds to one reader and ms to another */
+		*ms = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].unit) == 0) {
+			if (v > INT64_MAX / units[i].ms)
+				return -BERTH_EINVAL;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -BERTH_EINVAL;
 }
 
 static int is_lower_alnum(char c)
@@ -346,6 +378,7 @@ int registry_upload_start(struct registry *r, const char *repo, enum digest_alg 
 	u->max = r->blob_max;
 	u->store = r->store;
 	u->busy = 1;
+	u->last_ms = time_now_ms();
 	memcpy(uuid, u->uuid, 37);
 	pthread_mutex_lock(&r->lock);
 	u->next = r->uploads;
@@ -404,57 +437,70 @@ out:
 	return rc;
 }
 
+/* Takes the in-memory session u (found under r->lock, which the caller holds) for one request: 0, or
+ * the error a request on it gets. */
+static int take_locked(struct upload *u, const char *repo, struct reg_err *e)
+{
+	if (u->swept || strcmp(u->repo, repo) != 0)
+		return fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+	if (u->busy)
+		return fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
+	u->busy = 1;
+	u->last_ms = time_now_ms();
+	return 0;
+}
+
 int registry_upload_acquire(struct registry *r, const char *repo, const char *uuid, struct upload **out,
 			    struct reg_err *e)
 {
 	struct upload *u, *fresh = NULL;
+	uint64_t gen;
 	int rc;
 
 	*out = NULL;
 	if (!uuid_valid(uuid))
 		return fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
-	pthread_mutex_lock(&r->lock);
-	u = find_locked(r, uuid);
-	if (u && strcmp(u->repo, repo) != 0)
-		rc = fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
-	else if (u && u->busy)
-		rc = fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
-	else if (u)
-		rc = 0;
-	else
-		rc = 1;
-	if (rc == 0) {
-		u->busy = 1;
-		*out = u;
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (rc <= 0)
-		return rc;
-
-	/* Not in memory: revive outside the lock (it may re-hash a large file), then publish. */
-	rc = upload_revive(r, repo, uuid, &fresh, e);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&r->lock);
-	u = find_locked(r, uuid);
-	if (u) {
-		rc = u->busy ? fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request")
-			     : 0;
-		if (rc == 0) {
-			u->busy = 1;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		pthread_mutex_lock(&r->lock);
+		u = find_locked(r, uuid);
+		rc = u ? take_locked(u, repo, e) : 0;
+		if (u && rc == 0)
 			*out = u;
+		gen = r->sweep_gen;
+		pthread_mutex_unlock(&r->lock);
+		if (u)
+			return rc;
+
+		/* Not in memory: revive outside the lock (it may re-hash a large file), then publish unless
+		 * a sweep removed a session meanwhile (it may have been this one: look again). */
+		rc = upload_revive(r, repo, uuid, &fresh, e);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&r->lock);
+		u = find_locked(r, uuid);
+		if (u) {
+			rc = take_locked(u, repo, e);
+			if (rc == 0)
+				*out = u;
+		} else if (r->sweep_gen == gen) {
+			fresh->busy = 1;
+			fresh->last_ms = time_now_ms();
+			fresh->next = r->uploads;
+			r->uploads = fresh;
+			*out = fresh;
+			fresh = NULL;
+			rc = 0;
+		} else {
+			rc = 1;
 		}
-	} else {
-		fresh->busy = 1;
-		fresh->next = r->uploads;
-		r->uploads = fresh;
-		*out = fresh;
+		pthread_mutex_unlock(&r->lock);
+		if (fresh)
+			upload_free(fresh);
 		fresh = NULL;
+		if (rc <= 0)
+			return rc;
 	}
-	pthread_mutex_unlock(&r->lock);
-	if (fresh)
-		upload_free(fresh);
-	return rc;
+	return fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
 }
 
 uint64_t registry_upload_size(const struct upload *u)
@@ -565,6 +611,7 @@ void registry_upload_release(struct registry *r, struct upload *u)
 {
 	pthread_mutex_lock(&r->lock);
 	u->busy = 0;
+	u->last_ms = time_now_ms();
 	hasher_release(&u->ckpt);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -589,6 +636,157 @@ int registry_upload_cancel(struct registry *r, const char *repo, const char *uui
 		return rc;
 	registry_upload_abort(r, u);
 	return 0;
+}
+
+/* ---- upload expiry ---- */
+
+/* Removes session uuid when it has been idle for the TTL: 1 removed (its file's size added to
+ * *bytes), 0 kept, or a negative error. While it is being removed the session stays in memory
+ * marked swept (a tombstone when it was not in memory), so a request looking it up answers
+ * BLOB_UPLOAD_UNKNOWN instead of reviving it from a half-removed state. */
+static int sweep_session(struct registry *r, const char *uuid, int64_t now, uint64_t *bytes)
+{
+	struct upload *u = NULL;
+	uint64_t size = 0;
+	int64_t mtime = 0;
+	int rc, have_file, tomb = 0;
+
+	have_file = store_upload_stat(r->store, uuid, &size, &mtime) == 0;
+	pthread_mutex_lock(&r->lock);
+	u = find_locked(r, uuid);
+	if (u) {
+		if (u->busy || u->swept || now - u->last_ms < r->upload_ttl_ms) {
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+	} else {
+		if (have_file && now - mtime < r->upload_ttl_ms) {
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+		u = xcalloc(1, sizeof(*u));
+		u->fd = -1;
+		memcpy(u->uuid, uuid, 37);
+		u->repo = xstrdup("");
+		u->next = r->uploads;
+		r->uploads = u;
+		tomb = 1;
+	}
+	u->swept = 1;
+	u->busy = 1;
+	pthread_mutex_unlock(&r->lock);
+
+	rc = meta_upload_delete(r->meta, uuid);
+	if (rc < 0 && rc != -BERTH_ENOENT) {
+		/* nothing removed: the session stays as it was (a tombstone simply goes) */
+		pthread_mutex_lock(&r->lock);
+		if (!tomb) {
+			u->swept = 0;
+			u->busy = 0;
+			u = NULL;
+		} else {
+			unlink_locked(r, u);
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (u)
+			upload_free(u);
+		return rc;
+	}
+	rc = store_upload_remove(r->store, uuid);
+	if (rc == 0)
+		*bytes += size;
+	pthread_mutex_lock(&r->lock);
+	unlink_locked(r, u);
+	r->sweep_gen++;
+	pthread_mutex_unlock(&r->lock);
+	upload_free(u);
+	/* a file that would not go is an orphan now: a later sweep retries it */
+	return rc < 0 && rc != -BERTH_ENOENT ? rc : 1;
+}
+
+struct orphan_ctx {
+	struct registry *r;
+	int64_t now;
+	int at_open;
+	struct registry_sweep_stats *st;
+	int rc;
+};
+
+/* store_upload_each() callback: removes an upload file no session owns (no meta row, not in memory)
+ * once it is old enough; at open, when no request can be starting one, any such file. */
+static int sweep_orphan(const char *uuid, void *arg)
+{
+	struct orphan_ctx *c = arg;
+	struct registry *r = c->r;
+	uint64_t size = 0;
+	int64_t mtime = 0, min_age;
+	char repo[512];
+	int rc, owned;
+
+	if (store_upload_stat(r->store, uuid, &size, &mtime) < 0)
+		return 0;
+	if (!c->at_open) {
+		min_age = r->upload_ttl_ms > ORPHAN_MIN_AGE_MS ? r->upload_ttl_ms : ORPHAN_MIN_AGE_MS;
+		if (r->upload_ttl_ms == 0 || c->now - mtime < min_age)
+			return 0;
+	}
+	if (uuid_valid(uuid)) {
+		pthread_mutex_lock(&r->lock);
+		owned = find_locked(r, uuid) != NULL;
+		pthread_mutex_unlock(&r->lock);
+		if (owned)
+			return 0;
+		rc = meta_upload_get(r->meta, uuid, repo, sizeof(repo));
+		if (rc != -BERTH_ENOENT) {
+			if (rc < 0 && c->rc == 0)
+				c->rc = rc;
+			return 0;
+		}
+	}
+	rc = store_upload_remove(r->store, uuid);
+	if (rc == 0) {
+		c->st->orphans++;
+		c->st->bytes += size;
+	} else if (rc != -BERTH_ENOENT && c->rc == 0) {
+		c->rc = rc;
+	}
+	return 0;
+}
+
+/* Both passes: sessions recorded in meta/ that have been idle for the TTL, then files with no
+ * session. at_open: the registry is just opening, so orphan files go whatever their age. */
+static int upload_sweep(struct registry *r, int at_open, struct registry_sweep_stats *st)
+{
+	struct registry_sweep_stats local = {0};
+	struct orphan_ctx oc = {r, time_now_ms(), at_open, st ? st : &local, 0};
+	struct meta_names cand = {0};
+	int rc = 0, one;
+
+	if (r->upload_ttl_ms > 0) {
+		/* a session created after this second cannot have been idle for the whole TTL */
+		rc = meta_upload_list(r->meta, (oc.now - r->upload_ttl_ms) / 1000, &cand);
+		for (size_t i = 0; i < cand.n; i++) {
+			if (!uuid_valid(cand.v[i]))
+				continue;
+			one = sweep_session(r, cand.v[i], oc.now, &oc.st->bytes);
+			if (one > 0)
+				oc.st->sessions++;
+			else if (one < 0 && rc == 0)
+				rc = one;
+		}
+		meta_names_release(&cand);
+	}
+	one = store_upload_each(r->store, sweep_orphan, &oc);
+	if (rc == 0)
+		rc = one < 0 ? one : oc.rc;
+	return rc;
+}
+
+int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st)
+{
+	if (st)
+		memset(st, 0, sizeof(*st));
+	return upload_sweep(r, 0, st);
 }
 
 /* ---- manifests ---- */

@@ -59,6 +59,8 @@ struct registry_opts {
 	uint64_t blob_max; /* 0: no limit */
 	int delete_enabled;
 	int64_t reserve_bytes; /* free space kept for metadata; < 0: 5% of the file system, at most 64 MiB */
+	int64_t upload_ttl_ms; /* an upload session idle this long is swept; 0: sessions never expire */
+	int no_upload_sweep;   /* leave uploads/ alone at open: another process (berth serve) owns them */
 };
 
 struct registry;
@@ -67,6 +69,10 @@ void registry_free(struct registry *r);
 struct meta *registry_meta(struct registry *r);
 /* The largest manifest accepted, in bytes. */
 uint64_t registry_manifest_limit(const struct registry *r);
+
+/* Parses a duration as the configuration writes it: a non-negative integer followed by ms, s, m, h
+ * or d ("30s", "15m", "24h"); a bare "0" is zero. 0 with *ms, or -BERTH_EINVAL. */
+int registry_duration_parse(const char *s, int64_t *ms);
 
 /* Name and reference grammar from the spec. 1 when valid. */
 int registry_name_valid(const char *name);
@@ -114,6 +120,20 @@ void registry_upload_release(struct registry *r, struct upload *u);
 int registry_upload_cancel(struct registry *r, const char *repo, const char *uuid, struct reg_err *e);
 /* Like cancel, for a session the caller holds (a monolithic upload that failed). */
 void registry_upload_abort(struct registry *r, struct upload *u);
+
+/* What an upload sweep removed. */
+struct registry_sweep_stats {
+	uint64_t sessions; /* expired sessions: file, meta row and in-memory state */
+	uint64_t orphans;  /* upload files no session owns (a monolithic upload cut off by a crash) */
+	uint64_t bytes;    /* size of the files removed */
+};
+/* Expires upload sessions with no request for the TTL of registry_opts (activity: a request
+ * acquiring or releasing the session in this process, else the upload file's mtime), and removes
+ * upload files that no session owns once they are as old. A session a request holds is never swept;
+ * one swept while a request looks it up answers that request BLOB_UPLOAD_UNKNOWN, as if it had never
+ * existed. Each session goes meta row first, then file, then memory. Safe to call from any thread,
+ * at any time; berth serve runs it on a timer. 0, or the first error met (the sweep goes on past it). */
+int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st);
 
 /* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
  * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */

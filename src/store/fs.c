@@ -244,6 +244,21 @@ int store_upload_commit(struct store *s, const char *uuid, int fd, const struct 
 	return install(s, p, d);
 }
 
+int store_upload_stat(struct store *s, const char *uuid, uint64_t *size, int64_t *mtime_ms)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	upload_path(s, uuid, p, sizeof(p));
+	if (stat(p, &st) < 0)
+		return berth_from_errno(errno);
+	if (size)
+		*size = (uint64_t)st.st_size;
+	if (mtime_ms)
+		*mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	return 0;
+}
+
 int store_upload_remove(struct store *s, const char *uuid)
 {
 	char p[PATH_MAX];

@@ -40,6 +40,9 @@ int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size
  * already exists), fsyncs the directory. fd stays open and owned by the caller. The content must
  * already have been verified against d. 0 or a negative error (the upload is left as it was). */
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d);
+/* Size and last modification (ms since the epoch) of an upload file; either pointer may be NULL.
+ * 0 or -BERTH_ENOENT. */
+int store_upload_stat(struct store *s, const char *uuid, uint64_t *size, int64_t *mtime_ms);
 /* Removes an upload file; 0 or -BERTH_ENOENT. */
 int store_upload_remove(struct store *s, const char *uuid);
 

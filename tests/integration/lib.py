@@ -517,8 +517,9 @@ def free_port():
 class Server:
     """One registry process (berth or docker-registry) on a random loopback port."""
 
-    def __init__(self, data_dir=None, name="server"):
+    def __init__(self, data_dir=None, name="server", env=None):
         self.tmp = tempfile.mkdtemp(prefix="berth-it-")
+        self.env = dict(env or {})  # extra environment for the server process (BERTH_* settings)
         self.own_data = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -557,6 +558,7 @@ class Server:
         logf.write(("\n==== start %s on port %d ====\n" % (TARGET, self.port)).encode())
         logf.flush()
         env = dict(os.environ)
+        env.update(self.env)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.proc = subprocess.Popen(self._cmd(), stdout=logf, stderr=logf,
                                      stdin=subprocess.DEVNULL, env=env)

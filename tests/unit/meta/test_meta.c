@@ -711,6 +711,41 @@ TEST(uploads_survive_reopen)
 	tdb_cleanup(&t);
 }
 
+TEST(upload_list_by_age)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_names l = {0};
+	sqlite3 *db = NULL;
+	const char *const old_two[] = {"a-old", "b-old", NULL};
+	const char *const all[] = {"a-old", "b-old", "c-new", NULL};
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_put(m, "c-new", "lib/a"), 0);
+	CHECK_EQ(meta_upload_put(m, "b-old", "lib/a"), 0);
+	CHECK_EQ(meta_upload_put(m, "a-old", "lib/b"), 0);
+	meta_free(m);
+	CHECK_EQ(sqlite3_open(t.path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "UPDATE uploads SET created = 1000 WHERE uuid LIKE '%-old'", NULL, NULL, NULL),
+		 SQLITE_OK);
+	sqlite3_close(db);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_list(m, 999, &l), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK(l.v == NULL);
+	CHECK_EQ(meta_upload_list(m, 1000, &l), 0);
+	check_names(&l, old_two);
+	meta_names_release(&l);
+	CHECK_EQ(meta_upload_list(m, INT64_MAX, &l), 0);
+	check_names(&l, all);
+	meta_names_release(&l);
+	CHECK_EQ(meta_upload_list(m, 0, NULL), -BERTH_EINVAL);
+	CHECK_EQ(meta_upload_list(NULL, 0, &l), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
 TEST(blob_commit_links_and_ends_session)
 {
 	struct tdb t;
@@ -934,6 +969,7 @@ static const struct test tests[] = {
 	T(catalog_paging),
 	T(referrers),
 	T(uploads_survive_reopen),
+	T(upload_list_by_age),
 	T(blob_commit_links_and_ends_session),
 	T(unknown_repo_and_bad_args),
 	T(concurrent_puts_and_reads),

@@ -1,5 +1,8 @@
 /* Unit tests for registry/: the spec's grammar and upload/manifest rules without HTTP. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -21,6 +24,300 @@ static struct registry *open_tmp(char **dir)
 	if (registry_open(&o, &r, why, sizeof(why)) < 0)
 		abort();
 	return r;
+}
+
+/* Opens the registry in an existing dir with an upload TTL. */
+static struct registry *open_dir(const char *dir, int64_t ttl_ms)
+{
+	struct registry_opts o = {0};
+	struct registry *r = NULL;
+	char why[256];
+
+	o.data_dir = dir;
+	o.delete_enabled = 1;
+	o.upload_ttl_ms = ttl_ms;
+	if (registry_open(&o, &r, why, sizeof(why)) < 0)
+		abort();
+	return r;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* 1 when <dir>/uploads/<uuid> exists. */
+static int upload_file_exists(const char *dir, const char *uuid)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/uploads/%s", dir, uuid);
+	return access(p, F_OK) == 0;
+}
+
+TEST(duration_grammar)
+{
+	int64_t ms = -1;
+
+	CHECK_EQ(registry_duration_parse("30s", &ms), 0);
+	CHECK_EQ(ms, 30000);
+	CHECK_EQ(registry_duration_parse("15m", &ms), 0);
+	CHECK_EQ(ms, 900000);
+	CHECK_EQ(registry_duration_parse("24h", &ms), 0);
+	CHECK_EQ(ms, 86400000);
+	CHECK_EQ(registry_duration_parse("250ms", &ms), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(registry_duration_parse("2d", &ms), 0);
+	CHECK_EQ(ms, 172800000);
+	CHECK_EQ(registry_duration_parse("0", &ms), 0);
+	CHECK_EQ(ms, 0);
+	CHECK_EQ(registry_duration_parse("0s", &ms), 0);
+	CHECK_EQ(ms, 0);
+	ms = 7;
+	CHECK_EQ(registry_duration_parse("", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("30", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("-1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1.5h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse(" 1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1s ", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1hh", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1H", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("99999999999999999999s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("9223372036854775807d", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse(NULL, &ms), -BERTH_EINVAL);
+	CHECK_EQ(ms, 7);
+}
+
+TEST(upload_sweep_expires_only_idle_sessions)
+{
+	char *dir, idle[37], touched[37], held[37], repo[64];
+	struct registry *r = open_tmp(&dir), *r2 = NULL;
+	struct registry_sweep_stats st;
+	struct upload *u = NULL, *h = NULL;
+	struct reg_err e;
+
+	registry_free(r);
+	r2 = open_dir(dir, 400);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, idle, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
+	registry_upload_release(r2, u);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, touched, &u, &e), 0);
+	registry_upload_release(r2, u);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, held, &h, &e), 0);
+	/* nothing is idle for the TTL yet */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 0);
+	sleep_ms(250);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "12", 2, &e), 0);
+	registry_upload_release(r2, u);
+	sleep_ms(250);
+	/* idle: 500 ms; touched: 250 ms; held: in use by a request the whole time */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 1);
+	CHECK_EQ(st.orphans, 0);
+	CHECK_EQ(st.bytes, 3);
+	CHECK_EQ(registry_upload_acquire(r2, "x", idle, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(e.code, REG_BLOB_UPLOAD_UNKNOWN);
+	CHECK_EQ(e.status, 404);
+	CHECK_EQ(upload_file_exists(dir, idle), 0);
+	CHECK_EQ(meta_upload_get(registry_meta(r2), idle, repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), 0);
+	CHECK_EQ(registry_upload_size(u), 2);
+	registry_upload_release(r2, u);
+	CHECK_EQ(upload_file_exists(dir, held), 1);
+	CHECK_EQ(registry_upload_write(h, "z", 1, &e), 0);
+	registry_upload_release(r2, h);
+	/* once given back, the held session ages like any other */
+	sleep_ms(450);
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 2);
+	CHECK_EQ(registry_upload_acquire(r2, "x", held, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(upload_file_exists(dir, held), 0);
+	registry_free(r2);
+	free(dir);
+}
+
+TEST(upload_sweep_after_restart_uses_file_age)
+{
+	char *dir, old[37], fresh[37], orphan[37], repo[64];
+	struct registry *r = open_tmp(&dir), *r2 = NULL;
+	struct registry_sweep_stats st;
+	struct upload *u = NULL;
+	struct reg_err e;
+
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, old, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "1234", 4, &e), 0);
+	registry_upload_release(r, u);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 1, orphan, &u, &e), 0);
+	registry_free(r); /* a monolithic upload cut off: its file has no record */
+	sleep_ms(600);
+	r2 = open_dir(dir, 500);
+	/* at open: the orphan goes at once, the old session (not in memory, file 600 ms old) too */
+	CHECK_EQ(upload_file_exists(dir, orphan), 0);
+	CHECK_EQ(upload_file_exists(dir, old), 0);
+	CHECK_EQ(meta_upload_get(registry_meta(r2), old, repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, fresh, &u, &e), 0);
+	registry_upload_release(r2, u);
+	registry_free(r2);
+	r2 = open_dir(dir, 500);
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 0);
+	sleep_ms(600);
+	/* not in memory in this process: its file's age decides */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 1);
+	CHECK_EQ(registry_upload_acquire(r2, "x", fresh, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(e.code, REG_BLOB_UPLOAD_UNKNOWN);
+	CHECK_EQ(upload_file_exists(dir, fresh), 0);
+	registry_free(r2);
+	free(dir);
+}
+
+TEST(upload_ttl_zero_never_expires)
+{
+	char *dir, id[37];
+	struct registry *r = open_tmp(&dir);
+	struct registry_sweep_stats st;
+	struct upload *u = NULL;
+	struct reg_err e;
+
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, id, &u, &e), 0);
+	registry_upload_release(r, u);
+	sleep_ms(20);
+	CHECK_EQ(registry_upload_sweep(r, &st), 0);
+	CHECK_EQ(st.sessions + st.orphans, 0);
+	CHECK_EQ(registry_upload_acquire(r, "x", id, &u, &e), 0);
+	registry_upload_release(r, u);
+	registry_free(r);
+	free(dir);
+}
+
+#define RACE_SESSIONS 24
+
+struct race {
+	struct registry *r;
+	char ids[RACE_SESSIONS][37];
+	atomic_int committed[RACE_SESSIONS];
+	atomic_int stop;
+	atomic_int bad;
+};
+
+/* A client: keeps PATCHing and finally PUTting its sessions; every answer must be success,
+ * busy (another client has it) or BLOB_UPLOAD_UNKNOWN (swept), never anything else. */
+static void *race_client(void *arg)
+{
+	struct race *ra = arg;
+	unsigned seed = (unsigned)(uintptr_t)pthread_self();
+
+	for (int round = 0; round < 400; round++) {
+		int i = (int)(rand_r(&seed) % RACE_SESSIONS);
+		struct upload *u = NULL;
+		struct reg_err e;
+		struct digest d;
+		int rc = registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e);
+
+		if (rc == -BERTH_ENOENT || rc == -BERTH_EBUSY) {
+			if (rc == -BERTH_ENOENT && (e.code != REG_BLOB_UPLOAD_UNKNOWN || e.status != 404))
+				atomic_fetch_add(&ra->bad, 1);
+			continue;
+		}
+		if (rc < 0) {
+			atomic_fetch_add(&ra->bad, 1);
+			continue;
+		}
+		if (registry_upload_write(u, "x", 1, &e) < 0)
+			atomic_fetch_add(&ra->bad, 1);
+		uint64_t n = registry_upload_size(u);
+		if (rand_r(&seed) % 8 == 0) {
+			char buf[4096];
+			memset(buf, 'x', n);
+			digest_of(DIGEST_SHA256, buf, n, &d);
+			if (registry_upload_finish(ra->r, u, &d, &e) < 0)
+				atomic_fetch_add(&ra->bad, 1);
+			else
+				atomic_store(&ra->committed[i], (int)n + 1);
+		} else {
+			registry_upload_release(ra->r, u);
+		}
+	}
+	return NULL;
+}
+
+/* The sweeper with a TTL of 1 ms: anything a client is not holding right now goes. */
+static void *race_sweeper(void *arg)
+{
+	struct race *ra = arg;
+	struct registry_sweep_stats st;
+
+	while (!atomic_load(&ra->stop)) {
+		if (registry_upload_sweep(ra->r, &st) < 0)
+			atomic_fetch_add(&ra->bad, 1);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+TEST(upload_sweep_races_requests)
+{
+	char *dir, repo[64];
+	struct race *ra = calloc(1, sizeof(*ra));
+	struct registry *r = open_tmp(&dir);
+	struct upload *u = NULL;
+	struct reg_err e;
+	pthread_t cl[4], sw;
+
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		CHECK_EQ(registry_upload_start(r, "race", DIGEST_SHA256, 0, ra->ids[i], &u, &e), 0);
+		registry_upload_release(r, u);
+	}
+	/* half the sessions are revived from disk by the clients while the sweep removes them */
+	registry_free(r);
+	{
+		struct registry_opts o = {0};
+		char why[200];
+		o.data_dir = dir;
+		o.upload_ttl_ms = 1;
+		o.no_upload_sweep = 1; /* keep them for the race instead of expiring them at open */
+		CHECK_EQ(registry_open(&o, &ra->r, why, sizeof(why)), 0);
+	}
+	for (int i = 0; i < RACE_SESSIONS / 2; i++) {
+		CHECK_EQ(registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e), 0);
+		registry_upload_release(ra->r, u);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_create(&cl[i], NULL, race_client, ra);
+	pthread_create(&sw, NULL, race_sweeper, ra);
+	for (int i = 0; i < 4; i++)
+		pthread_join(cl[i], NULL);
+	atomic_store(&ra->stop, 1);
+	pthread_join(sw, NULL);
+	CHECK_EQ(atomic_load(&ra->bad), 0);
+	sleep_ms(5);
+	CHECK_EQ(registry_upload_sweep(ra->r, NULL), 0);
+	/* no half state: every session is gone whole (file, row, memory), and every blob a finish
+	 * acknowledged is there */
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		CHECK_EQ(upload_file_exists(dir, ra->ids[i]), 0);
+		CHECK_EQ(meta_upload_get(registry_meta(ra->r), ra->ids[i], repo, sizeof(repo)), -BERTH_ENOENT);
+		CHECK_EQ(registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e), -BERTH_ENOENT);
+		if (atomic_load(&ra->committed[i])) {
+			uint64_t n = (uint64_t)atomic_load(&ra->committed[i]) - 1, size = 0;
+			char buf[4096];
+			struct digest d;
+			memset(buf, 'x', n);
+			digest_of(DIGEST_SHA256, buf, n, &d);
+			CHECK_EQ(registry_blob_stat(ra->r, "race", &d, &size, &e), 0);
+			CHECK_EQ(size, n);
+		}
+	}
+	registry_free(ra->r);
+	free(ra);
+	free(dir);
 }
 
 TEST(name_grammar)
@@ -251,6 +548,11 @@ TEST(manifest_rules)
 }
 
 static const struct test tests[] = {
+	T(duration_grammar),
+	T(upload_sweep_expires_only_idle_sessions),
+	T(upload_sweep_after_restart_uses_file_age),
+	T(upload_ttl_zero_never_expires),
+	T(upload_sweep_races_requests),
 	T(name_grammar),
 	T(tag_grammar),
 	T(chunked_upload_rollback_and_commit),
