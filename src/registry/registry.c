@@ -2,6 +2,7 @@
 #include "registry/registry.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -309,17 +310,12 @@ int registry_blob_delete(struct registry *r, const char *repo, const struct dige
 int registry_blob_mount(struct registry *r, const char *repo, const char *from, const struct digest *d,
 			struct reg_err *e)
 {
-	uint64_t size, have;
-	int rc;
+	/* One transaction: a collector cannot remove the source link (and then the file) between reading
+	 * it and copying it, and while a link exists its file does. */
+	int rc = meta_blob_mount(r->meta, repo, from, d);
 
-	rc = meta_blob_get(r->meta, from, d, &size);
-	if (rc == 0)
-		rc = store_blob_stat(r->store, d, &have);
 	if (rc == -BERTH_ENOENT)
 		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob not in the source repository");
-	if (rc < 0)
-		return fail_io(e, rc, "blob mount");
-	rc = meta_blob_link(r->meta, repo, d, size);
 	if (rc < 0)
 		return fail_io(e, rc, "blob mount");
 	return 0;
@@ -558,6 +554,44 @@ int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_
 	return 0;
 }
 
+struct present_ctx {
+	struct store *store;
+	const struct digest *d;
+};
+
+/* meta_hook: the blob's file is in place (run while meta/ excludes the collector). */
+static int blob_present(void *arg)
+{
+	struct present_ctx *c = arg;
+
+	return store_blob_stat(c->store, c->d, NULL);
+}
+
+/* Links the verified upload as blob d and records it, so that no link ever points at a missing file
+ * even with a collector running (docs/internals/registry.md, GC): the file is hard-linked into place,
+ * then the metadata transaction checks, under the write lock, that it is still there. If a collector
+ * removed it in between (it was garbage a moment ago), link it again from the upload file, which stays
+ * until the metadata is written. */
+static int blob_commit(struct registry *r, struct upload *u, const struct digest *d)
+{
+	struct present_ctx pc = {r->store, d};
+	struct meta_hook present = {blob_present, &pc};
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		rc = store_upload_link(r->store, u->uuid, u->fd, d);
+		if (rc == 0)
+			rc = meta_blob_commit(r->meta, u->repo, d, u->size, u->ephemeral ? NULL : u->uuid, &present);
+		if (rc != -BERTH_ENOENT || attempt == 4)
+			break;
+	}
+	if (rc == -BERTH_ENOENT)
+		rc = -BERTH_EIO; /* collected five times in a row: give up rather than spin */
+	if (rc == 0)
+		store_upload_remove(r->store, u->uuid); /* left behind, it is an orphan the upload sweep removes */
+	return rc;
+}
+
 int registry_upload_finish(struct registry *r, struct upload *u, const struct digest *d, struct reg_err *e)
 {
 	struct digest got;
@@ -592,9 +626,7 @@ int registry_upload_finish(struct registry *r, struct upload *u, const struct di
 		registry_upload_abort(r, u);
 		return -BERTH_EDIGEST;
 	}
-	rc = store_upload_commit(r->store, u->uuid, u->fd, d);
-	if (rc == 0)
-		rc = meta_blob_commit(r->meta, u->repo, d, u->size, u->ephemeral ? NULL : u->uuid);
+	rc = blob_commit(r, u, d);
 	if (rc < 0) {
 		fail_io(e, rc, "blob commit");
 		registry_upload_release(r, u);
@@ -787,6 +819,264 @@ int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st)
 	if (st)
 		memset(st, 0, sizeof(*st));
 	return upload_sweep(r, 0, st);
+}
+
+/* ---- garbage collection ---- */
+
+struct drop_ctx {
+	struct store *store;
+	const struct digest *d;
+	uint64_t size;
+	int had_file;
+};
+
+/* meta_hook for meta_blob_forget(): removes the file (run while meta/ excludes commits and mounts).
+ * A file already gone is fine: a retried transaction, or a crash between row and file earlier on. */
+static int drop_file(void *arg)
+{
+	struct drop_ctx *c = arg;
+	int rc;
+
+	c->had_file = 0;
+	c->size = 0;
+	if (store_blob_stat(c->store, c->d, &c->size) < 0)
+		return 0;
+	rc = store_blob_delete(c->store, c->d);
+	if (rc == -BERTH_ENOENT)
+		return 0;
+	if (rc == 0)
+		c->had_file = 1;
+	return rc;
+}
+
+/* Removes blob d's file if nothing names it now: 1 removed (*size its bytes), 0 kept, or an error. */
+static int gc_forget(struct registry *r, const struct digest *d, uint64_t *size)
+{
+	struct drop_ctx dc = {r->store, d, 0, 0};
+	struct meta_hook drop = {drop_file, &dc};
+	int rc = meta_blob_forget(r->meta, d, &drop);
+
+	*size = dc.size;
+	return rc > 0 && dc.had_file ? 1 : rc < 0 ? rc : 0;
+}
+
+struct gc_file {
+	struct digest d;
+	uint64_t size;
+};
+
+struct gc_files {
+	struct gc_file *v;
+	size_t n, cap;
+	int64_t cutoff; /* seconds; files modified at or after it are young */
+};
+
+/* store_blob_each() callback: collects the files old enough to be collected. */
+static int gc_file_add(const struct digest *d, uint64_t size, int64_t mtime_ms, void *arg)
+{
+	struct gc_files *f = arg;
+
+	if (f->cutoff != INT64_MAX && mtime_ms / 1000 >= f->cutoff)
+		return 0;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
+	}
+	f->v[f->n].d = *d;
+	f->v[f->n].size = size;
+	f->n++;
+	return 0;
+}
+
+static int gc_item_cmp(const void *a, const void *b)
+{
+	const struct meta_gc_item *x = a, *y = b;
+	char xs[DIGEST_STR_MAX], ys[DIGEST_STR_MAX];
+
+	return strcmp(digest_str(&x->digest, xs), digest_str(&y->digest, ys));
+}
+
+/* 1 when d is in the digest-sorted list v. */
+static int gc_items_have(const struct meta_gc_item *v, size_t n, const struct digest *d)
+{
+	struct meta_gc_item key = {0};
+
+	key.digest = *d;
+	return n && bsearch(&key, v, n, sizeof(*v), gc_item_cmp) != NULL;
+}
+
+static void gc_report(const struct registry_gc_opts *o, int is_manifest, int orphan, const char *repo,
+		      const struct digest *d, uint64_t size)
+{
+	struct registry_gc_item it = {is_manifest, orphan, repo, d, size};
+
+	if (o->report)
+		o->report(o->ctx, &it);
+}
+
+static int gc_stopped(const struct registry_gc_opts *o)
+{
+	return o->stop && atomic_load(o->stop);
+}
+
+/* Keeps the first error. */
+static void gc_err(int *rc, int one)
+{
+	if (one < 0 && *rc == 0)
+		*rc = one;
+}
+
+/* The dry run: the plan as it stands, and the orphan files. */
+static int gc_dry(struct registry *r, const struct registry_gc_opts *o, const struct meta_gc_plan *p,
+		  struct gc_files *files, struct registry_gc_stats *st)
+{
+	int rc = 0, one;
+
+	for (size_t i = 0; i < p->nmanifests; i++) {
+		st->manifests++;
+		st->manifest_bytes += p->manifests[i].size;
+		gc_report(o, 1, 0, p->manifests[i].repo, &p->manifests[i].digest, p->manifests[i].size);
+	}
+	st->links = p->nlinks;
+	for (size_t i = 0; i < p->nblobs; i++) {
+		uint64_t size = p->blobs[i].size;
+		if (store_blob_stat(r->store, &p->blobs[i].digest, &size) < 0)
+			continue; /* no file to remove */
+		st->blobs++;
+		st->blob_bytes += size;
+		gc_report(o, 0, 0, NULL, &p->blobs[i].digest, size);
+	}
+	for (size_t i = 0; i < files->n && !gc_stopped(o); i++) {
+		struct gc_file *f = &files->v[i];
+		if (gc_items_have(p->blobs, p->nblobs, &f->d))
+			continue;
+		one = meta_blob_referenced(r->meta, &f->d);
+		gc_err(&rc, one);
+		if (one != 0)
+			continue;
+		st->blobs++;
+		st->orphans++;
+		st->blob_bytes += f->size;
+		gc_report(o, 0, 1, NULL, &f->d, f->size);
+	}
+	return rc;
+}
+
+/* The real thing: manifests (per repository, one transaction each), then each candidate blob's links
+ * (one transaction) and file (another), then the orphan files. */
+static int gc_run(struct registry *r, const struct registry_gc_opts *o, int64_t cutoff, const struct meta_gc_plan *p,
+		  struct gc_files *files, struct registry_gc_stats *st)
+{
+	int rc = 0, one;
+	uint64_t size;
+
+	for (size_t i = 0; i < p->nmanifests && !gc_stopped(o); i++) {
+		struct meta_gc_item *del = NULL;
+		size_t n = 0;
+		if (i > 0 && strcmp(p->manifests[i].repo, p->manifests[i - 1].repo) == 0)
+			continue; /* the list is sorted by repository: one prune per repository */
+		one = meta_gc_manifests_prune(r->meta, p->manifests[i].repo, cutoff, &del, &n);
+		gc_err(&rc, one);
+		for (size_t j = 0; j < n; j++) {
+			st->manifests++;
+			st->manifest_bytes += del[j].size;
+			gc_report(o, 1, 0, del[j].repo, &del[j].digest, del[j].size);
+		}
+		meta_gc_items_free(del, n);
+	}
+	/* links are sorted by digest here: one transaction per blob for all its links */
+	for (size_t i = 0; i < p->nlinks && !gc_stopped(o); i++) {
+		const struct digest *d = &p->links[i].digest;
+		if (i > 0 && digest_eq(&p->links[i - 1].digest, d))
+			continue;
+		one = meta_gc_blob_unlink(r->meta, d, cutoff);
+		gc_err(&rc, one);
+		if (one < 0)
+			continue;
+		st->links += (uint64_t)one;
+		one = gc_forget(r, d, &size);
+		gc_err(&rc, one);
+		if (one > 0) {
+			st->blobs++;
+			st->blob_bytes += size;
+			gc_report(o, 0, 0, NULL, d, size);
+		}
+	}
+	for (size_t i = 0; i < files->n && !gc_stopped(o); i++) {
+		struct gc_file *f = &files->v[i];
+		/* a cheap read first: most files are referenced, and forget takes the write lock */
+		one = meta_blob_referenced(r->meta, &f->d);
+		gc_err(&rc, one);
+		if (one != 0)
+			continue;
+		one = gc_forget(r, &f->d, &size);
+		gc_err(&rc, one);
+		if (one > 0) {
+			st->blobs++;
+			st->orphans++;
+			st->blob_bytes += size;
+			gc_report(o, 0, 1, NULL, &f->d, size);
+		}
+	}
+	return rc;
+}
+
+int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct registry_gc_stats *st)
+{
+	struct meta_gc_plan plan = {0};
+	struct gc_files files = {0};
+	int64_t now = time_now_ms(), cutoff;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	/* A row or file counts as old when its time (whole seconds) is below cutoff, which makes it
+	 * older than the grace period, never younger. No grace: everything is old. */
+	if (o->grace_ms <= 0)
+		cutoff = INT64_MAX;
+	else
+		cutoff = now > o->grace_ms ? (now - o->grace_ms) / 1000 : 0;
+	/* The lists only choose candidates: every removal re-checks the rule in its own transaction. */
+	files.cutoff = cutoff;
+	rc = store_blob_each(r->store, gc_file_add, &files);
+	if (rc == 0)
+		rc = meta_gc_plan(r->meta, cutoff, o->delete_untagged, &plan);
+	if (rc < 0)
+		goto out;
+	if (plan.nblobs)
+		qsort(plan.blobs, plan.nblobs, sizeof(*plan.blobs), gc_item_cmp);
+	if (!o->dry_run && plan.nlinks)
+		qsort(plan.links, plan.nlinks, sizeof(*plan.links), gc_item_cmp);
+	rc = o->dry_run ? gc_dry(r, o, &plan, &files, st) : gc_run(r, o, cutoff, &plan, &files, st);
+out:
+	meta_gc_plan_release(&plan);
+	free(files.v);
+	return rc;
+}
+
+char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run)
+{
+	json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry_run, "manifests",
+			      (json_int_t)st->manifests, "manifest_bytes", (json_int_t)st->manifest_bytes, "links",
+			      (json_int_t)st->links, "blobs", (json_int_t)st->blobs, "blob_bytes",
+			      (json_int_t)st->blob_bytes, "orphans", (json_int_t)st->orphans);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *registry_gc_item_json(const struct registry_gc_item *it)
+{
+	char ds[DIGEST_STR_MAX];
+	json_t *o = json_pack("{s:s, s:s, s:I}", "kind", it->is_manifest ? "manifest" : it->orphan ? "orphan" : "blob",
+			      "digest", digest_str(it->digest, ds), "size", (json_int_t)it->size);
+	char *s = NULL;
+
+	if (o && it->repo)
+		json_object_set_new(o, "repository", json_string(it->repo));
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return s;
 }
 
 /* ---- manifests ---- */

@@ -12,6 +12,7 @@
 #ifndef BERTH_REGISTRY_REGISTRY_H
 #define BERTH_REGISTRY_REGISTRY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,6 +135,44 @@ struct registry_sweep_stats {
  * existed. Each session goes meta row first, then file, then memory. Safe to call from any thread,
  * at any time; berth serve runs it on a timer. 0, or the first error met (the sweep goes on past it). */
 int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st);
+
+/* ---- garbage collection (online; the rules and the race argument are in docs/internals/registry.md) ----
+ * Safe while requests run, in this process or in a `berth serve` sharing the data directory: every
+ * removal is a small metadata transaction that re-checks the rule, then the file goes under the same
+ * exclusion as blob commits, so a manifest PUT racing a collection either sees its blobs (and they are
+ * kept) or answers MANIFEST_BLOB_UNKNOWN, and no link or manifest ever points at a missing file. */
+struct registry_gc_item {
+	int is_manifest;       /* 1: an untagged manifest (repo set); 0: a blob file */
+	int orphan;            /* a blob file no metadata named (left by a crash between row and file) */
+	const char *repo;      /* the manifest's repository; NULL for a blob */
+	const struct digest *digest;
+	uint64_t size;
+};
+
+struct registry_gc_opts {
+	int64_t grace_ms;    /* keep what was committed, linked, mounted or pushed more recently; 0: none */
+	int delete_untagged; /* also remove manifests no tag keeps (Distribution's --delete-untagged) */
+	int dry_run;         /* change nothing; report what would go */
+	/* called for each manifest and blob removed (dry run: that would be); may be NULL */
+	void (*report)(void *ctx, const struct registry_gc_item *it);
+	void *ctx;
+	const atomic_int *stop; /* when not NULL and set, the collection ends early (at the next item) */
+};
+
+struct registry_gc_stats {
+	uint64_t manifests, manifest_bytes;
+	uint64_t links;  /* repository links removed */
+	uint64_t blobs, blob_bytes; /* blob files removed, orphans included */
+	uint64_t orphans;
+};
+
+/* One collection. 0, or the first error met (the collection goes on past errors on single items, so
+ * one bad file does not keep everything else). */
+int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct registry_gc_stats *st);
+/* The stats, or one item, as one line of JSON (no newline); the caller free()s it. NULL when out of
+ * memory. */
+char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run);
+char *registry_gc_item_json(const struct registry_gc_item *it);
 
 /* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
  * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */

@@ -213,6 +213,50 @@ int store_blob_delete(struct store *s, const struct digest *d)
 	return 0;
 }
 
+int store_blob_each(struct store *s, int (*fn)(const struct digest *d, uint64_t size, int64_t mtime_ms, void *ctx),
+		    void *ctx)
+{
+	static const enum digest_alg algs[] = {DIGEST_SHA256, DIGEST_SHA512};
+	char p[PATH_MAX], name[DIGEST_STR_MAX + 8];
+	struct dirent *de, *fe;
+	DIR *top = NULL, *sub = NULL;
+	int rc = 0, stop = 0;
+
+	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]) && !stop; a++) {
+		snprintf(p, sizeof(p), "%s/blobs/%s", s->root, digest_alg_name(algs[a]));
+		top = opendir(p);
+		if (!top) {
+			if (errno == ENOENT)
+				continue;
+			return berth_from_errno(errno);
+		}
+		while (!stop && (de = readdir(top)) != NULL) {
+			if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
+				continue;
+			snprintf(p, sizeof(p), "%s/blobs/%s/%s", s->root, digest_alg_name(algs[a]), de->d_name);
+			sub = opendir(p);
+			if (!sub)
+				continue; /* not a folder, or gone */
+			while (!stop && (fe = readdir(sub)) != NULL) {
+				struct digest d;
+				struct stat st;
+				if (fe->d_name[0] == '.' || strlen(fe->d_name) > DIGEST_HEX_MAX)
+					continue;
+				snprintf(name, sizeof(name), "%s:%.*s", digest_alg_name(algs[a]), DIGEST_HEX_MAX, fe->d_name);
+				if (digest_parse_cstr(name, &d) < 0 || strncmp(fe->d_name, de->d_name, 2) != 0)
+					continue;
+				if (fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+					continue;
+				stop = fn(&d, (uint64_t)st.st_size,
+					  (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, ctx);
+			}
+			closedir(sub);
+		}
+		closedir(top);
+	}
+	return rc;
+}
+
 int store_upload_create(struct store *s, const char *uuid, int *fd)
 {
 	char p[PATH_MAX];
@@ -234,14 +278,40 @@ int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size
 	return open_sized(p, O_RDWR, fd, size);
 }
 
+int store_upload_link(struct store *s, const char *uuid, int fd, const struct digest *d)
+{
+	char from[PATH_MAX], p[PATH_MAX], dir[PATH_MAX];
+
+	if (futimens(fd, NULL) < 0 || fsync(fd) < 0)
+		return berth_from_errno(errno);
+	upload_path(s, uuid, from, sizeof(from));
+	blob_path(s, d, p, sizeof(p), dir, sizeof(dir));
+	if (link(from, p) < 0) {
+		if (errno == ENOENT && mkdir(dir, 0755) == 0) {
+			/* a fan-out folder that is not made up front (sha512): create it durably and retry */
+			char parent[PATH_MAX];
+			int rc;
+			snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
+			rc = fs_sync_dir(parent);
+			if (rc < 0)
+				return rc;
+			if (link(from, p) == 0)
+				return fs_sync_dir(dir);
+		}
+		if (errno != EEXIST)
+			return berth_from_errno(errno);
+		return 0; /* already committed by someone else; the old file is durable */
+	}
+	return fs_sync_dir(dir);
+}
+
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
 {
-	char p[PATH_MAX];
+	int rc = store_upload_link(s, uuid, fd, d);
 
-	if (fsync(fd) < 0)
-		return berth_from_errno(errno);
-	upload_path(s, uuid, p, sizeof(p));
-	return install(s, p, d);
+	if (rc == 0)
+		store_upload_remove(s, uuid);
+	return rc;
 }
 
 int store_upload_stat(struct store *s, const char *uuid, uint64_t *size, int64_t *mtime_ms)

@@ -1,7 +1,11 @@
 /* Unit tests for registry/: the spec's grammar and upload/manifest rules without HTTP. */
+#include <fcntl.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -547,6 +551,409 @@ TEST(manifest_rules)
 	free(dir);
 }
 
+/* ---- garbage collection ---- */
+
+/* An image: config and layers pushed into repo, then the manifest under tag (NULL: by digest). */
+struct img {
+	char cfg[64];
+	const char *layers[3];
+	size_t nlayers;
+	char body[2048];
+	struct digest digest;
+};
+
+static int push_img(struct registry *r, const char *repo, struct img *im, const char *tag, struct reg_err *e)
+{
+	struct digest cd, ld[3], sub;
+	char cs[DIGEST_STR_MAX], ls[3][DIGEST_STR_MAX], ref[DIGEST_STR_MAX];
+	size_t off;
+	int has = 0, rc;
+
+	if (push_blob(r, repo, im->cfg, &cd) < 0)
+		return -1;
+	for (size_t i = 0; i < im->nlayers; i++)
+		if (push_blob(r, repo, im->layers[i], &ld[i]) < 0)
+			return -1;
+	off = (size_t)snprintf(im->body, sizeof(im->body),
+			       "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+			       "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
+			       digest_str(&cd, cs), strlen(im->cfg));
+	for (size_t i = 0; i < im->nlayers; i++)
+		off += (size_t)snprintf(im->body + off, sizeof(im->body) - off,
+					"%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}",
+					i ? "," : "", digest_str(&ld[i], ls[i]), strlen(im->layers[i]));
+	snprintf(im->body + off, sizeof(im->body) - off, "]}");
+	digest_of(DIGEST_SHA256, im->body, strlen(im->body), &im->digest);
+	rc = registry_manifest_put(r, repo, tag ? tag : digest_str(&im->digest, ref), MT, im->body, strlen(im->body),
+				   &im->digest, &sub, &has, e);
+	return rc;
+}
+
+/* 1 when blob data is linked in repo and its file reads back exactly. */
+static int blob_reads_back(struct registry *r, const char *repo, const char *data)
+{
+	struct digest d;
+	struct reg_err e;
+	uint64_t size = 0;
+	char buf[4096];
+	ssize_t n;
+	int fd = -1, ok;
+
+	digest_of(DIGEST_SHA256, data, strlen(data), &d);
+	if (registry_blob_open(r, repo, &d, &fd, &size, &e) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ok = n >= 0 && (size_t)n == strlen(data) && size == (uint64_t)n && memcmp(buf, data, (size_t)n) == 0;
+	return ok;
+}
+
+/* 1 when the blob file of data exists under dir. */
+static int blob_file_exists(const char *dir, const char *data)
+{
+	struct digest d;
+	char p[700];
+
+	digest_of(DIGEST_SHA256, data, strlen(data), &d);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	return access(p, F_OK) == 0;
+}
+
+struct gc_log {
+	int manifests, blobs, orphans;
+};
+
+static void gc_count(void *ctx, const struct registry_gc_item *it)
+{
+	struct gc_log *l = ctx;
+
+	if (it->is_manifest)
+		l->manifests++;
+	else if (it->orphan)
+		l->orphans++;
+	else
+		l->blobs++;
+}
+
+TEST(gc_removes_only_unshared_blobs)
+{
+	char *dir;
+	struct registry *r = open_tmp(&dir);
+	struct img a = {"cfg-a", {"shared-layer", "layer-a"}, 2, "", {0}};
+	struct img b = {"cfg-b", {"shared-layer", "layer-b"}, 2, "", {0}};
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct gc_log log = {0};
+	struct reg_err e;
+	char ds[DIGEST_STR_MAX];
+
+	CHECK_EQ(push_img(r, "x", &a, "a", &e), 0);
+	CHECK_EQ(push_img(r, "x", &b, "b", &e), 0);
+	/* nothing is garbage while both are stored, whatever the grace */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links + st.manifests, 0);
+	CHECK_EQ(registry_manifest_delete(r, "x", digest_str(&a.digest, ds), &e), 0);
+	/* within the grace period (1 h) nothing goes */
+	o.grace_ms = 3600000;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links, 0);
+	/* a dry run reports what a run removes, and removes nothing */
+	o.grace_ms = 0;
+	o.dry_run = 1;
+	o.report = gc_count;
+	o.ctx = &log;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs, 2);
+	CHECK_EQ(st.blob_bytes, strlen("cfg-a") + strlen("layer-a"));
+	CHECK_EQ(st.links, 2);
+	CHECK_EQ(log.blobs, 2);
+	CHECK(blob_reads_back(r, "x", "layer-a"));
+	o.dry_run = 0;
+	memset(&log, 0, sizeof(log));
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs, 2);
+	CHECK_EQ(st.blob_bytes, strlen("cfg-a") + strlen("layer-a"));
+	CHECK_EQ(st.links, 2);
+	CHECK_EQ(st.manifests, 0);
+	CHECK_EQ(st.orphans, 0);
+	CHECK_EQ(log.blobs, 2);
+	CHECK(!blob_file_exists(dir, "cfg-a"));
+	CHECK(!blob_file_exists(dir, "layer-a"));
+	CHECK(!blob_reads_back(r, "x", "layer-a"));
+	CHECK(blob_reads_back(r, "x", "cfg-b"));
+	CHECK(blob_reads_back(r, "x", "shared-layer"));
+	CHECK(blob_reads_back(r, "x", "layer-b"));
+	/* nothing left to do */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links + st.manifests + st.orphans, 0);
+	/* pushing the removed blob again works as for a new one */
+	CHECK_EQ(push_img(r, "x", &a, "a", &e), 0);
+	CHECK(blob_reads_back(r, "x", "layer-a"));
+	registry_free(r);
+	free(dir);
+}
+
+TEST(gc_delete_untagged)
+{
+	char *dir;
+	struct registry *r = open_tmp(&dir);
+	struct img v1 = {"cfg-1", {"base", "app-1"}, 2, "", {0}};
+	struct img v2 = {"cfg-2", {"base", "app-2"}, 2, "", {0}};
+	struct img loose = {"cfg-3", {"app-3"}, 1, "", {0}};
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+	char ds[DIGEST_STR_MAX];
+
+	CHECK_EQ(push_img(r, "x", &v1, "latest", &e), 0);
+	CHECK_EQ(push_img(r, "x", &v2, "latest", &e), 0); /* the tag moves: v1 is untagged */
+	CHECK_EQ(push_img(r, "x", &loose, NULL, &e), 0);  /* pushed by digest */
+	/* untagged manifests are kept by default, and so are their blobs */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests + st.blobs, 0);
+	o.delete_untagged = 1;
+	o.grace_ms = 3600000; /* all of it is younger than the grace period */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests + st.blobs, 0);
+	o.grace_ms = 0;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests, 2);
+	CHECK_EQ(st.manifest_bytes, strlen(v1.body) + strlen(loose.body));
+	CHECK_EQ(st.blobs, 4); /* cfg-1, app-1, cfg-3, app-3 */
+	CHECK_EQ(registry_manifest_get(r, "x", digest_str(&v1.digest, ds), 0, &mf, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_manifest_get(r, "x", digest_str(&loose.digest, ds), 0, &mf, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_manifest_get(r, "x", "latest", 1, &mf, &e), 0);
+	CHECK_MEM(mf.body, v2.body, strlen(v2.body));
+	meta_manifest_release(&mf);
+	CHECK(blob_reads_back(r, "x", "base"));
+	CHECK(blob_reads_back(r, "x", "app-2"));
+	CHECK(!blob_file_exists(dir, "app-1"));
+	CHECK(!blob_file_exists(dir, "app-3"));
+	registry_free(r);
+	free(dir);
+}
+
+TEST(gc_orphan_files_after_grace)
+{
+	char *dir, p[700];
+	struct registry *r = open_tmp(&dir);
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct gc_log log = {0};
+	struct timeval old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+	struct digest d;
+	FILE *f;
+
+	/* a blob file no metadata names: what a crash between a collector's row delete and its unlink
+	 * leaves */
+	digest_of(DIGEST_SHA256, "orphan", 6, &d);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("orphan", f);
+	fclose(f);
+	/* junk that is not a blob name is never touched */
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/not-a-digest", dir, d.hex);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fclose(f);
+	CHECK_EQ(utimes(p, old), 0);
+	o.grace_ms = 3600000;
+	o.report = gc_count;
+	o.ctx = &log;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 0); /* young */
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	CHECK_EQ(utimes(p, old), 0);
+	o.dry_run = 1;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 1);
+	CHECK_EQ(access(p, F_OK), 0);
+	o.dry_run = 0;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 1);
+	CHECK_EQ(st.blobs, 1);
+	CHECK_EQ(st.blob_bytes, 6);
+	CHECK_EQ(log.orphans, 2);
+	CHECK_EQ(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/not-a-digest", dir, d.hex);
+	CHECK_EQ(access(p, F_OK), 0);
+	registry_free(r);
+	free(dir);
+}
+
+TEST(gc_json_lines)
+{
+	struct registry_gc_stats st = {1, 2, 3, 4, 5, 6};
+	struct digest d;
+	struct registry_gc_item it = {0, 1, NULL, &d, 42};
+	char *s = registry_gc_stats_json(&st, 1), want[300];
+
+	CHECK_STR(s, "{\"dry_run\":true,\"manifests\":1,\"manifest_bytes\":2,\"links\":3,\"blobs\":4,"
+		     "\"blob_bytes\":5,\"orphans\":6}");
+	free(s);
+	digest_of(DIGEST_SHA256, "x", 1, &d);
+	s = registry_gc_item_json(&it);
+	snprintf(want, sizeof(want), "{\"kind\":\"orphan\",\"digest\":\"sha256:%s\",\"size\":42}", d.hex);
+	CHECK_STR(s, want);
+	free(s);
+	it.is_manifest = 1;
+	it.repo = "a/b";
+	s = registry_gc_item_json(&it);
+	snprintf(want, sizeof(want), "{\"kind\":\"manifest\",\"digest\":\"sha256:%s\",\"size\":42,\"repository\":\"a/b\"}",
+		 d.hex);
+	CHECK_STR(s, want);
+	free(s);
+}
+
+/* The race: pushers put images (their blobs first, then the manifest under their own tag, which moves)
+ * while a collector with no grace period and delete_untagged runs back to back. Every manifest PUT
+ * must either succeed with all its blobs readable, or answer MANIFEST_BLOB_UNKNOWN; nothing else. */
+struct gcrace {
+	struct registry *r;
+	atomic_int stop, bad, ok_puts, unknown, gc_runs;
+	char first_bad[256];
+	pthread_mutex_t lock;
+};
+
+static void gcrace_bad(struct gcrace *g, const char *what, const struct reg_err *e)
+{
+	pthread_mutex_lock(&g->lock);
+	if (!atomic_load(&g->bad))
+		snprintf(g->first_bad, sizeof(g->first_bad), "%s: %.150s (%s)", what, e ? e->msg : "",
+			 e ? reg_code_name(e->code) : "");
+	atomic_fetch_add(&g->bad, 1);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void *gcrace_pusher(void *arg)
+{
+	struct gcrace *g = arg;
+	static atomic_int ids;
+	int id = atomic_fetch_add(&ids, 1);
+	char tag[16], uniq[64], cfg[64];
+	struct reg_err e;
+
+	snprintf(tag, sizeof(tag), "t%d", id);
+	for (int n = 0; !atomic_load(&g->stop); n++) {
+		struct img im = {"", {"layer-shared-by-all", uniq}, 2, "", {0}};
+		int rc;
+		snprintf(cfg, sizeof(cfg), "cfg-%d-%d", id, n % 5); /* configs repeat: blobs come back after GC */
+		snprintf(uniq, sizeof(uniq), "layer-%d-%d", id, n % 7);
+		snprintf(im.cfg, sizeof(im.cfg), "%s", cfg);
+		rc = push_img(g->r, "race/gc", &im, tag, &e);
+		if (rc == 0) {
+			atomic_fetch_add(&g->ok_puts, 1);
+			/* tagged by us, so kept: every blob must be there, byte for byte */
+			if (!blob_reads_back(g->r, "race/gc", im.cfg) || !blob_reads_back(g->r, "race/gc", im.layers[0]) ||
+			    !blob_reads_back(g->r, "race/gc", im.layers[1]))
+				gcrace_bad(g, "a stored manifest's blob does not read back", NULL);
+		} else if (rc == -BERTH_ENOENT && e.code == REG_MANIFEST_BLOB_UNKNOWN) {
+			atomic_fetch_add(&g->unknown, 1);
+		} else if (rc != -1) {
+			gcrace_bad(g, "manifest put", &e);
+		}
+	}
+	return NULL;
+}
+
+static void *gcrace_collector(void *arg)
+{
+	struct gcrace *g = arg;
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	int rc;
+
+	o.delete_untagged = 1;
+	while (!atomic_load(&g->stop)) {
+		rc = registry_gc(g->r, &o, &st);
+		if (rc < 0)
+			gcrace_bad(g, "gc run failed", NULL);
+		atomic_fetch_add(&g->gc_runs, 1);
+	}
+	return NULL;
+}
+
+/* Checks with SQL that every link and every blob a manifest lists has its file, hashing right. */
+static void check_no_dangling(const char *dir)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[700];
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/berth.db", dir);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_prepare_v2(db,
+				    "SELECT digest FROM blob_links UNION SELECT digest FROM manifest_refs WHERE kind = 0",
+				    -1, &st, NULL),
+		 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct digest d, got;
+		struct hasher h;
+		int fd;
+		CHECK_EQ(digest_parse_cstr((const char *)sqlite3_column_text(st, 0), &d), 0);
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			FAIL_AT("metadata names %s but its file is missing", d.hex);
+		CHECK_EQ(hasher_init(&h, DIGEST_SHA256), 0);
+		CHECK_EQ(hasher_update_fd(&h, fd, NULL), 0);
+		hasher_final(&h, &got);
+		hasher_release(&h);
+		close(fd);
+		CHECK(digest_eq(&d, &got));
+		rows++;
+	}
+	sqlite3_finalize(st);
+	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tags t LEFT JOIN manifests m"
+				    " ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE m.id IS NULL", -1, &st, NULL),
+		 SQLITE_OK);
+	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+	CHECK_EQ(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(rows > 0);
+}
+
+TEST(gc_races_pushes)
+{
+	char *dir;
+	struct gcrace *g = calloc(1, sizeof(*g));
+	pthread_t p[3], c;
+
+	g->r = open_tmp(&dir);
+	pthread_mutex_init(&g->lock, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&p[i], NULL, gcrace_pusher, g);
+	pthread_create(&c, NULL, gcrace_collector, g);
+	sleep_ms(4000);
+	atomic_store(&g->stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(p[i], NULL);
+	pthread_join(c, NULL);
+	if (atomic_load(&g->bad))
+		FAIL_AT("%d bad outcomes, first: %s", atomic_load(&g->bad), g->first_bad);
+	fprintf(stderr, "  gc_races_pushes: %d puts ok, %d MANIFEST_BLOB_UNKNOWN, %d gc runs\n",
+		atomic_load(&g->ok_puts), atomic_load(&g->unknown), atomic_load(&g->gc_runs));
+	CHECK(atomic_load(&g->ok_puts) > 0);
+	CHECK(atomic_load(&g->gc_runs) > 0);
+	check_no_dangling(dir);
+	/* and a last collection leaves the tagged images whole */
+	{
+		struct registry_gc_opts o = {0};
+		struct registry_gc_stats st;
+		o.delete_untagged = 1;
+		CHECK_EQ(registry_gc(g->r, &o, &st), 0);
+		check_no_dangling(dir);
+	}
+	registry_free(g->r);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	free(dir);
+}
+
 static const struct test tests[] = {
 	T(duration_grammar),
 	T(upload_sweep_expires_only_idle_sessions),
@@ -561,6 +968,11 @@ static const struct test tests[] = {
 	T(digest_mismatch_stores_nothing),
 	T(sha512_upload),
 	T(manifest_rules),
+	T(gc_removes_only_unshared_blobs),
+	T(gc_delete_untagged),
+	T(gc_orphan_files_after_grace),
+	T(gc_json_lines),
+	T(gc_races_pushes),
 	{0},
 };
 
