@@ -11,6 +11,7 @@ struct command {
 };
 
 int cmd_serve(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */

@@ -1,9 +1,11 @@
 /* berth serve: loads the configuration (file, then BERTH_* environment, then flags), opens the
  * registry under the data directory and serves until SIGTERM or SIGINT, then drains. A maintenance
- * thread expires abandoned upload sessions every storage.uploads.sweep_interval. */
+ * thread expires abandoned upload sessions every storage.uploads.sweep_interval and, when
+ * storage.gc.interval is set, collects garbage on that schedule. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,12 @@
 struct maint {
 	struct registry *reg;
 	int64_t sweep_ms; /* 0: no periodic upload sweep */
+	int64_t gc_ms;    /* 0: no scheduled garbage collection */
+	struct registry_gc_opts gc;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
+	atomic_int stopping; /* ends a collection early */
 	pthread_t thread;
 	int started;
 };
@@ -38,6 +43,20 @@ static void maint_sweep(struct maint *m)
 	if (st.sessions || st.orphans)
 		log_msg(LOG_INFO, NULL, "msg=\"upload sweep\" sessions=%llu orphans=%llu bytes=%llu",
 			(unsigned long long)st.sessions, (unsigned long long)st.orphans, (unsigned long long)st.bytes);
+}
+
+/* One garbage collection, logged with what it removed. */
+static void maint_gc(struct maint *m)
+{
+	struct registry_gc_stats st;
+	int rc = registry_gc(m->reg, &m->gc, &st);
+
+	log_msg(rc < 0 ? LOG_WARN : LOG_INFO, NULL,
+		"msg=\"garbage collection\" manifests=%llu manifest_bytes=%llu blobs=%llu blob_bytes=%llu orphans=%llu "
+		"links=%llu%s%s%s",
+		(unsigned long long)st.manifests, (unsigned long long)st.manifest_bytes, (unsigned long long)st.blobs,
+		(unsigned long long)st.blob_bytes, (unsigned long long)st.orphans, (unsigned long long)st.links,
+		rc < 0 ? " error=\"" : "", rc < 0 ? berth_strerror(rc) : "", rc < 0 ? "\"" : "");
 }
 
 /* Adds ms to a CLOCK_MONOTONIC time. */
@@ -61,22 +80,34 @@ static int ts_after_than(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
 }
 
+/* Far enough away to mean never. */
+static struct timespec ts_never(void)
+{
+	return ts_after((int64_t)365 * 86400 * 1000);
+}
+
 static void *maint_main(void *arg)
 {
 	struct maint *m = arg;
-	struct timespec next_sweep = ts_after(m->sweep_ms), now;
+	struct timespec next_sweep = m->sweep_ms > 0 ? ts_after(m->sweep_ms) : ts_never();
+	struct timespec next_gc = m->gc_ms > 0 ? ts_after(m->gc_ms) : ts_never(), now;
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
-		pthread_cond_timedwait(&m->cond, &m->lock, &next_sweep);
+		const struct timespec *next = ts_after_than(&next_sweep, &next_gc) ? &next_gc : &next_sweep;
+		pthread_cond_timedwait(&m->cond, &m->lock, next);
 		if (m->stop)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (ts_after_than(&next_sweep, &now))
-			continue;
 		pthread_mutex_unlock(&m->lock);
-		maint_sweep(m);
-		next_sweep = ts_after(m->sweep_ms);
+		if (!ts_after_than(&next_sweep, &now)) {
+			maint_sweep(m);
+			next_sweep = ts_after(m->sweep_ms);
+		}
+		if (!ts_after_than(&next_gc, &now)) {
+			maint_gc(m);
+			next_gc = ts_after(m->gc_ms);
+		}
 		pthread_mutex_lock(&m->lock);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -93,7 +124,7 @@ static int maint_start(struct maint *m)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&m->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (m->sweep_ms <= 0)
+	if (m->sweep_ms <= 0 && m->gc_ms <= 0)
 		return 0;
 	if (pthread_create(&m->thread, NULL, maint_main, m) != 0)
 		return -1;
@@ -107,6 +138,7 @@ static void maint_stop(struct maint *m)
 	if (m->started) {
 		pthread_mutex_lock(&m->lock);
 		m->stop = 1;
+		atomic_store(&m->stopping, 1);
 		pthread_cond_signal(&m->cond);
 		pthread_mutex_unlock(&m->lock);
 		pthread_join(m->thread, NULL);
@@ -199,8 +231,12 @@ int cmd_serve(int argc, char **argv)
 	so.threads = (int)config_get_int(&cfg, "http.threads", 0, &ok);
 	so.addr = config_get(&cfg, "http.addr");
 	if (config_duration(&cfg, "storage.uploads.ttl", &ro.upload_ttl_ms) < 0 ||
-	    config_duration(&cfg, "storage.uploads.sweep_interval", &maint.sweep_ms) < 0)
+	    config_duration(&cfg, "storage.uploads.sweep_interval", &maint.sweep_ms) < 0 ||
+	    config_duration(&cfg, "storage.gc.interval", &maint.gc_ms) < 0 ||
+	    config_duration(&cfg, "storage.gc.grace", &maint.gc.grace_ms) < 0)
 		goto out;
+	maint.gc.delete_untagged = config_get_bool(&cfg, "storage.gc.delete_untagged", 0, &ok);
+	maint.gc.stop = &maint.stopping;
 	if (!ok) {
 		cli_fail("config: a number or boolean setting is malformed");
 		goto out;

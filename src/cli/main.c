@@ -8,6 +8,8 @@
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
 	 "run the registry (OCI Distribution API v1.1)"},
+	{"gc", cmd_gc, "gc [--data DIR] [--dry-run] [--grace DUR] [--delete-untagged]",
+	 "remove unreferenced blobs (online: safe while serve runs)"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };
