@@ -13,6 +13,7 @@
 
 #include "base/config.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "http/server.h"
@@ -221,6 +222,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(lvl);
+	if (fault_armed())
+		log_msg(LOG_WARN, NULL, "msg=\"fault injection armed (BERTH_FAULT=%s): for tests only\"",
+			getenv("BERTH_FAULT") ? getenv("BERTH_FAULT") : "");
 
 	ro.data_dir = config_get(&cfg, "storage.filesystem.rootdirectory");
 	ro.meta_uri = config_get(&cfg, "meta.uri");

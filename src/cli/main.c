@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fault.h"
 #include "cli/cli.h"
+#include <stdlib.h>
 
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
@@ -37,6 +39,12 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
+		return 2;
+	}
+	/* fault injection for tests (base/fault.h): counts from here */
+	if (fault_parse(getenv("BERTH_FAULT")) < 0) {
+		cli_fail("BERTH_FAULT '%s' is not POINT:N[:eio|enospc],... (points: write, fsync, rename, db)",
+			 getenv("BERTH_FAULT"));
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

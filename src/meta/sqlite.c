@@ -11,6 +11,7 @@
  * a callback, commits, and rolls back on any error, retrying the whole callback when SQLite reports
  * BUSY. Callbacks therefore reset their outputs when they fail and never leave statements stepping.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -21,6 +22,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "meta/backend.h"
 
 #define SQ_BUSY_TIMEOUT_MS 10000
@@ -404,11 +406,15 @@ static int sq_stmt(struct sq_conn *c, enum sq_stmt id, sqlite3_stmt **out)
 	return 0;
 }
 
-/* Steps st once: 1 with a row, 0 when done, or a negative error. */
+/* Steps st once: 1 with a row, 0 when done, or a negative error. Fault point db: an injected
+ * failure stands for the step (or the COMMIT) failing before it changed anything. */
 static int sq_step(sqlite3_stmt *st)
 {
-	int src = sqlite3_step(st);
+	int fe = fault_hit(FAULT_DB), src;
 
+	if (fe)
+		return fe == ENOSPC ? -BERTH_ENOSPC : -BERTH_EDB;
+	src = sqlite3_step(st);
 	if (src == SQLITE_ROW)
 		return 1;
 	if (src == SQLITE_DONE)
@@ -519,6 +525,10 @@ static int sq_tx(struct sq_meta *sm, int write, sq_fn fn, void (*undo)(void *), 
 			}
 			if (rc < 0 && !sqlite3_get_autocommit(c->db))
 				sq_exec(c, ST_ROLLBACK);
+			/* a ROLLBACK that failed would leave the connection inside the transaction, and
+			 * every later BEGIN on this thread failing: insist, outside the cached statements */
+			if (!sqlite3_get_autocommit(c->db))
+				sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 		}
 		if (rc != -BERTH_EBUSY || attempt >= SQ_RETRIES)
 			break;

@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/util.h"
 #include "store/store.h"
 
@@ -76,6 +77,38 @@ const char *store_root(const struct store *s)
 	return s->root;
 }
 
+/* fsync of a file on the data path (fault point fsync). */
+static int file_sync(int fd)
+{
+	int fe = fault_hit(FAULT_FSYNC);
+
+	if (fe)
+		return berth_from_errno(fe);
+	return fsync(fd) < 0 ? berth_from_errno(errno) : 0;
+}
+
+/* fsync of a folder on the data path (fault point fsync). */
+static int dir_sync(const char *path)
+{
+	int fe = fault_hit(FAULT_FSYNC);
+
+	if (fe)
+		return berth_from_errno(fe);
+	return fs_sync_dir(path);
+}
+
+/* rename(2) or link(2) into blobs/ (fault point rename): 0 or -1 with errno set. */
+static int publish(const char *from, const char *to, int hard)
+{
+	int fe = fault_hit(FAULT_RENAME);
+
+	if (fe) {
+		errno = fe;
+		return -1;
+	}
+	return hard ? link(from, to) : rename(from, to);
+}
+
 /* <root>/blobs/<alg>/<2 hex>/<hex>; dir gets the folder part when not NULL. */
 static void blob_path(const struct store *s, const struct digest *d, char *path, size_t n, char *dir, size_t dn)
 {
@@ -131,7 +164,10 @@ int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *
 int store_write_all(int fd, const void *p, size_t n, uint64_t off)
 {
 	const char *c = p;
+	int fe = fault_hit(FAULT_WRITE);
 
+	if (fe)
+		return berth_from_errno(fe);
 	while (n) {
 		ssize_t w = pwrite(fd, c, n, (off_t)off);
 		if (w < 0 && errno == EINTR)
@@ -160,7 +196,7 @@ static int install(struct store *s, const char *from, const struct digest *d)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return berth_from_errno(errno);
 		snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
-		rc = fs_sync_dir(parent);
+		rc = dir_sync(parent);
 		if (rc < 0)
 			return rc;
 	}
@@ -169,9 +205,9 @@ static int install(struct store *s, const char *from, const struct digest *d)
 		unlink(from);
 		return 0;
 	}
-	if (rename(from, p) < 0)
+	if (publish(from, p, 0) < 0)
 		return berth_from_errno(errno);
-	return fs_sync_dir(dir);
+	return dir_sync(dir);
 }
 
 int store_blob_put(struct store *s, const struct digest *d, const void *p, size_t n)
@@ -193,8 +229,8 @@ int store_blob_put(struct store *s, const struct digest *d, const void *p, size_
 	if (fd < 0)
 		return berth_from_errno(errno);
 	rc = store_write_all(fd, p, n, 0);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = berth_from_errno(errno);
+	if (rc == 0)
+		rc = file_sync(fd);
 	if (rc == 0)
 		rc = install(s, tmp, d);
 	close(fd);
@@ -282,27 +318,31 @@ int store_upload_link(struct store *s, const char *uuid, int fd, const struct di
 {
 	char from[PATH_MAX], p[PATH_MAX], dir[PATH_MAX];
 
-	if (futimens(fd, NULL) < 0 || fsync(fd) < 0)
+	int rc;
+
+	if (futimens(fd, NULL) < 0)
 		return berth_from_errno(errno);
+	rc = file_sync(fd);
+	if (rc < 0)
+		return rc;
 	upload_path(s, uuid, from, sizeof(from));
 	blob_path(s, d, p, sizeof(p), dir, sizeof(dir));
-	if (link(from, p) < 0) {
+	if (publish(from, p, 1) < 0) {
 		if (errno == ENOENT && mkdir(dir, 0755) == 0) {
 			/* a fan-out folder that is not made up front (sha512): create it durably and retry */
 			char parent[PATH_MAX];
-			int rc;
 			snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
-			rc = fs_sync_dir(parent);
+			rc = dir_sync(parent);
 			if (rc < 0)
 				return rc;
-			if (link(from, p) == 0)
-				return fs_sync_dir(dir);
+			if (publish(from, p, 1) == 0)
+				return dir_sync(dir);
 		}
 		if (errno != EEXIST)
 			return berth_from_errno(errno);
 		return 0; /* already committed by someone else; the old file is durable */
 	}
-	return fs_sync_dir(dir);
+	return dir_sync(dir);
 }
 
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)

@@ -1,4 +1,5 @@
 /* Unit tests for registry/: the spec's grammar and upload/manifest rules without HTTP. */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -11,16 +12,18 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "registry/registry.h"
 #include "harness.h"
 
-static struct registry *open_tmp(char **dir)
+/* Opens a registry in a fresh directory under base (a template ending in XXXXXX). */
+static struct registry *open_tmp_in(const char *tmpl, char **dir)
 {
 	struct registry_opts o = {0};
 	struct registry *r = NULL;
 	char why[256];
 
-	*dir = xstrdup("/tmp/berth-reg-XXXXXX");
+	*dir = xstrdup(tmpl);
 	if (!mkdtemp(*dir))
 		abort();
 	o.data_dir = *dir;
@@ -28,6 +31,11 @@ static struct registry *open_tmp(char **dir)
 	if (registry_open(&o, &r, why, sizeof(why)) < 0)
 		abort();
 	return r;
+}
+
+static struct registry *open_tmp(char **dir)
+{
+	return open_tmp_in("/tmp/berth-reg-XXXXXX", dir);
 }
 
 /* Opens the registry in an existing dir with an upload TTL. */
@@ -917,6 +925,37 @@ static void check_no_dangling(const char *dir)
 	CHECK(rows > 0);
 }
 
+/* check_no_dangling() for a store that may hold nothing yet. */
+static void check_no_dangling_maybe_empty(const char *dir)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[700];
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/berth.db", dir);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM blob_links) + (SELECT COUNT(*) FROM manifest_refs"
+				    " WHERE kind = 0)", -1, &st, NULL),
+		 SQLITE_OK);
+	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+	rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rows)
+		check_no_dangling(dir);
+}
+
+/* Removes a test's data directory (blobs, uploads, database). */
+static void rm_rf(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		FAIL_AT("cannot remove %s", dir);
+}
+
 TEST(gc_races_pushes)
 {
 	char *dir;
@@ -954,6 +993,337 @@ TEST(gc_races_pushes)
 	free(dir);
 }
 
+/* ---- fault injection: fail the Nth write / fsync / rename / db step and lose nothing ---- */
+
+enum { OP_CHUNKED, OP_MONO, OP_CFG1, OP_PUT1, OP_CFG2, OP_PUT2, OP_DELETE1, OP_N };
+
+/* The push sequence's content, fixed so a second run repeats it exactly. */
+struct fseq {
+	char layer1[3000], layer2[1500], cfg1[64], cfg2[64];
+	char m1[1024], m2[1024];
+	struct digest dl1, dl2, dc1, dc2, dm1, dm2;
+	int acked[OP_N];
+};
+
+static void fseq_init(struct fseq *q)
+{
+	char a[DIGEST_STR_MAX], b[DIGEST_STR_MAX], c[DIGEST_STR_MAX];
+
+	memset(q, 0, sizeof(*q));
+	for (size_t i = 0; i < sizeof(q->layer1); i++)
+		q->layer1[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(q->layer2); i++)
+		q->layer2[i] = (char)('A' + (i * 7) % 26);
+	snprintf(q->cfg1, sizeof(q->cfg1), "{\"architecture\":\"amd64\",\"v\":1}");
+	snprintf(q->cfg2, sizeof(q->cfg2), "{\"architecture\":\"amd64\",\"v\":2}");
+	digest_of(DIGEST_SHA256, q->layer1, sizeof(q->layer1), &q->dl1);
+	digest_of(DIGEST_SHA256, q->layer2, sizeof(q->layer2), &q->dl2);
+	digest_of(DIGEST_SHA256, q->cfg1, strlen(q->cfg1), &q->dc1);
+	digest_of(DIGEST_SHA256, q->cfg2, strlen(q->cfg2), &q->dc2);
+	snprintf(q->m1, sizeof(q->m1),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+		 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":["
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu},"
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 digest_str(&q->dc1, a), strlen(q->cfg1), digest_str(&q->dl1, b), sizeof(q->layer1),
+		 digest_str(&q->dl2, c), sizeof(q->layer2));
+	snprintf(q->m2, sizeof(q->m2),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+		 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":["
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 digest_str(&q->dc2, a), strlen(q->cfg2), digest_str(&q->dl1, b), sizeof(q->layer1));
+	digest_of(DIGEST_SHA256, q->m1, strlen(q->m1), &q->dm1);
+	digest_of(DIGEST_SHA256, q->m2, strlen(q->m2), &q->dm2);
+}
+
+/* A monolithic upload as h_uploads does it (a failed finish aborts the session). */
+static int fseq_mono(struct registry *r, const char *data, size_t n, const struct digest *d)
+{
+	struct upload *u = NULL;
+	struct reg_err e;
+	char uuid[37];
+
+	if (registry_upload_start(r, "f/app", d->alg, 1, uuid, &u, &e) < 0)
+		return -1;
+	if (registry_upload_write(u, data, n, &e) < 0) {
+		registry_upload_abort(r, u);
+		return -1;
+	}
+	if (registry_upload_finish(r, u, d, &e) < 0) {
+		if (e.code == REG_STORAGE_FULL || e.code == REG_INTERNAL)
+			registry_upload_abort(r, u);
+		return -1;
+	}
+	return 0;
+}
+
+/* A chunked upload in three PATCHes and a PUT, each chunk checkpointed and rolled back on failure as
+ * the HTTP layer does. */
+static int fseq_chunked(struct registry *r, const struct fseq *q)
+{
+	struct upload *u = NULL;
+	struct reg_err e;
+	char uuid[37];
+	size_t off = 0, step = sizeof(q->layer1) / 3;
+
+	if (registry_upload_start(r, "f/app", DIGEST_SHA256, 0, uuid, &u, &e) < 0)
+		return -1;
+	registry_upload_release(r, u);
+	for (int i = 0; i < 3; i++) {
+		size_t n = i == 2 ? sizeof(q->layer1) - off : step;
+		if (registry_upload_acquire(r, "f/app", uuid, &u, &e) < 0)
+			return -1;
+		if (registry_upload_checkpoint(u) < 0 || registry_upload_write(u, q->layer1 + off, n, &e) < 0) {
+			registry_upload_rollback(u);
+			registry_upload_release(r, u);
+			return -1;
+		}
+		registry_upload_release(r, u);
+		off += n;
+	}
+	if (registry_upload_acquire(r, "f/app", uuid, &u, &e) < 0)
+		return -1;
+	return registry_upload_finish(r, u, &q->dl1, &e) < 0 ? -1 : 0;
+}
+
+static int fseq_put(struct registry *r, const char *body, const char *tag)
+{
+	struct digest got, sub;
+	struct reg_err e;
+	int has = 0;
+
+	return registry_manifest_put(r, "f/app", tag, MT, body, strlen(body), &got, &sub, &has, &e) < 0 ? -1 : 0;
+}
+
+/* Runs the sequence until the first operation that fails; records which were acknowledged. Any
+ * error must come back as an error, and spec-shaped (checked by the callers' reg_err use). */
+static void fseq_run(struct registry *r, struct fseq *q)
+{
+	char ds[DIGEST_STR_MAX];
+	struct reg_err e;
+
+	memset(q->acked, 0, sizeof(q->acked));
+	if (fseq_chunked(r, q) < 0)
+		return;
+	q->acked[OP_CHUNKED] = 1;
+	if (fseq_mono(r, q->layer2, sizeof(q->layer2), &q->dl2) < 0)
+		return;
+	q->acked[OP_MONO] = 1;
+	if (fseq_mono(r, q->cfg1, strlen(q->cfg1), &q->dc1) < 0)
+		return;
+	q->acked[OP_CFG1] = 1;
+	if (fseq_put(r, q->m1, "v1") < 0)
+		return;
+	q->acked[OP_PUT1] = 1;
+	if (fseq_mono(r, q->cfg2, strlen(q->cfg2), &q->dc2) < 0)
+		return;
+	q->acked[OP_CFG2] = 1;
+	if (fseq_put(r, q->m2, "v1") < 0) /* moves the tag */
+		return;
+	q->acked[OP_PUT2] = 1;
+	if (registry_manifest_delete(r, "f/app", digest_str(&q->dm1, ds), &e) < 0)
+		return;
+	q->acked[OP_DELETE1] = 1;
+}
+
+/* Blob bytes read back exactly through the registry. */
+static void check_blob_exact_in(struct registry *r, const char *repo, const struct digest *d, const char *data,
+				size_t n)
+{
+	struct reg_err e;
+	uint64_t size = 0;
+	char *buf = malloc(n + 1);
+	int fd = -1;
+
+	CHECK_EQ(registry_blob_open(r, repo, d, &fd, &size, &e), 0);
+	CHECK_EQ(size, n);
+	CHECK_EQ(read(fd, buf, n + 1), (ssize_t)n);
+	CHECK_MEM(buf, data, n);
+	close(fd);
+	free(buf);
+}
+
+static void check_blob_exact(struct registry *r, const struct digest *d, const char *data, size_t n)
+{
+	check_blob_exact_in(r, "f/app", d, data, n);
+}
+
+static void check_manifest_exact(struct registry *r, const char *ref, const char *body)
+{
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+
+	CHECK_EQ(registry_manifest_get(r, "f/app", ref, 1, &mf, &e), 0);
+	CHECK_EQ(mf.size, strlen(body));
+	CHECK_MEM(mf.body, body, strlen(body));
+	meta_manifest_release(&mf);
+}
+
+/* Everything acknowledged reads back byte-exact; what was not acknowledged is either absent or whole. */
+static void fseq_verify(struct registry *r, const struct fseq *q)
+{
+	char ds[DIGEST_STR_MAX];
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+
+	if (q->acked[OP_CHUNKED])
+		check_blob_exact(r, &q->dl1, q->layer1, sizeof(q->layer1));
+	if (q->acked[OP_MONO])
+		check_blob_exact(r, &q->dl2, q->layer2, sizeof(q->layer2));
+	if (q->acked[OP_CFG1])
+		check_blob_exact(r, &q->dc1, q->cfg1, strlen(q->cfg1));
+	if (q->acked[OP_CFG2])
+		check_blob_exact(r, &q->dc2, q->cfg2, strlen(q->cfg2));
+	if (q->acked[OP_PUT1] && !q->acked[OP_DELETE1])
+		check_manifest_exact(r, digest_str(&q->dm1, ds), q->m1);
+	if (q->acked[OP_PUT1] && !q->acked[OP_PUT2])
+		check_manifest_exact(r, "v1", q->m1); /* unless the failed move went through: then m2 */
+	if (q->acked[OP_PUT2]) {
+		check_manifest_exact(r, "v1", q->m2);
+		check_manifest_exact(r, digest_str(&q->dm2, ds), q->m2);
+	}
+	if (q->acked[OP_DELETE1])
+		CHECK_EQ(registry_manifest_get(r, "f/app", digest_str(&q->dm1, ds), 0, &mf, &e), -BERTH_ENOENT);
+}
+
+/* One variant: for N = 1, 2, ... fail the Nth call at point p (with errno err) during the sequence,
+ * until the sequence completes without the fault firing. */
+static void fault_sweep(enum fault_point p, int err)
+{
+	struct fseq *q = malloc(sizeof(*q));
+	int runs = 0, fired_any = 0;
+
+	fseq_init(q);
+	for (uint64_t n = 1;; n++) {
+		char *dir;
+		/* faults are injected, not real: a tmpfs makes each run's fsyncs free (when there is one) */
+		struct registry *r = open_tmp_in(access("/dev/shm", W_OK) == 0 ? "/dev/shm/berth-fault-XXXXXX"
+									      : "/tmp/berth-fault-XXXXXX",
+						 &dir);
+		struct fseq again;
+		int fired, all;
+
+		fault_set(p, n, err);
+		fseq_run(r, q);
+		fired = fault_fired(p);
+		fault_clear();
+		all = 1;
+		for (int i = 0; i < OP_N; i++)
+			all &= q->acked[i];
+		if (!fired && !all)
+			FAIL_AT("%s:%llu: an operation failed although no fault fired", fault_name(p),
+				(unsigned long long)n);
+		/* at once, in the same process (same connections, same sessions) ... */
+		fseq_verify(r, q);
+		registry_free(r);
+		/* reopen with no fault: acknowledged data is there, nothing half-written is visible */
+		r = open_dir(dir, 0);
+		fseq_verify(r, q);
+		check_no_dangling_maybe_empty(dir);
+		/* and the registry keeps working: the same sequence succeeds and reads back */
+		again = *q;
+		fseq_run(r, &again);
+		for (int i = 0; i < OP_N; i++)
+			if (!again.acked[i])
+				FAIL_AT("%s:%llu: after the fault, operation %d of a clean run failed", fault_name(p),
+					(unsigned long long)n, i);
+		fseq_verify(r, &again);
+		check_no_dangling_maybe_empty(dir);
+		registry_free(r);
+		rm_rf(dir);
+		free(dir);
+		runs++;
+		fired_any |= fired;
+		if (!fired)
+			break;
+	}
+	fprintf(stderr, "  %s%s: %d runs\n", fault_name(p), err == ENOSPC ? ":enospc" : "", runs);
+	CHECK(fired_any);
+	CHECK(runs >= 2);
+	free(q);
+}
+
+TEST(fault_write)
+{
+	fault_sweep(FAULT_WRITE, EIO);
+	fault_sweep(FAULT_WRITE, ENOSPC);
+}
+
+TEST(fault_fsync)
+{
+	fault_sweep(FAULT_FSYNC, EIO);
+}
+
+TEST(fault_rename)
+{
+	fault_sweep(FAULT_RENAME, EIO);
+}
+
+TEST(fault_db)
+{
+	fault_sweep(FAULT_DB, EIO);
+}
+
+TEST(fault_db_full)
+{
+	fault_sweep(FAULT_DB, ENOSPC);
+}
+
+/* An injected ENOSPC on blob bytes reaches the caller as the spec's 507, EIO as a 500 with a message. */
+TEST(fault_errors_map_to_spec_errors)
+{
+	char *dir, uuid[37];
+	struct registry *r = open_tmp(&dir);
+	struct upload *u = NULL;
+	struct reg_err e;
+	struct digest d;
+
+	digest_of(DIGEST_SHA256, "data", 4, &d);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
+	fault_set(FAULT_WRITE, 1, ENOSPC);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), -BERTH_ENOSPC);
+	CHECK_EQ(e.code, REG_STORAGE_FULL);
+	CHECK_EQ(e.status, 507);
+	fault_set(FAULT_WRITE, 1, EIO);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), -BERTH_EIO);
+	CHECK_EQ(e.code, REG_INTERNAL);
+	CHECK_EQ(e.status, 500);
+	CHECK(e.msg[0] != '\0');
+	CHECK_EQ(registry_upload_size(u), 0);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), 0);
+	fault_set(FAULT_FSYNC, 1, EIO);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), -BERTH_EIO);
+	CHECK_EQ(e.status, 500);
+	/* the session is kept for a retry, which succeeds */
+	CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_size(u), 4);
+	/* the metadata transaction fails after the file is in place: kept for a retry too */
+	fault_set(FAULT_DB, 1, EIO);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), -BERTH_EDB);
+	CHECK_EQ(e.status, 500);
+	CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), 0);
+	check_blob_exact_in(r, "x", &d, "data", 4);
+	fault_set(FAULT_DB, 1, ENOSPC);
+	{
+		struct digest got, sub;
+		int has = 0;
+		char body[600], ds[DIGEST_STR_MAX];
+		snprintf(body, sizeof(body),
+			 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+			 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":4},\"layers\":[]}",
+			 digest_str(&d, ds));
+		CHECK_EQ(registry_manifest_put(r, "x", "t", MT, body, strlen(body), &got, &sub, &has, &e),
+			 -BERTH_ENOSPC);
+		CHECK_EQ(e.status, 507);
+		CHECK_EQ(e.code, REG_MANIFEST_INVALID);
+		CHECK_EQ(registry_manifest_put(r, "x", "t", MT, body, strlen(body), &got, &sub, &has, &e), 0);
+	}
+	fault_clear();
+	registry_free(r);
+	free(dir);
+}
+
 static const struct test tests[] = {
 	T(duration_grammar),
 	T(upload_sweep_expires_only_idle_sessions),
@@ -973,6 +1343,12 @@ static const struct test tests[] = {
 	T(gc_orphan_files_after_grace),
 	T(gc_json_lines),
 	T(gc_races_pushes),
+	T(fault_write),
+	T(fault_fsync),
+	T(fault_rename),
+	T(fault_db),
+	T(fault_db_full),
+	T(fault_errors_map_to_spec_errors),
 	{0},
 };
 
