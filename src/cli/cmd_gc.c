@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/config.h"
 #include "base/err.h"
@@ -59,6 +60,7 @@ int cmd_gc(int argc, char **argv)
 	struct registry_gc_opts go = {0};
 	struct registry_gc_stats st;
 	struct gc_out out = {0};
+	struct stat sb;
 	char why[512], *line = NULL;
 	int c, ok = 1, untagged = 0, rc = 1, grc;
 
@@ -124,6 +126,11 @@ int cmd_gc(int argc, char **argv)
 		go.ctx = &out;
 	}
 	ro.data_dir = config_get(&cfg, "storage.filesystem.rootdirectory");
+	/* a mistyped --data must not create (and "collect") an empty data directory */
+	if (stat(ro.data_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		cli_fail("gc: %s is not a data directory", ro.data_dir);
+		goto out;
+	}
 	ro.meta_uri = config_get(&cfg, "meta.uri");
 	ro.delete_enabled = 1;
 	ro.reserve_bytes = -1;

@@ -266,5 +266,10 @@ def test_gc_usage_errors(_):
             lib.ok(p.stderr.strip(), "berth gc %s says why" % " ".join(args))
         p = _gc(tmp, "--grace", "0")
         lib.eq(_summary(p)["b"], 0, "collection of an empty data directory")
+        missing = os.path.join(tmp.tmp, "no-such-dir")
+        p = subprocess.run([lib.BERTH_BIN, "gc", "--data", missing], capture_output=True, text=True, timeout=60)
+        lib.eq(p.returncode, 1, "exit status of berth gc on a missing data directory")
+        lib.ok("not a data directory" in p.stderr, "berth gc says why: %r" % p.stderr)
+        lib.ok(not os.path.exists(missing), "berth gc created the missing data directory")
     finally:
         tmp.cleanup()
