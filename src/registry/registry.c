@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -31,6 +32,7 @@ struct upload {
 	int swept;     /* being removed by the upload sweep: requests answer BLOB_UPLOAD_UNKNOWN */
 	int64_t last_ms; /* when a request last took or gave back the session */
 	int ephemeral; /* not recorded in meta/: ends with its one request */
+	int maybe_shared; /* a commit linked (or tried to link) the file into blobs/: unshare before writing */
 	uint64_t max; /* largest blob allowed; 0: no limit */
 	struct store *store;
 };
@@ -417,6 +419,7 @@ static int upload_revive(struct registry *r, const char *repo, const char *uuid,
 		fail(e, rc, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
 		goto out;
 	}
+	u->maybe_shared = 1; /* a commit before the restart may have linked it */
 	if (rc == 0)
 		rc = hasher_init(&u->h, DIGEST_SHA256);
 	if (rc == 0)
@@ -529,10 +532,32 @@ void registry_upload_rollback(struct upload *u)
 		u->h.ctx = NULL; /* re-hashed from the file at finish */
 }
 
+/* Before a session writes again after a commit that linked its file into blobs/ and then failed:
+ * the blob's name shares the inode, so the session takes a copy (rare: a retried commit does not
+ * write). */
+static int upload_unshare(struct upload *u)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (fstat(u->fd, &st) < 0)
+		return berth_from_errno(errno);
+	if (st.st_nlink > 1)
+		rc = store_upload_unshare(u->store, u->uuid, &u->fd);
+	if (rc == 0)
+		u->maybe_shared = 0;
+	return rc;
+}
+
 int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_err *e)
 {
 	int rc;
 
+	if (u->maybe_shared) {
+		rc = upload_unshare(u);
+		if (rc < 0)
+			return fail_io(e, rc, "upload write");
+	}
 	if (u->max && (n > u->max || u->size > u->max - n)) {
 		registry_upload_rollback(u);
 		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "blob is larger than the %llu bytes allowed",
@@ -578,6 +603,7 @@ static int blob_commit(struct registry *r, struct upload *u, const struct digest
 	struct meta_hook present = {blob_present, &pc};
 	int rc;
 
+	u->maybe_shared = 1; /* from here on, the upload file may also be the blob's */
 	for (int attempt = 0;; attempt++) {
 		rc = store_upload_link(r->store, u->uuid, u->fd, d);
 		if (rc == 0)

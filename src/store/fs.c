@@ -345,6 +345,39 @@ int store_upload_link(struct store *s, const char *uuid, int fd, const struct di
 	return dir_sync(dir);
 }
 
+int store_upload_unshare(struct store *s, const char *uuid, int *fd)
+{
+	char p[PATH_MAX], tmp[PATH_MAX + 8];
+	struct stat st;
+	off_t in = 0, out = 0;
+	int nfd = -1, rc = 0;
+
+	if (fstat(*fd, &st) < 0)
+		return berth_from_errno(errno);
+	upload_path(s, uuid, p, sizeof(p));
+	snprintf(tmp, sizeof(tmp), "%s.copy", p);
+	nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (nfd < 0)
+		return berth_from_errno(errno);
+	while (rc == 0 && in < st.st_size) {
+		ssize_t n = copy_file_range(*fd, &in, nfd, &out, (size_t)(st.st_size - in), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = n < 0 ? berth_from_errno(errno) : -BERTH_EIO;
+	}
+	if (rc == 0 && rename(tmp, p) < 0)
+		rc = berth_from_errno(errno);
+	if (rc < 0) {
+		close(nfd);
+		unlink(tmp);
+		return rc;
+	}
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
 {
 	int rc = store_upload_link(s, uuid, fd, d);

@@ -1,9 +1,10 @@
 /* store: the blob store. Content-addressed bytes under <root>/blobs/<alg>/<2 hex>/<hex>, and upload
  * files under <root>/uploads/<uuid> while a push is in progress.
  *
- * Invariants: a committed blob is complete and hashes to its name: bytes are fsynced, renamed into
- * place and the directory fsynced before store_upload_commit() returns, and a committed file is
- * never rewritten. An upload file is private to one session until committed or removed.
+ * Invariants: a committed blob is complete and hashes to its name: bytes are fsynced, linked into
+ * place and the directory fsynced before store_upload_link() returns, and a committed file is never
+ * rewritten (an upload that goes on after being linked gets a copy: store_upload_unshare()). An upload
+ * file is private to one session until committed or removed.
  *
  *   struct store *s; store_open("var", &s);
  *   store_upload_create(s, uuid, &fd); write(fd, ...); store_upload_commit(s, uuid, fd, &d);
@@ -48,6 +49,11 @@ int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size
  * fd stays open and owned by the caller. The content must already have been verified against d.
  * 0 or a negative error. */
 int store_upload_link(struct store *s, const char *uuid, int fd, const struct digest *d);
+/* Gives the upload a file of its own again after store_upload_link() published it (the two names
+ * share one inode, and a committed blob is never rewritten): copies the bytes into a new file that
+ * takes the upload's name, and replaces *fd (the old one is closed). For a session that goes on after
+ * a commit that failed half-way. 0 or a negative error (-BERTH_ENOSPC; *fd unchanged). */
+int store_upload_unshare(struct store *s, const char *uuid, int *fd);
 /* store_upload_link() then store_upload_remove(): for callers with no metadata to tie in. */
 int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d);
 /* Size and last modification (ms since the epoch) of an upload file; either pointer may be NULL.

@@ -1037,13 +1037,13 @@ static void fseq_init(struct fseq *q)
 }
 
 /* A monolithic upload as h_uploads does it (a failed finish aborts the session). */
-static int fseq_mono(struct registry *r, const char *data, size_t n, const struct digest *d)
+static int fseq_mono_in(struct registry *r, const char *repo, const char *data, size_t n, const struct digest *d)
 {
 	struct upload *u = NULL;
 	struct reg_err e;
 	char uuid[37];
 
-	if (registry_upload_start(r, "f/app", d->alg, 1, uuid, &u, &e) < 0)
+	if (registry_upload_start(r, repo, d->alg, 1, uuid, &u, &e) < 0)
 		return -1;
 	if (registry_upload_write(u, data, n, &e) < 0) {
 		registry_upload_abort(r, u);
@@ -1055,6 +1055,11 @@ static int fseq_mono(struct registry *r, const char *data, size_t n, const struc
 		return -1;
 	}
 	return 0;
+}
+
+static int fseq_mono(struct registry *r, const char *data, size_t n, const struct digest *d)
+{
+	return fseq_mono_in(r, "f/app", data, n, d);
 }
 
 /* A chunked upload in three PATCHes and a PUT, each chunk checkpointed and rolled back on failure as
@@ -1324,6 +1329,49 @@ TEST(fault_errors_map_to_spec_errors)
 	free(dir);
 }
 
+/* A commit that linked the upload into blobs/ and then failed leaves a session whose file is also the
+ * blob's: writing on must not change the blob another repository may have committed meanwhile. */
+TEST(session_after_half_commit_does_not_rewrite_the_blob)
+{
+	for (int restart = 0; restart < 2; restart++) {
+		char *dir, uuid[37];
+		struct registry *r = open_tmp(&dir);
+		struct upload *u = NULL;
+		struct reg_err e;
+		struct digest abc, abcdef;
+
+		digest_of(DIGEST_SHA256, "abc", 3, &abc);
+		digest_of(DIGEST_SHA256, "abcdef", 6, &abcdef);
+		CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
+		CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
+		fault_set(FAULT_DB, 1, EIO); /* the file is linked, then the metadata transaction fails */
+		CHECK_EQ(registry_upload_finish(r, u, &abc, &e), -BERTH_EDB);
+		fault_clear();
+		CHECK(blob_file_exists(dir, "abc"));
+		/* another repository commits the same bytes: it keeps the file that is there */
+		CHECK_EQ(fseq_mono_in(r, "y", "abc", 3, &abc), 0);
+		if (restart) {
+			registry_free(r);
+			r = open_dir(dir, 0);
+		}
+		/* the client goes on with its session instead of retrying the commit */
+		CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+		CHECK_EQ(registry_upload_checkpoint(u), 0);
+		CHECK_EQ(registry_upload_write(u, "def", 3, &e), 0);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		registry_upload_rollback(u); /* and a chunk that broke off truncates only its own file */
+		CHECK_EQ(registry_upload_size(u), 3);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		CHECK_EQ(registry_upload_write(u, "def", 3, &e), 0);
+		CHECK_EQ(registry_upload_finish(r, u, &abcdef, &e), 0);
+		check_blob_exact_in(r, "x", &abcdef, "abcdef", 6);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		registry_free(r);
+		rm_rf(dir);
+		free(dir);
+	}
+}
+
 static const struct test tests[] = {
 	T(duration_grammar),
 	T(upload_sweep_expires_only_idle_sessions),
@@ -1349,6 +1397,7 @@ static const struct test tests[] = {
 	T(fault_db),
 	T(fault_db_full),
 	T(fault_errors_map_to_spec_errors),
+	T(session_after_half_commit_does_not_rewrite_the_blob),
 	{0},
 };
 
