@@ -8,7 +8,7 @@ import lib
 
 SHARED_SERVER = False
 
-TTL = 3.0
+TTL = 4.0
 
 
 def _uuid(loc):

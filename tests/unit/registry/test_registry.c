@@ -112,7 +112,7 @@ TEST(upload_sweep_expires_only_idle_sessions)
 	struct reg_err e;
 
 	registry_free(r);
-	r2 = open_dir(dir, 400);
+	r2 = open_dir(dir, 1000);
 	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, idle, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
 	registry_upload_release(r2, u);
@@ -122,12 +122,12 @@ TEST(upload_sweep_expires_only_idle_sessions)
 	/* nothing is idle for the TTL yet */
 	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
 	CHECK_EQ(st.sessions, 0);
-	sleep_ms(250);
+	sleep_ms(700);
 	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), 0);
 	CHECK_EQ(registry_upload_write(u, "12", 2, &e), 0);
 	registry_upload_release(r2, u);
-	sleep_ms(250);
-	/* idle: 500 ms; touched: 250 ms; held: in use by a request the whole time */
+	sleep_ms(500);
+	/* idle: 1200 ms; touched: 500 ms; held: in use by a request the whole time */
 	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
 	CHECK_EQ(st.sessions, 1);
 	CHECK_EQ(st.orphans, 0);
@@ -144,7 +144,7 @@ TEST(upload_sweep_expires_only_idle_sessions)
 	CHECK_EQ(registry_upload_write(h, "z", 1, &e), 0);
 	registry_upload_release(r2, h);
 	/* once given back, the held session ages like any other */
-	sleep_ms(450);
+	sleep_ms(1100);
 	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
 	CHECK_EQ(st.sessions, 2);
 	CHECK_EQ(registry_upload_acquire(r2, "x", held, &u, &e), -BERTH_ENOENT);
@@ -167,19 +167,19 @@ TEST(upload_sweep_after_restart_uses_file_age)
 	registry_upload_release(r, u);
 	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 1, orphan, &u, &e), 0);
 	registry_free(r); /* a monolithic upload cut off: its file has no record */
-	sleep_ms(600);
-	r2 = open_dir(dir, 500);
-	/* at open: the orphan goes at once, the old session (not in memory, file 600 ms old) too */
+	sleep_ms(1600);
+	r2 = open_dir(dir, 1500);
+	/* at open: the orphan goes at once, the old session (not in memory, file 1.6 s old) too */
 	CHECK_EQ(upload_file_exists(dir, orphan), 0);
 	CHECK_EQ(upload_file_exists(dir, old), 0);
 	CHECK_EQ(meta_upload_get(registry_meta(r2), old, repo, sizeof(repo)), -BERTH_ENOENT);
 	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, fresh, &u, &e), 0);
 	registry_upload_release(r2, u);
 	registry_free(r2);
-	r2 = open_dir(dir, 500);
+	r2 = open_dir(dir, 1500);
 	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
 	CHECK_EQ(st.sessions, 0);
-	sleep_ms(600);
+	sleep_ms(1600);
 	/* not in memory in this process: its file's age decides */
 	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
 	CHECK_EQ(st.sessions, 1);
