@@ -60,6 +60,16 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Removes a test's data directory (blobs, uploads, database). */
+static void rm_rf(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		FAIL_AT("cannot remove %s", dir);
+}
+
 /* 1 when <dir>/uploads/<uuid> exists. */
 static int upload_file_exists(const char *dir, const char *uuid)
 {
@@ -151,6 +161,7 @@ TEST(upload_sweep_expires_only_idle_sessions)
 	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), -BERTH_ENOENT);
 	CHECK_EQ(upload_file_exists(dir, held), 0);
 	registry_free(r2);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -187,6 +198,7 @@ TEST(upload_sweep_after_restart_uses_file_age)
 	CHECK_EQ(e.code, REG_BLOB_UPLOAD_UNKNOWN);
 	CHECK_EQ(upload_file_exists(dir, fresh), 0);
 	registry_free(r2);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -206,6 +218,7 @@ TEST(upload_ttl_zero_never_expires)
 	CHECK_EQ(registry_upload_acquire(r, "x", id, &u, &e), 0);
 	registry_upload_release(r, u);
 	registry_free(r);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -329,6 +342,7 @@ TEST(upload_sweep_races_requests)
 	}
 	registry_free(ra->r);
 	free(ra);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -698,6 +712,7 @@ TEST(gc_removes_only_unshared_blobs)
 	CHECK_EQ(push_img(r, "x", &a, "a", &e), 0);
 	CHECK(blob_reads_back(r, "x", "layer-a"));
 	registry_free(r);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -739,6 +754,7 @@ TEST(gc_delete_untagged)
 	CHECK(!blob_file_exists(dir, "app-1"));
 	CHECK(!blob_file_exists(dir, "app-3"));
 	registry_free(r);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -788,6 +804,7 @@ TEST(gc_orphan_files_after_grace)
 	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/not-a-digest", dir, d.hex);
 	CHECK_EQ(access(p, F_OK), 0);
 	registry_free(r);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -946,16 +963,6 @@ static void check_no_dangling_maybe_empty(const char *dir)
 		check_no_dangling(dir);
 }
 
-/* Removes a test's data directory (blobs, uploads, database). */
-static void rm_rf(const char *dir)
-{
-	char cmd[700];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		FAIL_AT("cannot remove %s", dir);
-}
-
 TEST(gc_races_pushes)
 {
 	char *dir;
@@ -990,6 +997,7 @@ TEST(gc_races_pushes)
 	registry_free(g->r);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
+	rm_rf(dir);
 	free(dir);
 }
 
@@ -1326,6 +1334,7 @@ TEST(fault_errors_map_to_spec_errors)
 	}
 	fault_clear();
 	registry_free(r);
+	rm_rf(dir);
 	free(dir);
 }
 

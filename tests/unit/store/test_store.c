@@ -188,6 +188,8 @@ TEST(upload_link_keeps_upload_until_removed)
 	CHECK_EQ(store_blob_stat(s, &d, &size), 0);
 	CHECK_EQ(store_upload_stat(s, "v", NULL, NULL), -BERTH_ENOENT);
 	store_free(s);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	CHECK_EQ(system(p), 0);
 	free(root);
 }
 
@@ -250,6 +252,8 @@ TEST(blob_each_lists_blobs_only)
 	CHECK_EQ(store_blob_each(s, stop_at_first, &calls), 0);
 	CHECK_EQ(calls, 1);
 	store_free(s);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	CHECK_EQ(system(p), 0);
 	free(root);
 }
 
