@@ -15,6 +15,7 @@ struct command {
 
 int cmd_serve(int argc, char **argv);
 int cmd_errata(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_layers(int argc, char **argv);

@@ -1,21 +1,166 @@
 /* berth serve: loads the configuration (file, then BERTH_* environment, then flags), opens the
- * registry under the data directory and serves until SIGTERM or SIGINT, then drains. */
+ * registry under the data directory and serves until SIGTERM or SIGINT, then drains. A maintenance
+ * thread expires abandoned upload sessions every storage.uploads.sweep_interval and, when
+ * storage.gc.interval is set, collects garbage on that schedule. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
 #include "errata/errata.h"
 #include "http/server.h"
 #include "registry/registry.h"
+
+/* The maintenance thread: periodic jobs on the registry, stopped by maint_stop(). */
+struct maint {
+	struct registry *reg;
+	int64_t sweep_ms; /* 0: no periodic upload sweep */
+	int64_t gc_ms;    /* 0: no scheduled garbage collection */
+	struct registry_gc_opts gc;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int stop;
+	atomic_int stopping; /* ends a collection early */
+	pthread_t thread;
+	int started;
+};
+
+/* One upload sweep, logged when it removed something or failed. */
+static void maint_sweep(struct maint *m)
+{
+	struct registry_sweep_stats st;
+	int rc = registry_upload_sweep(m->reg, &st);
+
+	if (rc < 0)
+		log_msg(LOG_WARN, NULL, "msg=\"upload sweep failed\" error=\"%s\"", berth_strerror(rc));
+	if (st.sessions || st.orphans)
+		log_msg(LOG_INFO, NULL, "msg=\"upload sweep\" sessions=%llu orphans=%llu bytes=%llu",
+			(unsigned long long)st.sessions, (unsigned long long)st.orphans, (unsigned long long)st.bytes);
+}
+
+/* One garbage collection, logged with what it removed. */
+static void maint_gc(struct maint *m)
+{
+	struct registry_gc_stats st;
+	int rc = registry_gc(m->reg, &m->gc, &st);
+
+	log_msg(rc < 0 ? LOG_WARN : LOG_INFO, NULL,
+		"msg=\"garbage collection\" manifests=%llu manifest_bytes=%llu blobs=%llu blob_bytes=%llu orphans=%llu "
+		"links=%llu%s%s%s",
+		(unsigned long long)st.manifests, (unsigned long long)st.manifest_bytes, (unsigned long long)st.blobs,
+		(unsigned long long)st.blob_bytes, (unsigned long long)st.orphans, (unsigned long long)st.links,
+		rc < 0 ? " error=\"" : "", rc < 0 ? berth_strerror(rc) : "", rc < 0 ? "\"" : "");
+}
+
+/* Adds ms to a CLOCK_MONOTONIC time. */
+static struct timespec ts_after(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* 1 when a is later than b. */
+static int ts_after_than(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+/* Far enough away to mean never. */
+static struct timespec ts_never(void)
+{
+	return ts_after((int64_t)365 * 86400 * 1000);
+}
+
+static void *maint_main(void *arg)
+{
+	struct maint *m = arg;
+	struct timespec next_sweep = m->sweep_ms > 0 ? ts_after(m->sweep_ms) : ts_never();
+	struct timespec next_gc = m->gc_ms > 0 ? ts_after(m->gc_ms) : ts_never(), now;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		const struct timespec *next = ts_after_than(&next_sweep, &next_gc) ? &next_gc : &next_sweep;
+		pthread_cond_timedwait(&m->cond, &m->lock, next);
+		if (m->stop)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		pthread_mutex_unlock(&m->lock);
+		if (!ts_after_than(&next_sweep, &now)) {
+			maint_sweep(m);
+			next_sweep = ts_after(m->sweep_ms);
+		}
+		if (!ts_after_than(&next_gc, &now)) {
+			maint_gc(m);
+			next_gc = ts_after(m->gc_ms);
+		}
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+/* Starts the thread when there is a periodic job; 0 or -1. */
+static int maint_start(struct maint *m)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (m->sweep_ms <= 0 && m->gc_ms <= 0)
+		return 0;
+	if (pthread_create(&m->thread, NULL, maint_main, m) != 0)
+		return -1;
+	m->started = 1;
+	return 0;
+}
+
+/* Wakes the thread, waits for the job it may be running, and frees the synchronisation. */
+static void maint_stop(struct maint *m)
+{
+	if (m->started) {
+		pthread_mutex_lock(&m->lock);
+		m->stop = 1;
+		atomic_store(&m->stopping, 1);
+		pthread_cond_signal(&m->cond);
+		pthread_mutex_unlock(&m->lock);
+		pthread_join(m->thread, NULL);
+		m->started = 0;
+	}
+}
+
+/* Reads duration key into *ms; 0, or -1 after saying which key is malformed. */
+static int config_duration(const struct config *cfg, const char *key, int64_t *ms)
+{
+	const char *v = config_get(cfg, key);
+
+	if (registry_duration_parse(v ? v : "", ms) < 0) {
+		cli_fail("config: %s '%s' is not a duration such as 30s, 15m or 24h", key, v ? v : "");
+		return -1;
+	}
+	return 0;
+}
 
 /* Reads http.tls.certificate and http.tls.key (PEM files) when set; both or neither. 0, or -1 after
  * printing one line. */
@@ -75,6 +220,8 @@ int cmd_serve(int argc, char **argv)
 	struct server *srv = NULL;
 	struct registry_opts ro = {0};
 	struct server_opts so = {0};
+	struct maint maint = {0};
+	int maint_init = 0;
 	struct buf tls_cert, tls_key;
 	struct errata_syncer *syncer = NULL;
 	char **feeds = NULL;
@@ -128,6 +275,9 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(lvl);
+	if (fault_armed())
+		log_msg(LOG_WARN, NULL, "msg=\"fault injection armed (BERTH_FAULT=%s): for tests only\"",
+			getenv("BERTH_FAULT") ? getenv("BERTH_FAULT") : "");
 
 	ro.data_dir = config_get(&cfg, "storage.filesystem.rootdirectory");
 	ro.meta_uri = config_get(&cfg, "meta.uri");
@@ -137,6 +287,13 @@ int cmd_serve(int argc, char **argv)
 	ro.delete_enabled = config_get_bool(&cfg, "storage.delete.enabled", 1, &ok);
 	so.threads = (int)config_get_int(&cfg, "http.threads", 0, &ok);
 	so.addr = config_get(&cfg, "http.addr");
+	if (config_duration(&cfg, "storage.uploads.ttl", &ro.upload_ttl_ms) < 0 ||
+	    config_duration(&cfg, "storage.uploads.sweep_interval", &maint.sweep_ms) < 0 ||
+	    config_duration(&cfg, "storage.gc.interval", &maint.gc_ms) < 0 ||
+	    config_duration(&cfg, "storage.gc.grace", &maint.gc.grace_ms) < 0)
+		goto out;
+	maint.gc.delete_untagged = config_get_bool(&cfg, "storage.gc.delete_untagged", 0, &ok);
+	maint.gc.stop = &maint.stopping;
 	if (!ok) {
 		cli_fail("config: a number or boolean setting is malformed");
 		goto out;
@@ -165,6 +322,14 @@ int cmd_serve(int argc, char **argv)
 		cli_fail("%s", why);
 		goto out;
 	}
+	maint.reg = reg;
+	if (ro.upload_ttl_ms == 0)
+		maint.sweep_ms = 0; /* nothing ever expires */
+	if (maint_start(&maint) < 0) {
+		cli_fail("cannot start the maintenance thread");
+		goto out;
+	}
+	maint_init = 1;
 	so.reg = reg;
 	if (server_start(&so, &srv, why, sizeof(why)) < 0) {
 		cli_fail("%s", why);
@@ -189,6 +354,11 @@ out:
 	errata_syncer_stop(syncer);
 	errata_feeds_free(feeds);
 	server_stop(srv, 0);
+	if (maint_init) {
+		maint_stop(&maint);
+		pthread_cond_destroy(&maint.cond);
+		pthread_mutex_destroy(&maint.lock);
+	}
 	registry_free(reg);
 	config_release(&cfg);
 	buf_release(&tls_cert);

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/fault.h"
 #include "cli/cli.h"
+#include <stdlib.h>
 
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
@@ -18,6 +20,8 @@ static const struct command commands[] = {
 	{"umount", cmd_umount, "umount NAME [--root DIR] [--driver NAME]", "unmount a container's root file system"},
 	{"rm", cmd_rm, "rm NAME... [--root DIR] [--driver NAME]", "delete containers and their writable layers"},
 	{"prune", cmd_prune, "prune [--root DIR] [--driver NAME] [--json]", "remove layers no image uses"},
+	{"gc", cmd_gc, "gc [--data DIR] [--dry-run] [--grace DUR] [--delete-untagged]",
+	 "remove unreferenced blobs (online: safe while serve runs)"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };
@@ -45,6 +49,12 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
+		return 2;
+	}
+	/* fault injection for tests (base/fault.h): counts from here */
+	if (fault_parse(getenv("BERTH_FAULT")) < 0) {
+		cli_fail("BERTH_FAULT '%s' is not POINT:N[:eio|enospc],... (points: write, fsync, rename, db)",
+			 getenv("BERTH_FAULT"));
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -16,10 +16,16 @@ struct meta_ops {
 	void (*free)(void *be);
 	int (*repo_exists)(void *be, const char *repo);
 	int (*blob_link)(void *be, const char *repo, const struct digest *d, uint64_t size);
-	int (*blob_commit)(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid);
+	int (*blob_commit)(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid,
+			   const struct meta_hook *present);
+	int (*blob_mount)(void *be, const char *repo, const char *from, const struct digest *d);
 	int (*blob_get)(void *be, const char *repo, const struct digest *d, uint64_t *size);
 	int (*blob_unlink)(void *be, const char *repo, const struct digest *d);
 	int (*blob_referenced)(void *be, const struct digest *d);
+	int (*gc_plan)(void *be, int64_t cutoff, int delete_untagged, struct meta_gc_plan *out);
+	int (*gc_manifests_prune)(void *be, const char *repo, int64_t cutoff, struct meta_gc_item **out, size_t *n);
+	int (*gc_blob_unlink)(void *be, const struct digest *d, int64_t cutoff);
+	int (*blob_forget)(void *be, const struct digest *d, const struct meta_hook *drop);
 	int (*manifest_put)(void *be, const struct meta_manifest_in *in, struct digest *missing,
 			    int *missing_is_manifest);
 	int (*manifest_get_by_tag)(void *be, const char *repo, const char *tag, int want_body,
@@ -48,6 +54,7 @@ struct meta_ops {
 	int (*errata_changed_since)(void *be, int64_t since, struct meta_names *out);
 	int (*feed_get)(void *be, const char *feed, struct meta_feed_state *out);
 	int (*feed_put)(void *be, const char *feed, const struct meta_feed_state *st);
+	int (*upload_list)(void *be, int64_t created_max, struct meta_names *out);
 };
 
 /* The SQLite backend: opens (creating and migrating) the database file at path.

@@ -101,11 +101,20 @@ int meta_blob_link(struct meta *m, const char *repo, const struct digest *d, uin
 }
 
 /* Links a committed blob and ends its upload session in one transaction. */
-int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid)
+int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid,
+		     const struct meta_hook *present)
 {
-	if (!m || !meta_name_ok(repo) || !d || size > INT64_MAX)
+	if (!m || !meta_name_ok(repo) || !d || size > INT64_MAX || (present && !present->fn))
 		return -BERTH_EINVAL;
-	return m->ops->blob_commit(m->be, repo, d, size, uuid);
+	return m->ops->blob_commit(m->be, repo, d, size, uuid, present);
+}
+
+/* Links d into repo when from links it. */
+int meta_blob_mount(struct meta *m, const char *repo, const char *from, const struct digest *d)
+{
+	if (!m || !meta_name_ok(repo) || !meta_name_ok(from) || !d)
+		return -BERTH_EINVAL;
+	return m->ops->blob_mount(m->be, repo, from, d);
 }
 
 /* The size of blob d as linked in repo. */
@@ -130,6 +139,66 @@ int meta_blob_referenced(struct meta *m, const struct digest *d)
 	if (!m || !d)
 		return -BERTH_EINVAL;
 	return m->ops->blob_referenced(m->be, d);
+}
+
+/* What a collection would remove now; *out starts empty. */
+int meta_gc_plan(struct meta *m, int64_t cutoff, int delete_untagged, struct meta_gc_plan *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !out)
+		return -BERTH_EINVAL;
+	return m->ops->gc_plan(m->be, cutoff, delete_untagged ? 1 : 0, out);
+}
+
+/* Frees the three lists; p is empty afterwards. */
+void meta_gc_plan_release(struct meta_gc_plan *p)
+{
+	if (!p)
+		return;
+	meta_gc_items_free(p->manifests, p->nmanifests);
+	meta_gc_items_free(p->links, p->nlinks);
+	meta_gc_items_free(p->blobs, p->nblobs);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Frees a list of items and their repository names. */
+void meta_gc_items_free(struct meta_gc_item *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i].repo);
+	free(v);
+}
+
+/* Deletes repo's manifests that are not live. */
+int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out,
+			    size_t *n)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !meta_name_ok(repo) || !out || !n)
+		return -BERTH_EINVAL;
+	return m->ops->gc_manifests_prune(m->be, repo, cutoff, out, n);
+}
+
+/* Deletes d's garbage links. */
+int meta_gc_blob_unlink(struct meta *m, const struct digest *d, int64_t cutoff)
+{
+	if (!m || !d)
+		return -BERTH_EINVAL;
+	return m->ops->gc_blob_unlink(m->be, d, cutoff);
+}
+
+/* Runs drop when nothing names d. */
+int meta_blob_forget(struct meta *m, const struct digest *d, const struct meta_hook *drop)
+{
+	if (!m || !d || !drop || !drop->fn)
+		return -BERTH_EINVAL;
+	return m->ops->blob_forget(m->be, d, drop);
 }
 
 /* Checks the shape of a manifest to store before the backend sees it. */
@@ -294,6 +363,18 @@ int meta_upload_delete(struct meta *m, const char *uuid)
 	if (!m || !meta_name_ok(uuid))
 		return -BERTH_EINVAL;
 	return m->ops->upload_delete(m->be, uuid);
+}
+
+/* Sessions recorded at or before created_max; *out starts empty. */
+int meta_upload_list(struct meta *m, int64_t created_max, struct meta_names *out)
+{
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	if (!m || !out)
+		return -BERTH_EINVAL;
+	return m->ops->upload_list(m->be, created_max, out);
 }
 
 /* --- errata ---------------------------------------------------------------------------------- */

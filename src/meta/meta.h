@@ -38,17 +38,77 @@ void meta_free(struct meta *m);
  * a negative error when the database fails. */
 int meta_repo_exists(struct meta *m, const char *repo);
 
+/* A check or action a write call runs inside its transaction, once the backend excludes every other
+ * writer (SQLite: the database write lock): fn(ctx) returns 0 to go on, or a negative error that
+ * rolls the transaction back and is returned. This is how the registry ties a blob file's presence
+ * to its metadata rows without a lock of its own (see docs/internals/registry.md, GC). */
+struct meta_hook {
+	int (*fn)(void *ctx);
+	void *ctx;
+};
+
 /* Blob links: which repositories may serve which blob. The bytes live in store/.
- * link is idempotent; get answers 0 with *size, or -BERTH_ENOENT when repo has no such link;
- * unlink answers -BERTH_ENOENT when there was none. */
+ * link is idempotent and refreshes the link's time (a blob linked again is young again for garbage
+ * collection); get answers 0 with *size, or -BERTH_ENOENT when repo has no such link; unlink answers
+ * -BERTH_ENOENT when there was none. link does not check the blob's file: the registry uses commit
+ * and mount, which do. */
 int meta_blob_link(struct meta *m, const char *repo, const struct digest *d, uint64_t size);
-/* Links a freshly committed blob and ends its upload session (uuid may be NULL) in one transaction. */
-int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid);
+/* Links a freshly committed blob and ends its upload session (uuid may be NULL) in one transaction.
+ * present (may be NULL) runs inside it, after the link is written: the registry checks there that the
+ * blob's file is still in place, so a collector that removed it a moment ago cannot leave a link to
+ * nothing. Its error (-BERTH_ENOENT: the file is gone) is returned and nothing is written. */
+int meta_blob_commit(struct meta *m, const char *repo, const struct digest *d, uint64_t size, const char *uuid,
+		     const struct meta_hook *present);
+/* Links blob d into repo when repository from links it, in one transaction (a cross-repository
+ * mount); the size is from's. 0, or -BERTH_ENOENT when from has no such link (nothing written). */
+int meta_blob_mount(struct meta *m, const char *repo, const char *from, const struct digest *d);
 int meta_blob_get(struct meta *m, const char *repo, const struct digest *d, uint64_t *size);
 int meta_blob_unlink(struct meta *m, const char *repo, const struct digest *d);
 /* 1 when any repository links d, any manifest is d, or any manifest lists d as a blob or child
  * (so a blob unlinked while a manifest still uses it is kept); used by garbage collection. */
 int meta_blob_referenced(struct meta *m, const struct digest *d);
+
+/* --- garbage collection (rules in docs/internals/registry.md) ---
+ * `cutoff` is a time in seconds since the epoch: a row created or touched before it is old enough to
+ * collect; INT64_MAX makes everything old (no grace). A manifest is live when it is tagged, created at
+ * or after cutoff, a child of a live index, or the subject of a live referrer (the subject relation
+ * keeps the subject, not the referrer); with delete_untagged 0 every manifest is live. A repository's
+ * link to a blob is garbage when it is older than cutoff and no live manifest of that repository
+ * uses the blob (config, layer) or is the blob. A blob is garbage when all its links are and no live
+ * manifest anywhere uses or is it. */
+
+/* One thing a collection removes (or would): a manifest or link (repo set) or a blob (repo NULL). */
+struct meta_gc_item {
+	char *repo;
+	struct digest digest;
+	uint64_t size;
+};
+
+/* What a collection would remove now, from one consistent snapshot. Each list is sorted (manifests
+ * and links by repository then digest, blobs by digest). Free with meta_gc_plan_release(). */
+struct meta_gc_plan {
+	struct meta_gc_item *manifests; /* untagged manifests that are not live (delete_untagged only) */
+	size_t nmanifests;
+	struct meta_gc_item *links; /* garbage repository links, counting the manifests above as gone */
+	size_t nlinks;
+	struct meta_gc_item *blobs; /* garbage blobs, likewise */
+	size_t nblobs;
+};
+int meta_gc_plan(struct meta *m, int64_t cutoff, int delete_untagged, struct meta_gc_plan *out);
+void meta_gc_plan_release(struct meta_gc_plan *p);
+/* Deletes, in one transaction, every manifest of repo that is not live (recomputed inside it), with
+ * their references. The deleted ones go to *out (repo set; free with meta_gc_items_free). */
+int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out,
+			    size_t *n);
+void meta_gc_items_free(struct meta_gc_item *v, size_t n);
+/* Deletes, in one transaction, d's garbage links (the rule re-checked inside it against the manifests
+ * stored now, all live). The number deleted, or a negative error. */
+int meta_gc_blob_unlink(struct meta *m, const struct digest *d, int64_t cutoff);
+/* In one write transaction: when nothing names d any more (meta_blob_referenced() would say 0), runs
+ * drop (which removes the file) and answers 1; otherwise 0 and drop is not run. drop's error is
+ * returned. Because commit and mount run under the same exclusion, no link to d can appear between
+ * the check and the removal. */
+int meta_blob_forget(struct meta *m, const struct digest *d, const struct meta_hook *drop);
 
 /* A manifest to store. artifact_type and annotations_json (a JSON object's text) are what the
  * referrers list shows for it; NULL when absent. */
@@ -134,6 +194,9 @@ void meta_descs_free(struct meta_desc *v, size_t n);
 int meta_upload_put(struct meta *m, const char *uuid, const char *repo);
 int meta_upload_get(struct meta *m, const char *uuid, char *repo, size_t n);
 int meta_upload_delete(struct meta *m, const char *uuid);
+/* The uuids of the sessions recorded at or before created_max (seconds since the epoch), in byte
+ * order; the upload sweep's candidates. Free with meta_names_release(). */
+int meta_upload_list(struct meta *m, int64_t created_max, struct meta_names *out);
 
 /* --- errata -------------------------------------------------------------------------------------
  * Security advisories (errata) imported from feeds (src/errata). An erratum is keyed by its id

@@ -11,6 +11,7 @@
  * a callback, commits, and rolls back on any error, retrying the whole callback when SQLite reports
  * BUSY. Callbacks therefore reset their outputs when they fail and never leave statements stepping.
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -21,6 +22,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "meta/backend.h"
 
 #define SQ_BUSY_TIMEOUT_MS 10000
@@ -75,7 +77,11 @@ static const char *const sq_migrations[] = {
 	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
 	"  created INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX uploads_repo ON uploads(repo_id);",
-	/* errata (security advisories), their CVEs and affected packages, the store-wide errata
+	/* 2: when a link was last made (committed, mounted, linked again), for garbage collection's grace
+	 * period; `created` keeps the first time. */
+	"ALTER TABLE blob_links ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE blob_links SET touched = created;",
+	/* 3: errata (security advisories), their CVEs and affected packages, the store-wide errata
 	 * generation and the feeds' sync state. issued is NULL when the source gives no date;
 	 * issued_eff is issued or else first_seen, the order lists use. refs is newline-joined. */
 	"CREATE TABLE errata ("
@@ -159,6 +165,12 @@ enum sq_stmt {
 	ST_UPLOAD_PUT,
 	ST_UPLOAD_GET,
 	ST_UPLOAD_DELETE,
+	ST_UPLOAD_LIST,
+	ST_GC_PLAN_MANIFESTS,
+	ST_GC_PLAN_LINKS,
+	ST_GC_PLAN_BLOBS,
+	ST_GC_PRUNE,
+	ST_GC_BLOB_UNLINK,
 	ST_ER_LOOKUP,
 	ST_ER_INSERT,
 	ST_ER_UPDATE,
@@ -180,6 +192,20 @@ enum sq_stmt {
 	ST_MAX
 };
 
+/* The live manifests as a recursive CTE `kept(id)`. Roots: every manifest when ?1 (delete_untagged)
+ * is 0, else the tagged ones and those created at or after ?2 (the cutoff); then children of a kept
+ * index and subjects of a kept referrer, within the same repository. `where` restricts the roots:
+ * "" or a condition ending in AND. */
+#define GC_KEPT(where)                                                                                        \
+	"WITH RECURSIVE kept(id) AS ("                                                                         \
+	" SELECT m.id FROM manifests m WHERE " where " (?1 = 0 OR m.created >= ?2"                             \
+	"   OR EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest))"             \
+	" UNION SELECT c.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
+	"   JOIN manifest_refs x ON x.manifest_id = p.id AND x.kind = 1"                                       \
+	"   JOIN manifests c ON c.repo_id = p.repo_id AND c.digest = x.digest"                                  \
+	" UNION SELECT s.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
+	"   JOIN manifests s ON s.repo_id = p.repo_id AND s.digest = p.subject)"
+
 static const char *const sq_sql[ST_MAX] = {
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",
 	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -187,8 +213,8 @@ static const char *const sq_sql[ST_MAX] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_REPO_ID] = "SELECT id FROM repositories WHERE name = ?1",
 	[ST_REPO_ADD] = "INSERT INTO repositories(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-	[ST_BLOB_LINK] = "INSERT INTO blob_links(repo_id, digest, size, created) VALUES (?1, ?2, ?3, ?4)"
-			 " ON CONFLICT(repo_id, digest) DO NOTHING",
+	[ST_BLOB_LINK] = "INSERT INTO blob_links(repo_id, digest, size, created, touched) VALUES (?1, ?2, ?3, ?4, ?4)"
+			 " ON CONFLICT(repo_id, digest) DO UPDATE SET touched = excluded.touched",
 	[ST_BLOB_GET] = "SELECT b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
 			" WHERE r.name = ?1 AND b.digest = ?2",
 	[ST_BLOB_UNLINK] = "DELETE FROM blob_links"
@@ -233,6 +259,34 @@ static const char *const sq_sql[ST_MAX] = {
 			  " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
 	[ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
 	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
+	[ST_UPLOAD_LIST] = "SELECT uuid FROM uploads WHERE created <= ?1 ORDER BY uuid",
+	/* ?1: delete_untagged, ?2: cutoff. GC_KEPT is the live manifests (see meta.h). */
+	[ST_GC_PLAN_MANIFESTS] = GC_KEPT("")
+	" SELECT r.name, m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repo_id"
+	" WHERE m.id NOT IN (SELECT id FROM kept) ORDER BY r.name COLLATE BINARY, m.digest",
+	[ST_GC_PLAN_LINKS] = GC_KEPT("")
+	" SELECT r.name, b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
+	" WHERE b.touched < ?2"
+	" AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
+	"   WHERE x.digest = b.digest AND x.kind = 0 AND m.repo_id = b.repo_id AND m.id IN (SELECT id FROM kept))"
+	" AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = b.repo_id AND m.digest = b.digest"
+	"   AND m.id IN (SELECT id FROM kept))"
+	" ORDER BY r.name COLLATE BINARY, b.digest",
+	[ST_GC_PLAN_BLOBS] = GC_KEPT("")
+	" SELECT NULL, b.digest, MAX(b.size) FROM blob_links b GROUP BY b.digest"
+	" HAVING MAX(b.touched) < ?2"
+	" AND NOT EXISTS (SELECT 1 FROM manifest_refs x WHERE x.digest = b.digest AND x.kind = 0"
+	"   AND x.manifest_id IN (SELECT id FROM kept))"
+	" AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest AND m.id IN (SELECT id FROM kept))"
+	" ORDER BY b.digest",
+	/* ?1: 1, ?2: cutoff, ?3: repository id */
+	[ST_GC_PRUNE] = GC_KEPT("m.repo_id = ?3 AND")
+	" DELETE FROM manifests WHERE repo_id = ?3 AND id NOT IN (SELECT id FROM kept) RETURNING NULL, digest, size",
+	[ST_GC_BLOB_UNLINK] = "DELETE FROM blob_links WHERE digest = ?1 AND touched < ?2"
+			      " AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
+			      "   WHERE x.digest = ?1 AND x.kind = 0 AND m.repo_id = blob_links.repo_id)"
+			      " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = blob_links.repo_id"
+			      "   AND m.digest = ?1)",
 	[ST_ER_LOOKUP] = "SELECT id, source, hash, first_seen FROM errata WHERE name = ?1",
 	[ST_ER_INSERT] = "INSERT INTO errata(name, source, type, severity, issued, issued_eff, modified, withdrawn,"
 			 " summary, details, refs, hash, first_seen, updated, generation)"
@@ -460,11 +514,15 @@ static int sq_stmt(struct sq_conn *c, enum sq_stmt id, sqlite3_stmt **out)
 	return 0;
 }
 
-/* Steps st once: 1 with a row, 0 when done, or a negative error. */
+/* Steps st once: 1 with a row, 0 when done, or a negative error. Fault point db: an injected
+ * failure stands for the step (or the COMMIT) failing before it changed anything. */
 static int sq_step(sqlite3_stmt *st)
 {
-	int src = sqlite3_step(st);
+	int fe = fault_hit(FAULT_DB), src;
 
+	if (fe)
+		return fe == ENOSPC ? -BERTH_ENOSPC : -BERTH_EDB;
+	src = sqlite3_step(st);
 	if (src == SQLITE_ROW)
 		return 1;
 	if (src == SQLITE_DONE)
@@ -575,6 +633,10 @@ static int sq_tx(struct sq_meta *sm, int write, sq_fn fn, void (*undo)(void *), 
 			}
 			if (rc < 0 && !sqlite3_get_autocommit(c->db))
 				sq_exec(c, ST_ROLLBACK);
+			/* a ROLLBACK that failed would leave the connection inside the transaction, and
+			 * every later BEGIN on this thread failing: insist, outside the cached statements */
+			if (!sqlite3_get_autocommit(c->db))
+				sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 		}
 		if (rc != -BERTH_EBUSY || attempt >= SQ_RETRIES)
 			break;
@@ -1486,12 +1548,55 @@ static int sq_upload_delete(void *be, const char *uuid)
 	return sq_tx(be, 1, sq_upload_delete_tx, NULL, &a);
 }
 
+struct sq_upload_list_arg {
+	int64_t created_max;
+	struct meta_names *out;
+};
+
+/* Collects the uuids of sessions recorded at or before a->created_max. */
+static int sq_upload_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_upload_list_arg *a = arg;
+	struct sq_list_arg la = {NULL, NULL, -1, a->out, NULL};
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_UPLOAD_LIST, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, a->created_max);
+	if (rc == 0)
+		rc = sq_list_collect(st, &la);
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0)
+		meta_names_release(a->out);
+	return rc;
+}
+
+/* sq_tx() undo for the upload list. */
+static void sq_upload_list_undo(void *arg)
+{
+	struct sq_upload_list_arg *a = arg;
+
+	meta_names_release(a->out);
+}
+
+/* The sweep's candidates: sessions old enough to have been idle for the whole TTL. */
+static int sq_upload_list(void *be, int64_t created_max, struct meta_names *out)
+{
+	struct sq_upload_list_arg a = {created_max, out};
+
+	return sq_tx(be, 0, sq_upload_list_tx, sq_upload_list_undo, &a);
+}
+
 struct sq_commit_arg {
 	struct sq_blob_arg blob;
 	const char *uuid;
+	const struct meta_hook *present;
 };
 
-/* Links the blob and forgets its upload session in one transaction. */
+/* Links the blob and forgets its upload session in one transaction; then the caller's check that
+ * the blob's file is in place runs while this transaction holds the write lock. */
 static int sq_blob_commit_tx(struct sq_conn *c, void *arg)
 {
 	struct sq_commit_arg *a = arg;
@@ -1503,14 +1608,248 @@ static int sq_blob_commit_tx(struct sq_conn *c, void *arg)
 		if (rc == -BERTH_ENOENT)
 			rc = 0;
 	}
+	if (rc == 0 && a->present)
+		rc = a->present->fn(a->present->ctx);
 	return rc;
 }
 
-static int sq_blob_commit(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid)
+static int sq_blob_commit(void *be, const char *repo, const struct digest *d, uint64_t size, const char *uuid,
+			  const struct meta_hook *present)
 {
-	struct sq_commit_arg a = {{repo, d, size, NULL}, uuid};
+	struct sq_commit_arg a = {{repo, d, size, NULL}, uuid, present};
 
 	return sq_tx(be, 1, sq_blob_commit_tx, NULL, &a);
+}
+
+struct sq_mount_arg {
+	const char *repo;
+	const char *from;
+	const struct digest *d;
+};
+
+/* Reads from's link and copies it into repo, in one transaction: a collector cannot remove the
+ * source link (and then the file) between the two. */
+static int sq_blob_mount_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_mount_arg *a = arg;
+	uint64_t size = 0;
+	struct sq_blob_arg get = {a->from, a->d, 0, &size};
+	struct sq_blob_arg link = {a->repo, a->d, 0, NULL};
+	int rc = sq_blob_get_tx(c, &get);
+
+	if (rc < 0)
+		return rc;
+	link.size = size;
+	return sq_blob_link_tx(c, &link);
+}
+
+static int sq_blob_mount(void *be, const char *repo, const char *from, const struct digest *d)
+{
+	struct sq_mount_arg a = {repo, from, d};
+
+	return sq_tx(be, 1, sq_blob_mount_tx, NULL, &a);
+}
+
+/* --- garbage collection ---------------------------------------------------------------------- */
+
+/* Appends every (repo or NULL, digest, size) row st yields to *v / *n. */
+static int sq_items_collect(sqlite3_stmt *st, struct meta_gc_item **v, size_t *n)
+{
+	struct meta_gc_item *grown = NULL;
+	size_t cap = *n;
+	int rc;
+
+	for (;;) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(*v, cap * sizeof(**v));
+			if (!grown) {
+				rc = -BERTH_ENOMEM;
+				break;
+			}
+			*v = grown;
+		}
+		memset(&(*v)[*n], 0, sizeof(**v));
+		(*n)++;
+		rc = sq_column_strdup(st, 0, &(*v)[*n - 1].repo);
+		if (rc == 0)
+			rc = sq_column_digest(st, 1, &(*v)[*n - 1].digest);
+		if (rc < 0)
+			break;
+		(*v)[*n - 1].size = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	return rc;
+}
+
+/* Runs one of the plan statements (bound to delete_untagged, cutoff) into v / n. */
+static int sq_gc_plan_one(struct sq_conn *c, enum sq_stmt id, int del, int64_t cutoff, struct meta_gc_item **v,
+			  size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt(c, id, &st);
+
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, del);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, cutoff);
+	if (rc == 0)
+		rc = sq_items_collect(st, v, n);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+struct sq_plan_arg {
+	int64_t cutoff;
+	int del;
+	struct meta_gc_plan *out;
+};
+
+/* The three lists from one read transaction, so they agree with each other. */
+static int sq_gc_plan_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_plan_arg *a = arg;
+	struct meta_gc_plan *p = a->out;
+	int rc;
+
+	rc = sq_gc_plan_one(c, ST_GC_PLAN_MANIFESTS, a->del, a->cutoff, &p->manifests, &p->nmanifests);
+	if (rc == 0)
+		rc = sq_gc_plan_one(c, ST_GC_PLAN_LINKS, a->del, a->cutoff, &p->links, &p->nlinks);
+	if (rc == 0)
+		rc = sq_gc_plan_one(c, ST_GC_PLAN_BLOBS, a->del, a->cutoff, &p->blobs, &p->nblobs);
+	if (rc < 0)
+		meta_gc_plan_release(p);
+	return rc;
+}
+
+static void sq_gc_plan_undo(void *arg)
+{
+	struct sq_plan_arg *a = arg;
+
+	meta_gc_plan_release(a->out);
+}
+
+static int sq_gc_plan(void *be, int64_t cutoff, int delete_untagged, struct meta_gc_plan *out)
+{
+	struct sq_plan_arg a = {cutoff, delete_untagged, out};
+
+	return sq_tx(be, 0, sq_gc_plan_tx, sq_gc_plan_undo, &a);
+}
+
+struct sq_prune_arg {
+	const char *repo;
+	int64_t cutoff;
+	struct meta_gc_item **out;
+	size_t *n;
+};
+
+/* Deletes repo's manifests that are not live and reports them (the repository name filled in). */
+static int sq_gc_prune_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_prune_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc;
+
+	rc = sq_repo_id(c, a->repo, &repo_id);
+	if (rc == -BERTH_ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = sq_stmt(c, ST_GC_PRUNE, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, 1);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, a->cutoff);
+	if (rc == 0)
+		rc = sq_bind_int(st, 3, repo_id);
+	if (rc == 0)
+		rc = sq_items_collect(st, a->out, a->n);
+	if (st)
+		sqlite3_reset(st);
+	for (size_t i = 0; rc == 0 && i < *a->n; i++) {
+		(*a->out)[i].repo = strdup(a->repo);
+		if (!(*a->out)[i].repo)
+			rc = -BERTH_ENOMEM;
+	}
+	if (rc < 0) {
+		meta_gc_items_free(*a->out, *a->n);
+		*a->out = NULL;
+		*a->n = 0;
+	}
+	return rc;
+}
+
+static void sq_gc_prune_undo(void *arg)
+{
+	struct sq_prune_arg *a = arg;
+
+	meta_gc_items_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+}
+
+static int sq_gc_manifests_prune(void *be, const char *repo, int64_t cutoff, struct meta_gc_item **out,
+				 size_t *n)
+{
+	struct sq_prune_arg a = {repo, cutoff, out, n};
+
+	return sq_tx(be, 1, sq_gc_prune_tx, sq_gc_prune_undo, &a);
+}
+
+struct sq_gcblob_arg {
+	const struct digest *d;
+	int64_t cutoff;
+	const struct meta_hook *hook;
+};
+
+/* Deletes d's links that are old and that no manifest of their repository uses. */
+static int sq_gc_blob_unlink_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_gcblob_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt(c, ST_GC_BLOB_UNLINK, &st);
+
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, a->cutoff);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = sqlite3_changes(c->db);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_gc_blob_unlink(void *be, const struct digest *d, int64_t cutoff)
+{
+	struct sq_gcblob_arg a = {d, cutoff, NULL};
+
+	return sq_tx(be, 1, sq_gc_blob_unlink_tx, NULL, &a);
+}
+
+/* Under the write lock: nothing names d, so the caller's drop may remove its file. */
+static int sq_blob_forget_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_gcblob_arg *a = arg;
+	struct sq_blob_arg b = {NULL, a->d, 0, NULL};
+	int rc = sq_blob_referenced_tx(c, &b);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = a->hook->fn(a->hook->ctx);
+	return rc < 0 ? rc : 1;
+}
+
+static int sq_blob_forget(void *be, const struct digest *d, const struct meta_hook *drop)
+{
+	struct sq_gcblob_arg a = {d, 0, drop};
+
+	return sq_tx(be, 1, sq_blob_forget_tx, NULL, &a);
 }
 
 /* --- errata ---------------------------------------------------------------------------------- */
@@ -2363,9 +2702,14 @@ static const struct meta_ops sq_ops = {
 	.repo_exists = sq_repo_exists,
 	.blob_link = sq_blob_link,
 	.blob_commit = sq_blob_commit,
+	.blob_mount = sq_blob_mount,
 	.blob_get = sq_blob_get,
 	.blob_unlink = sq_blob_unlink,
 	.blob_referenced = sq_blob_referenced,
+	.gc_plan = sq_gc_plan,
+	.gc_manifests_prune = sq_gc_manifests_prune,
+	.gc_blob_unlink = sq_gc_blob_unlink,
+	.blob_forget = sq_blob_forget,
 	.manifest_put = sq_manifest_put,
 	.manifest_get_by_tag = sq_manifest_get_by_tag,
 	.manifest_get = sq_manifest_get,
@@ -2377,6 +2721,7 @@ static const struct meta_ops sq_ops = {
 	.upload_put = sq_upload_put,
 	.upload_get = sq_upload_get,
 	.upload_delete = sq_upload_delete,
+	.upload_list = sq_upload_list,
 	.errata_put = sq_errata_put,
 	.errata_generation = sq_errata_generation,
 	.errata_get = sq_errata_get,

@@ -2,12 +2,14 @@
 #include "registry/registry.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -27,7 +29,10 @@ struct upload {
 	uint64_t ckpt_size;
 	struct hasher ckpt;
 	int busy;
+	int swept;     /* being removed by the upload sweep: requests answer BLOB_UPLOAD_UNKNOWN */
+	int64_t last_ms; /* when a request last took or gave back the session */
 	int ephemeral; /* not recorded in meta/: ends with its one request */
+	int maybe_shared; /* a commit linked (or tried to link) the file into blobs/: unshare before writing */
 	uint64_t max; /* largest blob allowed; 0: no limit */
 	struct store *store;
 };
@@ -37,9 +42,15 @@ struct registry {
 	struct meta *meta;
 	uint64_t manifest_max, blob_max;
 	int delete_enabled;
-	pthread_mutex_t lock; /* guards the uploads list and each session's busy flag */
+	int64_t upload_ttl_ms;
+	pthread_mutex_t lock; /* guards the uploads list, each session's busy/swept/last_ms, sweep_gen */
 	struct upload *uploads;
+	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
 };
+
+/* Upload files no session owns are removed by a running server only once they are this old, so a
+ * file that a starting session has created but not yet published is never mistaken for one. */
+#define ORPHAN_MIN_AGE_MS 60000
 
 static const char *const code_names[] = {
 	[REG_OK] = "",
@@ -90,17 +101,7 @@ static int fail_io(struct reg_err *e, int rc, const char *what)
 	return fail(e, rc, REG_INTERNAL, 500, "%s: %s", what, berth_strerror(rc));
 }
 
-/* Startup sweep: an upload file without a session record belongs to a monolithic upload (or a
- * small blob write) that was cut off by a crash; nothing points at it, so it goes. */
-static int sweep_one(const char *uuid, void *ctx)
-{
-	struct registry *r = ctx;
-	char repo[512];
-
-	if (!uuid_valid(uuid) || meta_upload_get(r->meta, uuid, repo, sizeof(repo)) == -BERTH_ENOENT)
-		store_upload_remove(r->store, uuid);
-	return 0;
-}
+static int upload_sweep(struct registry *r, int at_open, struct registry_sweep_stats *st);
 
 int registry_open(const struct registry_opts *o, struct registry **out, char *why, size_t whyn)
 {
@@ -127,8 +128,10 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 	r->manifest_max = o->manifest_max ? o->manifest_max : 4u << 20;
 	r->blob_max = o->blob_max;
 	r->delete_enabled = o->delete_enabled;
+	r->upload_ttl_ms = o->upload_ttl_ms > 0 ? o->upload_ttl_ms : 0;
 	pthread_mutex_init(&r->lock, NULL);
-	store_upload_each(r->store, sweep_one, r);
+	if (!o->no_upload_sweep)
+		upload_sweep(r, 1, NULL);
 	*out = r;
 	r = NULL;
 out:
@@ -173,6 +176,38 @@ struct meta *registry_meta(struct registry *r)
 uint64_t registry_manifest_limit(const struct registry *r)
 {
 	return r->manifest_max;
+}
+
+int registry_duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	int64_t v = 0;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -BERTH_EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -BERTH_EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p == '\0') {
+		if (v != 0)
+			return -BERTH_EINVAL; /* a unit is required, so "30" cannot mean seconds to one reader and ms to another */
+		*ms = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].unit) == 0) {
+			if (v > INT64_MAX / units[i].ms)
+				return -BERTH_EINVAL;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -BERTH_EINVAL;
 }
 
 static int is_lower_alnum(char c)
@@ -277,17 +312,12 @@ int registry_blob_delete(struct registry *r, const char *repo, const struct dige
 int registry_blob_mount(struct registry *r, const char *repo, const char *from, const struct digest *d,
 			struct reg_err *e)
 {
-	uint64_t size, have;
-	int rc;
+	/* One transaction: a collector cannot remove the source link (and then the file) between reading
+	 * it and copying it, and while a link exists its file does. */
+	int rc = meta_blob_mount(r->meta, repo, from, d);
 
-	rc = meta_blob_get(r->meta, from, d, &size);
-	if (rc == 0)
-		rc = store_blob_stat(r->store, d, &have);
 	if (rc == -BERTH_ENOENT)
 		return fail(e, rc, REG_BLOB_UNKNOWN, 404, "blob not in the source repository");
-	if (rc < 0)
-		return fail_io(e, rc, "blob mount");
-	rc = meta_blob_link(r->meta, repo, d, size);
 	if (rc < 0)
 		return fail_io(e, rc, "blob mount");
 	return 0;
@@ -346,6 +376,7 @@ int registry_upload_start(struct registry *r, const char *repo, enum digest_alg 
 	u->max = r->blob_max;
 	u->store = r->store;
 	u->busy = 1;
+	u->last_ms = time_now_ms();
 	memcpy(uuid, u->uuid, 37);
 	pthread_mutex_lock(&r->lock);
 	u->next = r->uploads;
@@ -388,6 +419,7 @@ static int upload_revive(struct registry *r, const char *repo, const char *uuid,
 		fail(e, rc, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
 		goto out;
 	}
+	u->maybe_shared = 1; /* a commit before the restart may have linked it */
 	if (rc == 0)
 		rc = hasher_init(&u->h, DIGEST_SHA256);
 	if (rc == 0)
@@ -404,57 +436,70 @@ out:
 	return rc;
 }
 
+/* Takes the in-memory session u (found under r->lock, which the caller holds) for one request: 0, or
+ * the error a request on it gets. */
+static int take_locked(struct upload *u, const char *repo, struct reg_err *e)
+{
+	if (u->swept || strcmp(u->repo, repo) != 0)
+		return fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
+	if (u->busy)
+		return fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
+	u->busy = 1;
+	u->last_ms = time_now_ms();
+	return 0;
+}
+
 int registry_upload_acquire(struct registry *r, const char *repo, const char *uuid, struct upload **out,
 			    struct reg_err *e)
 {
 	struct upload *u, *fresh = NULL;
+	uint64_t gen;
 	int rc;
 
 	*out = NULL;
 	if (!uuid_valid(uuid))
 		return fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
-	pthread_mutex_lock(&r->lock);
-	u = find_locked(r, uuid);
-	if (u && strcmp(u->repo, repo) != 0)
-		rc = fail(e, -BERTH_ENOENT, REG_BLOB_UPLOAD_UNKNOWN, 404, "upload unknown to registry");
-	else if (u && u->busy)
-		rc = fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
-	else if (u)
-		rc = 0;
-	else
-		rc = 1;
-	if (rc == 0) {
-		u->busy = 1;
-		*out = u;
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (rc <= 0)
-		return rc;
-
-	/* Not in memory: revive outside the lock (it may re-hash a large file), then publish. */
-	rc = upload_revive(r, repo, uuid, &fresh, e);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&r->lock);
-	u = find_locked(r, uuid);
-	if (u) {
-		rc = u->busy ? fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request")
-			     : 0;
-		if (rc == 0) {
-			u->busy = 1;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		pthread_mutex_lock(&r->lock);
+		u = find_locked(r, uuid);
+		rc = u ? take_locked(u, repo, e) : 0;
+		if (u && rc == 0)
 			*out = u;
+		gen = r->sweep_gen;
+		pthread_mutex_unlock(&r->lock);
+		if (u)
+			return rc;
+
+		/* Not in memory: revive outside the lock (it may re-hash a large file), then publish unless
+		 * a sweep removed a session meanwhile (it may have been this one: look again). */
+		rc = upload_revive(r, repo, uuid, &fresh, e);
+		if (rc < 0)
+			return rc;
+		pthread_mutex_lock(&r->lock);
+		u = find_locked(r, uuid);
+		if (u) {
+			rc = take_locked(u, repo, e);
+			if (rc == 0)
+				*out = u;
+		} else if (r->sweep_gen == gen) {
+			fresh->busy = 1;
+			fresh->last_ms = time_now_ms();
+			fresh->next = r->uploads;
+			r->uploads = fresh;
+			*out = fresh;
+			fresh = NULL;
+			rc = 0;
+		} else {
+			rc = 1;
 		}
-	} else {
-		fresh->busy = 1;
-		fresh->next = r->uploads;
-		r->uploads = fresh;
-		*out = fresh;
+		pthread_mutex_unlock(&r->lock);
+		if (fresh)
+			upload_free(fresh);
 		fresh = NULL;
+		if (rc <= 0)
+			return rc;
 	}
-	pthread_mutex_unlock(&r->lock);
-	if (fresh)
-		upload_free(fresh);
-	return rc;
+	return fail(e, -BERTH_EBUSY, REG_BLOB_UPLOAD_INVALID, 409, "upload is in use by another request");
 }
 
 uint64_t registry_upload_size(const struct upload *u)
@@ -487,10 +532,32 @@ void registry_upload_rollback(struct upload *u)
 		u->h.ctx = NULL; /* re-hashed from the file at finish */
 }
 
+/* Before a session writes again after a commit that linked its file into blobs/ and then failed:
+ * the blob's name shares the inode, so the session takes a copy (rare: a retried commit does not
+ * write). */
+static int upload_unshare(struct upload *u)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (fstat(u->fd, &st) < 0)
+		return berth_from_errno(errno);
+	if (st.st_nlink > 1)
+		rc = store_upload_unshare(u->store, u->uuid, &u->fd);
+	if (rc == 0)
+		u->maybe_shared = 0;
+	return rc;
+}
+
 int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_err *e)
 {
 	int rc;
 
+	if (u->maybe_shared) {
+		rc = upload_unshare(u);
+		if (rc < 0)
+			return fail_io(e, rc, "upload write");
+	}
 	if (u->max && (n > u->max || u->size > u->max - n)) {
 		registry_upload_rollback(u);
 		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "blob is larger than the %llu bytes allowed",
@@ -510,6 +577,45 @@ int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_
 		hasher_update(&u->h, p, n);
 	u->size += n;
 	return 0;
+}
+
+struct present_ctx {
+	struct store *store;
+	const struct digest *d;
+};
+
+/* meta_hook: the blob's file is in place (run while meta/ excludes the collector). */
+static int blob_present(void *arg)
+{
+	struct present_ctx *c = arg;
+
+	return store_blob_stat(c->store, c->d, NULL);
+}
+
+/* Links the verified upload as blob d and records it, so that no link ever points at a missing file
+ * even with a collector running (docs/internals/registry.md, GC): the file is hard-linked into place,
+ * then the metadata transaction checks, under the write lock, that it is still there. If a collector
+ * removed it in between (it was garbage a moment ago), link it again from the upload file, which stays
+ * until the metadata is written. */
+static int blob_commit(struct registry *r, struct upload *u, const struct digest *d)
+{
+	struct present_ctx pc = {r->store, d};
+	struct meta_hook present = {blob_present, &pc};
+	int rc;
+
+	u->maybe_shared = 1; /* from here on, the upload file may also be the blob's */
+	for (int attempt = 0;; attempt++) {
+		rc = store_upload_link(r->store, u->uuid, u->fd, d);
+		if (rc == 0)
+			rc = meta_blob_commit(r->meta, u->repo, d, u->size, u->ephemeral ? NULL : u->uuid, &present);
+		if (rc != -BERTH_ENOENT || attempt == 4)
+			break;
+	}
+	if (rc == -BERTH_ENOENT)
+		rc = -BERTH_EIO; /* collected five times in a row: give up rather than spin */
+	if (rc == 0)
+		store_upload_remove(r->store, u->uuid); /* left behind, it is an orphan the upload sweep removes */
+	return rc;
 }
 
 int registry_upload_finish(struct registry *r, struct upload *u, const struct digest *d, struct reg_err *e)
@@ -546,9 +652,7 @@ int registry_upload_finish(struct registry *r, struct upload *u, const struct di
 		registry_upload_abort(r, u);
 		return -BERTH_EDIGEST;
 	}
-	rc = store_upload_commit(r->store, u->uuid, u->fd, d);
-	if (rc == 0)
-		rc = meta_blob_commit(r->meta, u->repo, d, u->size, u->ephemeral ? NULL : u->uuid);
+	rc = blob_commit(r, u, d);
 	if (rc < 0) {
 		fail_io(e, rc, "blob commit");
 		registry_upload_release(r, u);
@@ -565,6 +669,7 @@ void registry_upload_release(struct registry *r, struct upload *u)
 {
 	pthread_mutex_lock(&r->lock);
 	u->busy = 0;
+	u->last_ms = time_now_ms();
 	hasher_release(&u->ckpt);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -589,6 +694,415 @@ int registry_upload_cancel(struct registry *r, const char *repo, const char *uui
 		return rc;
 	registry_upload_abort(r, u);
 	return 0;
+}
+
+/* ---- upload expiry ---- */
+
+/* Removes session uuid when it has been idle for the TTL: 1 removed (its file's size added to
+ * *bytes), 0 kept, or a negative error. While it is being removed the session stays in memory
+ * marked swept (a tombstone when it was not in memory), so a request looking it up answers
+ * BLOB_UPLOAD_UNKNOWN instead of reviving it from a half-removed state. */
+static int sweep_session(struct registry *r, const char *uuid, int64_t now, uint64_t *bytes)
+{
+	struct upload *u = NULL;
+	uint64_t size = 0;
+	int64_t mtime = 0;
+	int rc, have_file, tomb = 0;
+
+	have_file = store_upload_stat(r->store, uuid, &size, &mtime) == 0;
+	pthread_mutex_lock(&r->lock);
+	u = find_locked(r, uuid);
+	if (u) {
+		if (u->busy || u->swept || now - u->last_ms < r->upload_ttl_ms) {
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+	} else {
+		if (have_file && now - mtime < r->upload_ttl_ms) {
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+		u = xcalloc(1, sizeof(*u));
+		u->fd = -1;
+		memcpy(u->uuid, uuid, 37);
+		u->repo = xstrdup("");
+		u->next = r->uploads;
+		r->uploads = u;
+		tomb = 1;
+	}
+	u->swept = 1;
+	u->busy = 1;
+	pthread_mutex_unlock(&r->lock);
+
+	rc = meta_upload_delete(r->meta, uuid);
+	if (rc < 0 && rc != -BERTH_ENOENT) {
+		/* nothing removed: the session stays as it was (a tombstone simply goes) */
+		pthread_mutex_lock(&r->lock);
+		if (!tomb) {
+			u->swept = 0;
+			u->busy = 0;
+			u = NULL;
+		} else {
+			unlink_locked(r, u);
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (u)
+			upload_free(u);
+		return rc;
+	}
+	rc = store_upload_remove(r->store, uuid);
+	if (rc == 0)
+		*bytes += size;
+	pthread_mutex_lock(&r->lock);
+	unlink_locked(r, u);
+	r->sweep_gen++;
+	pthread_mutex_unlock(&r->lock);
+	upload_free(u);
+	/* a file that would not go is an orphan now: a later sweep retries it */
+	return rc < 0 && rc != -BERTH_ENOENT ? rc : 1;
+}
+
+struct orphan_ctx {
+	struct registry *r;
+	int64_t now;
+	int at_open;
+	struct registry_sweep_stats *st;
+	int rc;
+};
+
+/* store_upload_each() callback: removes an upload file no session owns (no meta row, not in memory)
+ * once it is old enough; at open, when no request can be starting one, any such file. */
+static int sweep_orphan(const char *uuid, void *arg)
+{
+	struct orphan_ctx *c = arg;
+	struct registry *r = c->r;
+	uint64_t size = 0;
+	int64_t mtime = 0, min_age;
+	char repo[512];
+	int rc, owned;
+
+	if (store_upload_stat(r->store, uuid, &size, &mtime) < 0)
+		return 0;
+	if (!c->at_open) {
+		min_age = r->upload_ttl_ms > ORPHAN_MIN_AGE_MS ? r->upload_ttl_ms : ORPHAN_MIN_AGE_MS;
+		if (r->upload_ttl_ms == 0 || c->now - mtime < min_age)
+			return 0;
+	}
+	if (uuid_valid(uuid)) {
+		pthread_mutex_lock(&r->lock);
+		owned = find_locked(r, uuid) != NULL;
+		pthread_mutex_unlock(&r->lock);
+		if (owned)
+			return 0;
+		rc = meta_upload_get(r->meta, uuid, repo, sizeof(repo));
+		if (rc != -BERTH_ENOENT) {
+			if (rc < 0 && c->rc == 0)
+				c->rc = rc;
+			return 0;
+		}
+	}
+	rc = store_upload_remove(r->store, uuid);
+	if (rc == 0) {
+		c->st->orphans++;
+		c->st->bytes += size;
+	} else if (rc != -BERTH_ENOENT && c->rc == 0) {
+		c->rc = rc;
+	}
+	return 0;
+}
+
+/* Both passes: sessions recorded in meta/ that have been idle for the TTL, then files with no
+ * session. at_open: the registry is just opening, so orphan files go whatever their age. */
+static int upload_sweep(struct registry *r, int at_open, struct registry_sweep_stats *st)
+{
+	struct registry_sweep_stats local = {0};
+	struct orphan_ctx oc = {r, time_now_ms(), at_open, st ? st : &local, 0};
+	struct meta_names cand = {0};
+	int rc = 0, one;
+
+	if (r->upload_ttl_ms > 0) {
+		/* a session created after this second cannot have been idle for the whole TTL */
+		rc = meta_upload_list(r->meta, (oc.now - r->upload_ttl_ms) / 1000, &cand);
+		for (size_t i = 0; i < cand.n; i++) {
+			if (!uuid_valid(cand.v[i]))
+				continue;
+			one = sweep_session(r, cand.v[i], oc.now, &oc.st->bytes);
+			if (one > 0)
+				oc.st->sessions++;
+			else if (one < 0 && rc == 0)
+				rc = one;
+		}
+		meta_names_release(&cand);
+	}
+	one = store_upload_each(r->store, sweep_orphan, &oc);
+	if (rc == 0)
+		rc = one < 0 ? one : oc.rc;
+	return rc;
+}
+
+int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st)
+{
+	if (st)
+		memset(st, 0, sizeof(*st));
+	return upload_sweep(r, 0, st);
+}
+
+/* ---- garbage collection ---- */
+
+struct drop_ctx {
+	struct store *store;
+	const struct digest *d;
+	uint64_t size;
+	int had_file;
+};
+
+/* meta_hook for meta_blob_forget(): removes the file (run while meta/ excludes commits and mounts).
+ * A file already gone is fine: a retried transaction, or a crash between row and file earlier on. */
+static int drop_file(void *arg)
+{
+	struct drop_ctx *c = arg;
+	int rc;
+
+	c->had_file = 0;
+	c->size = 0;
+	if (store_blob_stat(c->store, c->d, &c->size) < 0)
+		return 0;
+	rc = store_blob_delete(c->store, c->d);
+	if (rc == -BERTH_ENOENT)
+		return 0;
+	if (rc == 0)
+		c->had_file = 1;
+	return rc;
+}
+
+/* Removes blob d's file if nothing names it now: 1 removed (*size its bytes), 0 kept, or an error. */
+static int gc_forget(struct registry *r, const struct digest *d, uint64_t *size)
+{
+	struct drop_ctx dc = {r->store, d, 0, 0};
+	struct meta_hook drop = {drop_file, &dc};
+	int rc = meta_blob_forget(r->meta, d, &drop);
+
+	*size = dc.size;
+	return rc > 0 && dc.had_file ? 1 : rc < 0 ? rc : 0;
+}
+
+struct gc_file {
+	struct digest d;
+	uint64_t size;
+};
+
+struct gc_files {
+	struct gc_file *v;
+	size_t n, cap;
+	int64_t cutoff; /* seconds; files modified at or after it are young */
+};
+
+/* store_blob_each() callback: collects the files old enough to be collected. */
+static int gc_file_add(const struct digest *d, uint64_t size, int64_t mtime_ms, void *arg)
+{
+	struct gc_files *f = arg;
+
+	if (f->cutoff != INT64_MAX && mtime_ms / 1000 >= f->cutoff)
+		return 0;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
+	}
+	f->v[f->n].d = *d;
+	f->v[f->n].size = size;
+	f->n++;
+	return 0;
+}
+
+static int gc_item_cmp(const void *a, const void *b)
+{
+	const struct meta_gc_item *x = a, *y = b;
+	char xs[DIGEST_STR_MAX], ys[DIGEST_STR_MAX];
+
+	return strcmp(digest_str(&x->digest, xs), digest_str(&y->digest, ys));
+}
+
+/* 1 when d is in the digest-sorted list v. */
+static int gc_items_have(const struct meta_gc_item *v, size_t n, const struct digest *d)
+{
+	struct meta_gc_item key = {0};
+
+	key.digest = *d;
+	return n && bsearch(&key, v, n, sizeof(*v), gc_item_cmp) != NULL;
+}
+
+static void gc_report(const struct registry_gc_opts *o, int is_manifest, int orphan, const char *repo,
+		      const struct digest *d, uint64_t size)
+{
+	struct registry_gc_item it = {is_manifest, orphan, repo, d, size};
+
+	if (o->report)
+		o->report(o->ctx, &it);
+}
+
+static int gc_stopped(const struct registry_gc_opts *o)
+{
+	return o->stop && atomic_load(o->stop);
+}
+
+/* Keeps the first error. */
+static void gc_err(int *rc, int one)
+{
+	if (one < 0 && *rc == 0)
+		*rc = one;
+}
+
+/* The dry run: the plan as it stands, and the orphan files. */
+static int gc_dry(struct registry *r, const struct registry_gc_opts *o, const struct meta_gc_plan *p,
+		  struct gc_files *files, struct registry_gc_stats *st)
+{
+	int rc = 0, one;
+
+	for (size_t i = 0; i < p->nmanifests; i++) {
+		st->manifests++;
+		st->manifest_bytes += p->manifests[i].size;
+		gc_report(o, 1, 0, p->manifests[i].repo, &p->manifests[i].digest, p->manifests[i].size);
+	}
+	st->links = p->nlinks;
+	for (size_t i = 0; i < p->nblobs; i++) {
+		uint64_t size = p->blobs[i].size;
+		if (store_blob_stat(r->store, &p->blobs[i].digest, &size) < 0)
+			continue; /* no file to remove */
+		st->blobs++;
+		st->blob_bytes += size;
+		gc_report(o, 0, 0, NULL, &p->blobs[i].digest, size);
+	}
+	for (size_t i = 0; i < files->n && !gc_stopped(o); i++) {
+		struct gc_file *f = &files->v[i];
+		if (gc_items_have(p->blobs, p->nblobs, &f->d))
+			continue;
+		one = meta_blob_referenced(r->meta, &f->d);
+		gc_err(&rc, one);
+		if (one != 0)
+			continue;
+		st->blobs++;
+		st->orphans++;
+		st->blob_bytes += f->size;
+		gc_report(o, 0, 1, NULL, &f->d, f->size);
+	}
+	return rc;
+}
+
+/* The real thing: manifests (per repository, one transaction each), then each candidate blob's links
+ * (one transaction) and file (another), then the orphan files. */
+static int gc_run(struct registry *r, const struct registry_gc_opts *o, int64_t cutoff, const struct meta_gc_plan *p,
+		  struct gc_files *files, struct registry_gc_stats *st)
+{
+	int rc = 0, one;
+	uint64_t size;
+
+	for (size_t i = 0; i < p->nmanifests && !gc_stopped(o); i++) {
+		struct meta_gc_item *del = NULL;
+		size_t n = 0;
+		if (i > 0 && strcmp(p->manifests[i].repo, p->manifests[i - 1].repo) == 0)
+			continue; /* the list is sorted by repository: one prune per repository */
+		one = meta_gc_manifests_prune(r->meta, p->manifests[i].repo, cutoff, &del, &n);
+		gc_err(&rc, one);
+		for (size_t j = 0; j < n; j++) {
+			st->manifests++;
+			st->manifest_bytes += del[j].size;
+			gc_report(o, 1, 0, del[j].repo, &del[j].digest, del[j].size);
+		}
+		meta_gc_items_free(del, n);
+	}
+	/* links are sorted by digest here: one transaction per blob for all its links */
+	for (size_t i = 0; i < p->nlinks && !gc_stopped(o); i++) {
+		const struct digest *d = &p->links[i].digest;
+		if (i > 0 && digest_eq(&p->links[i - 1].digest, d))
+			continue;
+		one = meta_gc_blob_unlink(r->meta, d, cutoff);
+		gc_err(&rc, one);
+		if (one < 0)
+			continue;
+		st->links += (uint64_t)one;
+		one = gc_forget(r, d, &size);
+		gc_err(&rc, one);
+		if (one > 0) {
+			st->blobs++;
+			st->blob_bytes += size;
+			gc_report(o, 0, 0, NULL, d, size);
+		}
+	}
+	for (size_t i = 0; i < files->n && !gc_stopped(o); i++) {
+		struct gc_file *f = &files->v[i];
+		/* a cheap read first: most files are referenced, and forget takes the write lock */
+		one = meta_blob_referenced(r->meta, &f->d);
+		gc_err(&rc, one);
+		if (one != 0)
+			continue;
+		one = gc_forget(r, &f->d, &size);
+		gc_err(&rc, one);
+		if (one > 0) {
+			st->blobs++;
+			st->orphans++;
+			st->blob_bytes += size;
+			gc_report(o, 0, 1, NULL, &f->d, size);
+		}
+	}
+	return rc;
+}
+
+int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct registry_gc_stats *st)
+{
+	struct meta_gc_plan plan = {0};
+	struct gc_files files = {0};
+	int64_t now = time_now_ms(), cutoff;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	/* A row or file counts as old when its time (whole seconds) is below cutoff, which makes it
+	 * older than the grace period, never younger. No grace: everything is old. */
+	if (o->grace_ms <= 0)
+		cutoff = INT64_MAX;
+	else
+		cutoff = now > o->grace_ms ? (now - o->grace_ms) / 1000 : 0;
+	/* The lists only choose candidates: every removal re-checks the rule in its own transaction. */
+	files.cutoff = cutoff;
+	rc = store_blob_each(r->store, gc_file_add, &files);
+	if (rc == 0)
+		rc = meta_gc_plan(r->meta, cutoff, o->delete_untagged, &plan);
+	if (rc < 0)
+		goto out;
+	if (plan.nblobs)
+		qsort(plan.blobs, plan.nblobs, sizeof(*plan.blobs), gc_item_cmp);
+	if (!o->dry_run && plan.nlinks)
+		qsort(plan.links, plan.nlinks, sizeof(*plan.links), gc_item_cmp);
+	rc = o->dry_run ? gc_dry(r, o, &plan, &files, st) : gc_run(r, o, cutoff, &plan, &files, st);
+out:
+	meta_gc_plan_release(&plan);
+	free(files.v);
+	return rc;
+}
+
+char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run)
+{
+	json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "dry_run", dry_run, "manifests",
+			      (json_int_t)st->manifests, "manifest_bytes", (json_int_t)st->manifest_bytes, "links",
+			      (json_int_t)st->links, "blobs", (json_int_t)st->blobs, "blob_bytes",
+			      (json_int_t)st->blob_bytes, "orphans", (json_int_t)st->orphans);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *registry_gc_item_json(const struct registry_gc_item *it)
+{
+	char ds[DIGEST_STR_MAX];
+	json_t *o = json_pack("{s:s, s:s, s:I}", "kind", it->is_manifest ? "manifest" : it->orphan ? "orphan" : "blob",
+			      "digest", digest_str(it->digest, ds), "size", (json_int_t)it->size);
+	char *s = NULL;
+
+	if (o && it->repo)
+		json_object_set_new(o, "repository", json_string(it->repo));
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	return s;
 }
 
 /* ---- manifests ---- */

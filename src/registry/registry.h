@@ -12,6 +12,7 @@
 #ifndef BERTH_REGISTRY_REGISTRY_H
 #define BERTH_REGISTRY_REGISTRY_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,8 @@ struct registry_opts {
 	uint64_t blob_max; /* 0: no limit */
 	int delete_enabled;
 	int64_t reserve_bytes; /* free space kept for metadata; < 0: 5% of the file system, at most 64 MiB */
+	int64_t upload_ttl_ms; /* an upload session idle this long is swept; 0: sessions never expire */
+	int no_upload_sweep;   /* leave uploads/ alone at open: another process (berth serve) owns them */
 };
 
 struct registry;
@@ -67,6 +70,10 @@ void registry_free(struct registry *r);
 struct meta *registry_meta(struct registry *r);
 /* The largest manifest accepted, in bytes. */
 uint64_t registry_manifest_limit(const struct registry *r);
+
+/* Parses a duration as the configuration writes it: a non-negative integer followed by ms, s, m, h
+ * or d ("30s", "15m", "24h"); a bare "0" is zero. 0 with *ms, or -BERTH_EINVAL. */
+int registry_duration_parse(const char *s, int64_t *ms);
 
 /* Name and reference grammar from the spec. 1 when valid. */
 int registry_name_valid(const char *name);
@@ -114,6 +121,58 @@ void registry_upload_release(struct registry *r, struct upload *u);
 int registry_upload_cancel(struct registry *r, const char *repo, const char *uuid, struct reg_err *e);
 /* Like cancel, for a session the caller holds (a monolithic upload that failed). */
 void registry_upload_abort(struct registry *r, struct upload *u);
+
+/* What an upload sweep removed. */
+struct registry_sweep_stats {
+	uint64_t sessions; /* expired sessions: file, meta row and in-memory state */
+	uint64_t orphans;  /* upload files no session owns (a monolithic upload cut off by a crash) */
+	uint64_t bytes;    /* size of the files removed */
+};
+/* Expires upload sessions with no request for the TTL of registry_opts (activity: a request
+ * acquiring or releasing the session in this process, else the upload file's mtime), and removes
+ * upload files that no session owns once they are as old. A session a request holds is never swept;
+ * one swept while a request looks it up answers that request BLOB_UPLOAD_UNKNOWN, as if it had never
+ * existed. Each session goes meta row first, then file, then memory. Safe to call from any thread,
+ * at any time; berth serve runs it on a timer. 0, or the first error met (the sweep goes on past it). */
+int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st);
+
+/* ---- garbage collection (online; the rules and the race argument are in docs/internals/registry.md) ----
+ * Safe while requests run, in this process or in a `berth serve` sharing the data directory: every
+ * removal is a small metadata transaction that re-checks the rule, then the file goes under the same
+ * exclusion as blob commits, so a manifest PUT racing a collection either sees its blobs (and they are
+ * kept) or answers MANIFEST_BLOB_UNKNOWN, and no link or manifest ever points at a missing file. */
+struct registry_gc_item {
+	int is_manifest;       /* 1: an untagged manifest (repo set); 0: a blob file */
+	int orphan;            /* a blob file no metadata named (left by a crash between row and file) */
+	const char *repo;      /* the manifest's repository; NULL for a blob */
+	const struct digest *digest;
+	uint64_t size;
+};
+
+struct registry_gc_opts {
+	int64_t grace_ms;    /* keep what was committed, linked, mounted or pushed more recently; 0: none */
+	int delete_untagged; /* also remove manifests no tag keeps (Distribution's --delete-untagged) */
+	int dry_run;         /* change nothing; report what would go */
+	/* called for each manifest and blob removed (dry run: that would be); may be NULL */
+	void (*report)(void *ctx, const struct registry_gc_item *it);
+	void *ctx;
+	const atomic_int *stop; /* when not NULL and set, the collection ends early (at the next item) */
+};
+
+struct registry_gc_stats {
+	uint64_t manifests, manifest_bytes;
+	uint64_t links;  /* repository links removed */
+	uint64_t blobs, blob_bytes; /* blob files removed, orphans included */
+	uint64_t orphans;
+};
+
+/* One collection. 0, or the first error met (the collection goes on past errors on single items, so
+ * one bad file does not keep everything else). */
+int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct registry_gc_stats *st);
+/* The stats, or one item, as one line of JSON (no newline); the caller free()s it. NULL when out of
+ * memory. */
+char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run);
+char *registry_gc_item_json(const struct registry_gc_item *it);
 
 /* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
  * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */

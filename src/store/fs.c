@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/util.h"
 #include "store/store.h"
 
@@ -76,6 +77,38 @@ const char *store_root(const struct store *s)
 	return s->root;
 }
 
+/* fsync of a file on the data path (fault point fsync). */
+static int file_sync(int fd)
+{
+	int fe = fault_hit(FAULT_FSYNC);
+
+	if (fe)
+		return berth_from_errno(fe);
+	return fsync(fd) < 0 ? berth_from_errno(errno) : 0;
+}
+
+/* fsync of a folder on the data path (fault point fsync). */
+static int dir_sync(const char *path)
+{
+	int fe = fault_hit(FAULT_FSYNC);
+
+	if (fe)
+		return berth_from_errno(fe);
+	return fs_sync_dir(path);
+}
+
+/* rename(2) or link(2) into blobs/ (fault point rename): 0 or -1 with errno set. */
+static int publish(const char *from, const char *to, int hard)
+{
+	int fe = fault_hit(FAULT_RENAME);
+
+	if (fe) {
+		errno = fe;
+		return -1;
+	}
+	return hard ? link(from, to) : rename(from, to);
+}
+
 /* <root>/blobs/<alg>/<2 hex>/<hex>; dir gets the folder part when not NULL. */
 static void blob_path(const struct store *s, const struct digest *d, char *path, size_t n, char *dir, size_t dn)
 {
@@ -131,7 +164,10 @@ int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *
 int store_write_all(int fd, const void *p, size_t n, uint64_t off)
 {
 	const char *c = p;
+	int fe = fault_hit(FAULT_WRITE);
 
+	if (fe)
+		return berth_from_errno(fe);
 	while (n) {
 		ssize_t w = pwrite(fd, c, n, (off_t)off);
 		if (w < 0 && errno == EINTR)
@@ -160,7 +196,7 @@ static int install(struct store *s, const char *from, const struct digest *d)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return berth_from_errno(errno);
 		snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
-		rc = fs_sync_dir(parent);
+		rc = dir_sync(parent);
 		if (rc < 0)
 			return rc;
 	}
@@ -169,9 +205,9 @@ static int install(struct store *s, const char *from, const struct digest *d)
 		unlink(from);
 		return 0;
 	}
-	if (rename(from, p) < 0)
+	if (publish(from, p, 0) < 0)
 		return berth_from_errno(errno);
-	return fs_sync_dir(dir);
+	return dir_sync(dir);
 }
 
 int store_blob_put(struct store *s, const struct digest *d, const void *p, size_t n)
@@ -193,8 +229,8 @@ int store_blob_put(struct store *s, const struct digest *d, const void *p, size_
 	if (fd < 0)
 		return berth_from_errno(errno);
 	rc = store_write_all(fd, p, n, 0);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = berth_from_errno(errno);
+	if (rc == 0)
+		rc = file_sync(fd);
 	if (rc == 0)
 		rc = install(s, tmp, d);
 	close(fd);
@@ -211,6 +247,50 @@ int store_blob_delete(struct store *s, const struct digest *d)
 	if (unlink(p) < 0)
 		return berth_from_errno(errno);
 	return 0;
+}
+
+int store_blob_each(struct store *s, int (*fn)(const struct digest *d, uint64_t size, int64_t mtime_ms, void *ctx),
+		    void *ctx)
+{
+	static const enum digest_alg algs[] = {DIGEST_SHA256, DIGEST_SHA512};
+	char p[PATH_MAX], name[DIGEST_STR_MAX + 8];
+	struct dirent *de, *fe;
+	DIR *top = NULL, *sub = NULL;
+	int rc = 0, stop = 0;
+
+	for (size_t a = 0; a < sizeof(algs) / sizeof(algs[0]) && !stop; a++) {
+		snprintf(p, sizeof(p), "%s/blobs/%s", s->root, digest_alg_name(algs[a]));
+		top = opendir(p);
+		if (!top) {
+			if (errno == ENOENT)
+				continue;
+			return berth_from_errno(errno);
+		}
+		while (!stop && (de = readdir(top)) != NULL) {
+			if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
+				continue;
+			snprintf(p, sizeof(p), "%s/blobs/%s/%s", s->root, digest_alg_name(algs[a]), de->d_name);
+			sub = opendir(p);
+			if (!sub)
+				continue; /* not a folder, or gone */
+			while (!stop && (fe = readdir(sub)) != NULL) {
+				struct digest d;
+				struct stat st;
+				if (fe->d_name[0] == '.' || strlen(fe->d_name) > DIGEST_HEX_MAX)
+					continue;
+				snprintf(name, sizeof(name), "%s:%.*s", digest_alg_name(algs[a]), DIGEST_HEX_MAX, fe->d_name);
+				if (digest_parse_cstr(name, &d) < 0 || strncmp(fe->d_name, de->d_name, 2) != 0)
+					continue;
+				if (fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+					continue;
+				stop = fn(&d, (uint64_t)st.st_size,
+					  (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, ctx);
+			}
+			closedir(sub);
+		}
+		closedir(top);
+	}
+	return rc;
 }
 
 int store_upload_create(struct store *s, const char *uuid, int *fd)
@@ -234,14 +314,92 @@ int store_upload_open(struct store *s, const char *uuid, int *fd, uint64_t *size
 	return open_sized(p, O_RDWR, fd, size);
 }
 
-int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
+int store_upload_link(struct store *s, const char *uuid, int fd, const struct digest *d)
 {
-	char p[PATH_MAX];
+	char from[PATH_MAX], p[PATH_MAX], dir[PATH_MAX];
 
-	if (fsync(fd) < 0)
+	int rc;
+
+	if (futimens(fd, NULL) < 0)
+		return berth_from_errno(errno);
+	rc = file_sync(fd);
+	if (rc < 0)
+		return rc;
+	upload_path(s, uuid, from, sizeof(from));
+	blob_path(s, d, p, sizeof(p), dir, sizeof(dir));
+	if (publish(from, p, 1) < 0) {
+		if (errno == ENOENT && mkdir(dir, 0755) == 0) {
+			/* a fan-out folder that is not made up front (sha512): create it durably and retry */
+			char parent[PATH_MAX];
+			snprintf(parent, sizeof(parent), "%s/blobs/%s", s->root, digest_alg_name(d->alg));
+			rc = dir_sync(parent);
+			if (rc < 0)
+				return rc;
+			if (publish(from, p, 1) == 0)
+				return dir_sync(dir);
+		}
+		if (errno != EEXIST)
+			return berth_from_errno(errno);
+		return 0; /* already committed by someone else; the old file is durable */
+	}
+	return dir_sync(dir);
+}
+
+int store_upload_unshare(struct store *s, const char *uuid, int *fd)
+{
+	char p[PATH_MAX], tmp[PATH_MAX + 8];
+	struct stat st;
+	off_t in = 0, out = 0;
+	int nfd = -1, rc = 0;
+
+	if (fstat(*fd, &st) < 0)
 		return berth_from_errno(errno);
 	upload_path(s, uuid, p, sizeof(p));
-	return install(s, p, d);
+	snprintf(tmp, sizeof(tmp), "%s.copy", p);
+	nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (nfd < 0)
+		return berth_from_errno(errno);
+	while (rc == 0 && in < st.st_size) {
+		ssize_t n = copy_file_range(*fd, &in, nfd, &out, (size_t)(st.st_size - in), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			rc = n < 0 ? berth_from_errno(errno) : -BERTH_EIO;
+	}
+	if (rc == 0 && rename(tmp, p) < 0)
+		rc = berth_from_errno(errno);
+	if (rc < 0) {
+		close(nfd);
+		unlink(tmp);
+		return rc;
+	}
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+int store_upload_commit(struct store *s, const char *uuid, int fd, const struct digest *d)
+{
+	int rc = store_upload_link(s, uuid, fd, d);
+
+	if (rc == 0)
+		store_upload_remove(s, uuid);
+	return rc;
+}
+
+int store_upload_stat(struct store *s, const char *uuid, uint64_t *size, int64_t *mtime_ms)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	upload_path(s, uuid, p, sizeof(p));
+	if (stat(p, &st) < 0)
+		return berth_from_errno(errno);
+	if (size)
+		*size = (uint64_t)st.st_size;
+	if (mtime_ms)
+		*mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	return 0;
 }
 
 int store_upload_remove(struct store *s, const char *uuid)

@@ -521,9 +521,9 @@ class Server:
     def __init__(self, data_dir=None, name="server", env=None, tls=None):
         """env: extra environment for the server process (BERTH_* settings); tls: (cert_path,
         key_path) to serve HTTPS, which the client then trusts as its only CA."""
-        self.extra_env = dict(env or {})
         self.tls = tls
         self.tmp = tempfile.mkdtemp(prefix="berth-it-")
+        self.env = dict(env or {})  # extra environment for the server process (BERTH_* settings)
         self.own_data = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         os.makedirs(self.data_dir, exist_ok=True)
@@ -562,8 +562,8 @@ class Server:
         logf.write(("\n==== start %s on port %d ====\n" % (TARGET, self.port)).encode())
         logf.flush()
         env = dict(os.environ)
+        env.update(self.env)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        env.update(self.extra_env)
         if self.tls:
             env["BERTH_HTTP_TLS_CERTIFICATE"], env["BERTH_HTTP_TLS_KEY"] = self.tls
         self.proc = subprocess.Popen(self._cmd(), stdout=logf, stderr=logf,

@@ -1,4 +1,4 @@
-/* Unit tests for base/: buf, digest, config, util. */
+/* Unit tests for base/: buf, digest, config, util, fault. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "base/digest.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "base/util.h"
 #include "harness.h"
 
@@ -213,6 +214,52 @@ TEST(errors_have_text)
 	CHECK_EQ(berth_from_errno(ENOSPC), -BERTH_ENOSPC);
 }
 
+TEST(fault_nth_call_fails_once)
+{
+	CHECK_EQ(fault_armed(), 0);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), 0);
+	fault_set(FAULT_FSYNC, 3, 0);
+	CHECK_EQ(fault_armed(), 1);
+	CHECK_EQ(fault_hit(FAULT_WRITE), 0); /* other points are not counted */
+	CHECK_EQ(fault_hit(FAULT_FSYNC), 0);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), 0);
+	CHECK_EQ(fault_fired(FAULT_FSYNC), 0);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), EIO);
+	CHECK_EQ(fault_fired(FAULT_FSYNC), 1);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), 0); /* once */
+	CHECK_EQ(fault_calls(FAULT_FSYNC), 4);
+	CHECK_EQ(fault_calls(FAULT_WRITE), 0);
+	fault_set(FAULT_WRITE, 1, ENOSPC);
+	CHECK_EQ(fault_hit(FAULT_WRITE), ENOSPC);
+	fault_clear();
+	CHECK_EQ(fault_armed(), 0);
+	CHECK_EQ(fault_fired(FAULT_FSYNC), 0);
+	CHECK_STR(fault_name(FAULT_DB), "db");
+	CHECK_STR(fault_name(FAULT_RENAME), "rename");
+}
+
+TEST(fault_spec_parse)
+{
+	CHECK_EQ(fault_parse(NULL), 0);
+	CHECK_EQ(fault_parse(""), 0);
+	CHECK_EQ(fault_armed(), 0);
+	CHECK_EQ(fault_parse("fsync:2,db:1:enospc,write:3:eio"), 0);
+	CHECK_EQ(fault_hit(FAULT_DB), ENOSPC);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), 0);
+	CHECK_EQ(fault_hit(FAULT_FSYNC), EIO);
+	CHECK_EQ(fault_hit(FAULT_RENAME), 0);
+	fault_clear();
+	/* malformed: nothing armed */
+	const char *bad[] = {"fsync", "fsync:", "fsync:0", "fsync:-1", "fsync:x", "disk:1", "fsync:1:eperm",
+			     "fsync:1,", ",fsync:1", "fsync:1:", "FSYNC:1", "fsync:99999999999999999999",
+			     "fsync:1 ", NULL};
+	for (int i = 0; bad[i]; i++) {
+		if (fault_parse(bad[i]) != -BERTH_EINVAL)
+			FAIL_AT("fault_parse(\"%s\") accepted", bad[i]);
+		CHECK_EQ(fault_armed(), 0);
+	}
+}
+
 static const struct test tests[] = {
 	T(buf_add_and_cap),
 	T(buf_detach_owns),
@@ -227,6 +274,8 @@ static const struct test tests[] = {
 	T(uuid_format),
 	T(time_iso_format),
 	T(errors_have_text),
+	T(fault_nth_call_fails_once),
+	T(fault_spec_parse),
 	{0},
 };
 

@@ -679,6 +679,302 @@ TEST(referrers)
 	tdb_cleanup(&t);
 }
 
+/* Runs one SQL statement on the test database through a connection of its own (to age rows). */
+static void tdb_sql(struct tdb *t, const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	CHECK_EQ(sqlite3_open(t->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		FAIL_AT("%s: %s", sql, err ? err : "?");
+	sqlite3_close(db);
+}
+
+/* Links blobs into repo, then puts a manifest body using them, with optional children, subject, tag. */
+static struct digest put_mf(struct meta *m, const char *repo, const char *body, const struct digest *blobs,
+			    size_t nb, const struct digest *kids, size_t nk, const struct digest *subject,
+			    const char *tag)
+{
+	struct digest d = dig(body);
+	struct meta_manifest_in in = mf_in(repo, &d, body, blobs, nb, kids, nk, tag);
+
+	in.subject = subject;
+	for (size_t i = 0; i < nb; i++)
+		CHECK_EQ(meta_blob_link(m, repo, &blobs[i], 10 + i), 0);
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+	return d;
+}
+
+/* Checks that items v[n] are exactly want[nw] (each with repository repo, or NULL for blobs), in
+ * any order. */
+static void check_items(const struct meta_gc_item *v, size_t n, const char *repo, const struct digest *want,
+			size_t nw)
+{
+	CHECK_EQ(n, nw);
+	for (size_t i = 0; i < nw; i++) {
+		int found = 0;
+		for (size_t j = 0; j < n && !found; j++)
+			found = digest_eq(&v[j].digest, &want[i]) &&
+				(repo ? v[j].repo && strcmp(v[j].repo, repo) == 0 : v[j].repo == NULL);
+		if (!found)
+			FAIL_AT("item %zu (%.12s) missing", i, want[i].hex);
+	}
+}
+
+/* A repository of every shape the rules distinguish; ages all rows to t=100 s. */
+struct gc_fixture {
+	struct digest c1, x1, x2, x3, x4, x5, l2;
+	struct digest i1, i2, i3, ix, s, i4, t;
+};
+
+static void gc_fixture_make(struct tdb *t, struct meta *m, struct gc_fixture *f)
+{
+	f->c1 = dig("c1");
+	f->x1 = dig("x1");
+	f->x2 = dig("x2");
+	f->x3 = dig("x3");
+	f->x4 = dig("x4");
+	f->x5 = dig("x5");
+	f->l2 = dig("l2");
+	{
+		struct digest b[2] = {f->c1, f->x1};
+		f->i1 = put_mf(m, "r", "img1", b, 2, NULL, 0, NULL, "v1"); /* tagged */
+	}
+	{
+		struct digest b[2] = {f->c1, f->x2};
+		f->i2 = put_mf(m, "r", "img2", b, 2, NULL, 0, NULL, NULL); /* untagged */
+	}
+	f->i3 = put_mf(m, "r", "img3", &f->x3, 1, NULL, 0, NULL, NULL); /* untagged child of ix */
+	f->ix = put_mf(m, "r", "index", NULL, 0, &f->i3, 1, NULL, NULL); /* untagged index */
+	f->s = put_mf(m, "r", "sig", &f->x4, 1, NULL, 0, &f->i1, NULL);    /* untagged referrer of i1 */
+	f->i4 = put_mf(m, "r", "img4", &f->x5, 1, NULL, 0, NULL, NULL);    /* untagged, subject of t */
+	f->t = put_mf(m, "r", "tsig", &f->c1, 1, NULL, 0, &f->i4, "sig");  /* tagged referrer */
+	CHECK_EQ(meta_blob_link(m, "r", &f->l2, 7), 0);     /* linked, never used */
+	CHECK_EQ(meta_blob_link(m, "other", &f->x1, 7), 0); /* used in r, not in other */
+	tdb_sql(t, "UPDATE blob_links SET touched = 100; UPDATE manifests SET created = 100;");
+}
+
+TEST(gc_plan_reference_rules)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct gc_fixture f;
+	struct meta_gc_plan p;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	gc_fixture_make(&t, m, &f);
+
+	/* untagged manifests kept: only the link never used, and other's link to x1, are garbage */
+	CHECK_EQ(meta_gc_plan(m, 1000, 0, &p), 0);
+	CHECK_EQ(p.nmanifests, 0);
+	CHECK_EQ(p.nlinks, 2);
+	CHECK_STR(p.links[0].repo, "other"); /* sorted by repository */
+	CHECK(digest_eq(&p.links[0].digest, &f.x1));
+	CHECK_EQ(p.links[0].size, 7);
+	CHECK_STR(p.links[1].repo, "r");
+	CHECK(digest_eq(&p.links[1].digest, &f.l2));
+	check_items(p.blobs, p.nblobs, NULL, &f.l2, 1); /* x1 stays: i1 uses it */
+	CHECK_EQ(p.blobs[0].size, 7);
+	meta_gc_plan_release(&p);
+	CHECK(p.links == NULL && p.nlinks == 0);
+
+	/* delete_untagged: i2, the index and its child, and the referrer of a tagged image go; the
+	 * subject of a tagged referrer stays */
+	CHECK_EQ(meta_gc_plan(m, 1000, 1, &p), 0);
+	{
+		struct digest want[4] = {f.i2, f.i3, f.ix, f.s};
+		check_items(p.manifests, p.nmanifests, "r", want, 4);
+	}
+	{
+		struct digest want[4] = {f.l2, f.x2, f.x3, f.x4};
+		check_items(p.blobs, p.nblobs, NULL, want, 4);
+	}
+	CHECK_EQ(p.nlinks, 5); /* other:x1, r:l2, r:x2, r:x3, r:x4 */
+	meta_gc_plan_release(&p);
+
+	/* within the grace period nothing at all */
+	CHECK_EQ(meta_gc_plan(m, 100, 1, &p), 0);
+	CHECK_EQ(p.nmanifests + p.nlinks + p.nblobs, 0);
+	meta_gc_plan_release(&p);
+
+	/* a young untagged index keeps its child */
+	tdb_sql(&t, "UPDATE manifests SET created = 5000 WHERE body = CAST('index' AS BLOB)");
+	CHECK_EQ(meta_gc_plan(m, 1000, 1, &p), 0);
+	{
+		struct digest want[2] = {f.i2, f.s};
+		check_items(p.manifests, p.nmanifests, "r", want, 2);
+	}
+	{
+		struct digest want[3] = {f.l2, f.x2, f.x4};
+		check_items(p.blobs, p.nblobs, NULL, want, 3);
+	}
+	meta_gc_plan_release(&p);
+
+	/* linking a blob again makes it young again */
+	CHECK_EQ(meta_blob_link(m, "r", &f.l2, 7), 0);
+	CHECK_EQ(meta_gc_plan(m, 1000, 0, &p), 0);
+	check_items(p.links, p.nlinks, "other", &f.x1, 1);
+	CHECK_EQ(p.nblobs, 0);
+	meta_gc_plan_release(&p);
+	CHECK_EQ(meta_gc_plan(m, 0, 0, NULL), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(gc_prune_and_unlink_recheck)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct gc_fixture f;
+	struct meta_gc_item *del = NULL;
+	struct meta_manifest mf;
+	struct meta_desc *refs = NULL;
+	size_t n = 0;
+	uint64_t size = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	gc_fixture_make(&t, m, &f);
+	CHECK_EQ(meta_gc_manifests_prune(m, "nope", 1000, &del, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(meta_gc_manifests_prune(m, "r", 1000, &del, &n), 0);
+	{
+		struct digest want[4] = {f.i2, f.i3, f.ix, f.s};
+		check_items(del, n, "r", want, 4);
+	}
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(del[i].size, digest_eq(&del[i].digest, &f.ix) ? 5 : digest_eq(&del[i].digest, &f.s) ? 3 : 4);
+	meta_gc_items_free(del, n);
+	CHECK_EQ(meta_manifest_get(m, "r", &f.i2, 0, &mf), -BERTH_ENOENT);
+	CHECK_EQ(meta_manifest_get(m, "r", &f.i4, 0, &mf), 0);
+	check_tag(m, "r", "v1", &f.i1);
+	check_tag(m, "r", "sig", &f.t);
+	CHECK_EQ(meta_referrers(m, "r", &f.i1, NULL, &refs, &n), 0);
+	CHECK_EQ(n, 0);
+	/* a second prune finds nothing */
+	CHECK_EQ(meta_gc_manifests_prune(m, "r", 1000, &del, &n), 0);
+	CHECK_EQ(n, 0);
+
+	/* links: the rule is checked again inside the transaction */
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.x2, 1000), 1);
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.x2, 1000), 0);
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.c1, 1000), 0); /* i1 and t use it */
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.x1, 1000), 1); /* other's link only */
+	CHECK_EQ(meta_blob_get(m, "r", &f.x1, &size), 0);
+	CHECK_EQ(meta_blob_get(m, "other", &f.x1, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.l2, 100), 0); /* not older than the cutoff */
+	{
+		/* a manifest put after the plan was made keeps the blob */
+		struct digest b = f.l2;
+		put_mf(m, "r", "late", &b, 1, NULL, 0, NULL, "late");
+	}
+	CHECK_EQ(meta_gc_blob_unlink(m, &f.l2, INT64_MAX), 0);
+	CHECK_EQ(meta_gc_blob_unlink(NULL, &f.l2, 0), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+static int hook_calls;
+
+static int hook_ok(void *ctx)
+{
+	hook_calls++;
+	return 0;
+}
+
+static int hook_fail(void *ctx)
+{
+	hook_calls++;
+	return *(int *)ctx;
+}
+
+TEST(gc_forget_commit_mount_hooks)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a = dig("a"), b = dig("b");
+	struct meta_hook ok = {hook_ok, NULL};
+	int code = -BERTH_ENOENT;
+	struct meta_hook bad = {hook_fail, &code};
+	char repo[64];
+	uint64_t size = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	/* forget runs the hook only when nothing names the digest */
+	CHECK_EQ(meta_blob_link(m, "r", &a, 3), 0);
+	hook_calls = 0;
+	CHECK_EQ(meta_blob_forget(m, &a, &ok), 0);
+	CHECK_EQ(hook_calls, 0);
+	CHECK_EQ(meta_blob_forget(m, &b, &ok), 1);
+	CHECK_EQ(hook_calls, 1);
+	code = -BERTH_EIO;
+	CHECK_EQ(meta_blob_forget(m, &b, &bad), -BERTH_EIO);
+	CHECK_EQ(meta_blob_forget(m, &b, NULL), -BERTH_EINVAL);
+
+	/* commit: a failing presence check writes nothing, not even the repository */
+	code = -BERTH_ENOENT;
+	CHECK_EQ(meta_upload_put(m, "u9", "q"), 0);
+	CHECK_EQ(meta_blob_commit(m, "q", &b, 4, "u9", &bad), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_get(m, "q", &b, &size), -BERTH_ENOENT);
+	CHECK_EQ(meta_upload_get(m, "u9", repo, sizeof(repo)), 0);
+	CHECK_EQ(meta_blob_commit(m, "q2", &b, 4, NULL, &bad), -BERTH_ENOENT);
+	CHECK_EQ(meta_repo_exists(m, "q2"), 0);
+	hook_calls = 0;
+	CHECK_EQ(meta_blob_commit(m, "q", &b, 4, "u9", &ok), 0);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(meta_blob_get(m, "q", &b, &size), 0);
+	CHECK_EQ(meta_upload_get(m, "u9", repo, sizeof(repo)), -BERTH_ENOENT);
+
+	/* mount: one transaction, nothing written when the source has no link */
+	CHECK_EQ(meta_blob_mount(m, "dst", "nope", &a), -BERTH_ENOENT);
+	CHECK_EQ(meta_repo_exists(m, "dst"), 0);
+	CHECK_EQ(meta_blob_mount(m, "dst", "q", &a), -BERTH_ENOENT);
+	CHECK_EQ(meta_blob_mount(m, "dst", "r", &a), 0);
+	CHECK_EQ(meta_blob_get(m, "dst", &a, &size), 0);
+	CHECK_EQ(size, 3);
+	tdb_sql(&t, "UPDATE blob_links SET touched = 100");
+	CHECK_EQ(meta_blob_mount(m, "dst", "r", &a), 0); /* mounted again: young again */
+	{
+		struct meta_gc_plan p;
+		CHECK_EQ(meta_gc_plan(m, 1000, 0, &p), 0);
+		CHECK_EQ(p.nlinks, 2); /* r:a and q:b, not dst:a */
+		CHECK_EQ(p.nblobs, 1); /* b */
+		meta_gc_plan_release(&p);
+	}
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(migration_gives_old_links_their_time)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a = dig("a");
+	struct meta_gc_plan p;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_blob_link(m, "r", &a, 3), 0);
+	meta_free(m);
+	/* what a database written before migration 2 looks like */
+	tdb_sql(&t, "ALTER TABLE blob_links DROP COLUMN touched; UPDATE blob_links SET created = 200;"
+		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
+		    " DROP TABLE errata_feeds; PRAGMA user_version = 1;");
+	m = tdb_open(&t);
+	CHECK_EQ(meta_gc_plan(m, 200, 0, &p), 0);
+	CHECK_EQ(p.nlinks, 0);
+	meta_gc_plan_release(&p);
+	CHECK_EQ(meta_gc_plan(m, 201, 0, &p), 0);
+	CHECK_EQ(p.nlinks, 1);
+	meta_gc_plan_release(&p);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
 TEST(uploads_survive_reopen)
 {
 	struct tdb t;
@@ -711,6 +1007,41 @@ TEST(uploads_survive_reopen)
 	tdb_cleanup(&t);
 }
 
+TEST(upload_list_by_age)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_names l = {0};
+	sqlite3 *db = NULL;
+	const char *const old_two[] = {"a-old", "b-old", NULL};
+	const char *const all[] = {"a-old", "b-old", "c-new", NULL};
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_put(m, "c-new", "lib/a"), 0);
+	CHECK_EQ(meta_upload_put(m, "b-old", "lib/a"), 0);
+	CHECK_EQ(meta_upload_put(m, "a-old", "lib/b"), 0);
+	meta_free(m);
+	CHECK_EQ(sqlite3_open(t.path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_exec(db, "UPDATE uploads SET created = 1000 WHERE uuid LIKE '%-old'", NULL, NULL, NULL),
+		 SQLITE_OK);
+	sqlite3_close(db);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_upload_list(m, 999, &l), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK(l.v == NULL);
+	CHECK_EQ(meta_upload_list(m, 1000, &l), 0);
+	check_names(&l, old_two);
+	meta_names_release(&l);
+	CHECK_EQ(meta_upload_list(m, INT64_MAX, &l), 0);
+	check_names(&l, all);
+	meta_names_release(&l);
+	CHECK_EQ(meta_upload_list(m, 0, NULL), -BERTH_EINVAL);
+	CHECK_EQ(meta_upload_list(NULL, 0, &l), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
 TEST(blob_commit_links_and_ends_session)
 {
 	struct tdb t;
@@ -723,13 +1054,13 @@ TEST(blob_commit_links_and_ends_session)
 	m = tdb_open(&t);
 	digest_of(DIGEST_SHA256, "blob", 4, &d);
 	CHECK_EQ(meta_upload_put(m, "u1", "lib/a"), 0);
-	CHECK_EQ(meta_blob_commit(m, "lib/a", &d, 4, "u1"), 0);
+	CHECK_EQ(meta_blob_commit(m, "lib/a", &d, 4, "u1", NULL), 0);
 	CHECK_EQ(meta_blob_get(m, "lib/a", &d, &size), 0);
 	CHECK_EQ(size, 4);
 	CHECK_EQ(meta_upload_get(m, "u1", repo, sizeof(repo)), -BERTH_ENOENT);
 	/* no session (a monolithic upload) and a session that is already gone both work */
-	CHECK_EQ(meta_blob_commit(m, "lib/b", &d, 4, NULL), 0);
-	CHECK_EQ(meta_blob_commit(m, "lib/c", &d, 4, "gone"), 0);
+	CHECK_EQ(meta_blob_commit(m, "lib/b", &d, 4, NULL, NULL), 0);
+	CHECK_EQ(meta_blob_commit(m, "lib/c", &d, 4, "gone", NULL), 0);
 	CHECK_EQ(meta_blob_get(m, "lib/c", &d, &size), 0);
 	meta_free(m);
 	tdb_cleanup(&t);
@@ -933,7 +1264,12 @@ static const struct test tests[] = {
 	T(tags_list_unknown_and_empty_repo),
 	T(catalog_paging),
 	T(referrers),
+	T(gc_plan_reference_rules),
+	T(gc_prune_and_unlink_recheck),
+	T(gc_forget_commit_mount_hooks),
+	T(migration_gives_old_links_their_time),
 	T(uploads_survive_reopen),
+	T(upload_list_by_age),
 	T(blob_commit_links_and_ends_session),
 	T(unknown_repo_and_bad_args),
 	T(concurrent_puts_and_reads),

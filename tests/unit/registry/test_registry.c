@@ -1,19 +1,29 @@
 /* Unit tests for registry/: the spec's grammar and upload/manifest rules without HTTP. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/fault.h"
 #include "registry/registry.h"
 #include "harness.h"
 
-static struct registry *open_tmp(char **dir)
+/* Opens a registry in a fresh directory under base (a template ending in XXXXXX). */
+static struct registry *open_tmp_in(const char *tmpl, char **dir)
 {
 	struct registry_opts o = {0};
 	struct registry *r = NULL;
 	char why[256];
 
-	*dir = xstrdup("/tmp/berth-reg-XXXXXX");
+	*dir = xstrdup(tmpl);
 	if (!mkdtemp(*dir))
 		abort();
 	o.data_dir = *dir;
@@ -21,6 +31,319 @@ static struct registry *open_tmp(char **dir)
 	if (registry_open(&o, &r, why, sizeof(why)) < 0)
 		abort();
 	return r;
+}
+
+static struct registry *open_tmp(char **dir)
+{
+	return open_tmp_in("/tmp/berth-reg-XXXXXX", dir);
+}
+
+/* Opens the registry in an existing dir with an upload TTL. */
+static struct registry *open_dir(const char *dir, int64_t ttl_ms)
+{
+	struct registry_opts o = {0};
+	struct registry *r = NULL;
+	char why[256];
+
+	o.data_dir = dir;
+	o.delete_enabled = 1;
+	o.upload_ttl_ms = ttl_ms;
+	if (registry_open(&o, &r, why, sizeof(why)) < 0)
+		abort();
+	return r;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Removes a test's data directory (blobs, uploads, database). */
+static void rm_rf(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		FAIL_AT("cannot remove %s", dir);
+}
+
+/* 1 when <dir>/uploads/<uuid> exists. */
+static int upload_file_exists(const char *dir, const char *uuid)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/uploads/%s", dir, uuid);
+	return access(p, F_OK) == 0;
+}
+
+TEST(duration_grammar)
+{
+	int64_t ms = -1;
+
+	CHECK_EQ(registry_duration_parse("30s", &ms), 0);
+	CHECK_EQ(ms, 30000);
+	CHECK_EQ(registry_duration_parse("15m", &ms), 0);
+	CHECK_EQ(ms, 900000);
+	CHECK_EQ(registry_duration_parse("24h", &ms), 0);
+	CHECK_EQ(ms, 86400000);
+	CHECK_EQ(registry_duration_parse("250ms", &ms), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(registry_duration_parse("2d", &ms), 0);
+	CHECK_EQ(ms, 172800000);
+	CHECK_EQ(registry_duration_parse("0", &ms), 0);
+	CHECK_EQ(ms, 0);
+	CHECK_EQ(registry_duration_parse("0s", &ms), 0);
+	CHECK_EQ(ms, 0);
+	ms = 7;
+	CHECK_EQ(registry_duration_parse("", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("30", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("-1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1.5h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse(" 1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1s ", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1hh", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("1H", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("99999999999999999999s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse("9223372036854775807d", &ms), -BERTH_EINVAL);
+	CHECK_EQ(registry_duration_parse(NULL, &ms), -BERTH_EINVAL);
+	CHECK_EQ(ms, 7);
+}
+
+TEST(upload_sweep_expires_only_idle_sessions)
+{
+	char *dir, idle[37], touched[37], held[37], repo[64];
+	struct registry *r = open_tmp(&dir), *r2 = NULL;
+	struct registry_sweep_stats st;
+	struct upload *u = NULL, *h = NULL;
+	struct reg_err e;
+
+	registry_free(r);
+	r2 = open_dir(dir, 1000);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, idle, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
+	registry_upload_release(r2, u);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, touched, &u, &e), 0);
+	registry_upload_release(r2, u);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, held, &h, &e), 0);
+	/* nothing is idle for the TTL yet */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 0);
+	sleep_ms(700);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "12", 2, &e), 0);
+	registry_upload_release(r2, u);
+	sleep_ms(500);
+	/* idle: 1200 ms; touched: 500 ms; held: in use by a request the whole time */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 1);
+	CHECK_EQ(st.orphans, 0);
+	CHECK_EQ(st.bytes, 3);
+	CHECK_EQ(registry_upload_acquire(r2, "x", idle, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(e.code, REG_BLOB_UPLOAD_UNKNOWN);
+	CHECK_EQ(e.status, 404);
+	CHECK_EQ(upload_file_exists(dir, idle), 0);
+	CHECK_EQ(meta_upload_get(registry_meta(r2), idle, repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), 0);
+	CHECK_EQ(registry_upload_size(u), 2);
+	registry_upload_release(r2, u);
+	CHECK_EQ(upload_file_exists(dir, held), 1);
+	CHECK_EQ(registry_upload_write(h, "z", 1, &e), 0);
+	registry_upload_release(r2, h);
+	/* once given back, the held session ages like any other */
+	sleep_ms(1100);
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 2);
+	CHECK_EQ(registry_upload_acquire(r2, "x", held, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_acquire(r2, "x", touched, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(upload_file_exists(dir, held), 0);
+	registry_free(r2);
+	rm_rf(dir);
+	free(dir);
+}
+
+TEST(upload_sweep_after_restart_uses_file_age)
+{
+	char *dir, old[37], fresh[37], orphan[37], repo[64];
+	struct registry *r = open_tmp(&dir), *r2 = NULL;
+	struct registry_sweep_stats st;
+	struct upload *u = NULL;
+	struct reg_err e;
+
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, old, &u, &e), 0);
+	CHECK_EQ(registry_upload_write(u, "1234", 4, &e), 0);
+	registry_upload_release(r, u);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 1, orphan, &u, &e), 0);
+	registry_free(r); /* a monolithic upload cut off: its file has no record */
+	sleep_ms(1600);
+	r2 = open_dir(dir, 1500);
+	/* at open: the orphan goes at once, the old session (not in memory, file 1.6 s old) too */
+	CHECK_EQ(upload_file_exists(dir, orphan), 0);
+	CHECK_EQ(upload_file_exists(dir, old), 0);
+	CHECK_EQ(meta_upload_get(registry_meta(r2), old, repo, sizeof(repo)), -BERTH_ENOENT);
+	CHECK_EQ(registry_upload_start(r2, "x", DIGEST_SHA256, 0, fresh, &u, &e), 0);
+	registry_upload_release(r2, u);
+	registry_free(r2);
+	r2 = open_dir(dir, 1500);
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 0);
+	sleep_ms(1600);
+	/* not in memory in this process: its file's age decides */
+	CHECK_EQ(registry_upload_sweep(r2, &st), 0);
+	CHECK_EQ(st.sessions, 1);
+	CHECK_EQ(registry_upload_acquire(r2, "x", fresh, &u, &e), -BERTH_ENOENT);
+	CHECK_EQ(e.code, REG_BLOB_UPLOAD_UNKNOWN);
+	CHECK_EQ(upload_file_exists(dir, fresh), 0);
+	registry_free(r2);
+	rm_rf(dir);
+	free(dir);
+}
+
+TEST(upload_ttl_zero_never_expires)
+{
+	char *dir, id[37];
+	struct registry *r = open_tmp(&dir);
+	struct registry_sweep_stats st;
+	struct upload *u = NULL;
+	struct reg_err e;
+
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, id, &u, &e), 0);
+	registry_upload_release(r, u);
+	sleep_ms(20);
+	CHECK_EQ(registry_upload_sweep(r, &st), 0);
+	CHECK_EQ(st.sessions + st.orphans, 0);
+	CHECK_EQ(registry_upload_acquire(r, "x", id, &u, &e), 0);
+	registry_upload_release(r, u);
+	registry_free(r);
+	rm_rf(dir);
+	free(dir);
+}
+
+#define RACE_SESSIONS 24
+
+struct race {
+	struct registry *r;
+	char ids[RACE_SESSIONS][37];
+	atomic_int committed[RACE_SESSIONS];
+	atomic_int stop;
+	atomic_int bad;
+};
+
+/* A client: keeps PATCHing and finally PUTting its sessions; every answer must be success,
+ * busy (another client has it) or BLOB_UPLOAD_UNKNOWN (swept), never anything else. */
+static void *race_client(void *arg)
+{
+	struct race *ra = arg;
+	unsigned seed = (unsigned)(uintptr_t)pthread_self();
+
+	for (int round = 0; round < 400; round++) {
+		int i = (int)(rand_r(&seed) % RACE_SESSIONS);
+		struct upload *u = NULL;
+		struct reg_err e;
+		struct digest d;
+		int rc = registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e);
+
+		if (rc == -BERTH_ENOENT || rc == -BERTH_EBUSY) {
+			if (rc == -BERTH_ENOENT && (e.code != REG_BLOB_UPLOAD_UNKNOWN || e.status != 404))
+				atomic_fetch_add(&ra->bad, 1);
+			continue;
+		}
+		if (rc < 0) {
+			atomic_fetch_add(&ra->bad, 1);
+			continue;
+		}
+		if (registry_upload_write(u, "x", 1, &e) < 0)
+			atomic_fetch_add(&ra->bad, 1);
+		uint64_t n = registry_upload_size(u);
+		if (rand_r(&seed) % 8 == 0) {
+			char buf[4096];
+			memset(buf, 'x', n);
+			digest_of(DIGEST_SHA256, buf, n, &d);
+			if (registry_upload_finish(ra->r, u, &d, &e) < 0)
+				atomic_fetch_add(&ra->bad, 1);
+			else
+				atomic_store(&ra->committed[i], (int)n + 1);
+		} else {
+			registry_upload_release(ra->r, u);
+		}
+	}
+	return NULL;
+}
+
+/* The sweeper with a TTL of 1 ms: anything a client is not holding right now goes. */
+static void *race_sweeper(void *arg)
+{
+	struct race *ra = arg;
+	struct registry_sweep_stats st;
+
+	while (!atomic_load(&ra->stop)) {
+		if (registry_upload_sweep(ra->r, &st) < 0)
+			atomic_fetch_add(&ra->bad, 1);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+TEST(upload_sweep_races_requests)
+{
+	char *dir, repo[64];
+	struct race *ra = calloc(1, sizeof(*ra));
+	struct registry *r = open_tmp(&dir);
+	struct upload *u = NULL;
+	struct reg_err e;
+	pthread_t cl[4], sw;
+
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		CHECK_EQ(registry_upload_start(r, "race", DIGEST_SHA256, 0, ra->ids[i], &u, &e), 0);
+		registry_upload_release(r, u);
+	}
+	/* half the sessions are revived from disk by the clients while the sweep removes them */
+	registry_free(r);
+	{
+		struct registry_opts o = {0};
+		char why[200];
+		o.data_dir = dir;
+		o.upload_ttl_ms = 1;
+		o.no_upload_sweep = 1; /* keep them for the race instead of expiring them at open */
+		CHECK_EQ(registry_open(&o, &ra->r, why, sizeof(why)), 0);
+	}
+	for (int i = 0; i < RACE_SESSIONS / 2; i++) {
+		CHECK_EQ(registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e), 0);
+		registry_upload_release(ra->r, u);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_create(&cl[i], NULL, race_client, ra);
+	pthread_create(&sw, NULL, race_sweeper, ra);
+	for (int i = 0; i < 4; i++)
+		pthread_join(cl[i], NULL);
+	atomic_store(&ra->stop, 1);
+	pthread_join(sw, NULL);
+	CHECK_EQ(atomic_load(&ra->bad), 0);
+	sleep_ms(5);
+	CHECK_EQ(registry_upload_sweep(ra->r, NULL), 0);
+	/* no half state: every session is gone whole (file, row, memory), and every blob a finish
+	 * acknowledged is there */
+	for (int i = 0; i < RACE_SESSIONS; i++) {
+		CHECK_EQ(upload_file_exists(dir, ra->ids[i]), 0);
+		CHECK_EQ(meta_upload_get(registry_meta(ra->r), ra->ids[i], repo, sizeof(repo)), -BERTH_ENOENT);
+		CHECK_EQ(registry_upload_acquire(ra->r, "race", ra->ids[i], &u, &e), -BERTH_ENOENT);
+		if (atomic_load(&ra->committed[i])) {
+			uint64_t n = (uint64_t)atomic_load(&ra->committed[i]) - 1, size = 0;
+			char buf[4096];
+			struct digest d;
+			memset(buf, 'x', n);
+			digest_of(DIGEST_SHA256, buf, n, &d);
+			CHECK_EQ(registry_blob_stat(ra->r, "race", &d, &size, &e), 0);
+			CHECK_EQ(size, n);
+		}
+	}
+	registry_free(ra->r);
+	free(ra);
+	rm_rf(dir);
+	free(dir);
 }
 
 TEST(name_grammar)
@@ -250,7 +573,820 @@ TEST(manifest_rules)
 	free(dir);
 }
 
+/* ---- garbage collection ---- */
+
+/* An image: config and layers pushed into repo, then the manifest under tag (NULL: by digest). */
+struct img {
+	char cfg[64];
+	const char *layers[3];
+	size_t nlayers;
+	char body[2048];
+	struct digest digest;
+};
+
+static int push_img(struct registry *r, const char *repo, struct img *im, const char *tag, struct reg_err *e)
+{
+	struct digest cd, ld[3], sub;
+	char cs[DIGEST_STR_MAX], ls[3][DIGEST_STR_MAX], ref[DIGEST_STR_MAX];
+	size_t off;
+	int has = 0, rc;
+
+	if (push_blob(r, repo, im->cfg, &cd) < 0)
+		return -1;
+	for (size_t i = 0; i < im->nlayers; i++)
+		if (push_blob(r, repo, im->layers[i], &ld[i]) < 0)
+			return -1;
+	off = (size_t)snprintf(im->body, sizeof(im->body),
+			       "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+			       "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
+			       digest_str(&cd, cs), strlen(im->cfg));
+	for (size_t i = 0; i < im->nlayers; i++)
+		off += (size_t)snprintf(im->body + off, sizeof(im->body) - off,
+					"%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}",
+					i ? "," : "", digest_str(&ld[i], ls[i]), strlen(im->layers[i]));
+	snprintf(im->body + off, sizeof(im->body) - off, "]}");
+	digest_of(DIGEST_SHA256, im->body, strlen(im->body), &im->digest);
+	rc = registry_manifest_put(r, repo, tag ? tag : digest_str(&im->digest, ref), MT, im->body, strlen(im->body),
+				   &im->digest, &sub, &has, e);
+	return rc;
+}
+
+/* 1 when blob data is linked in repo and its file reads back exactly. */
+static int blob_reads_back(struct registry *r, const char *repo, const char *data)
+{
+	struct digest d;
+	struct reg_err e;
+	uint64_t size = 0;
+	char buf[4096];
+	ssize_t n;
+	int fd = -1, ok;
+
+	digest_of(DIGEST_SHA256, data, strlen(data), &d);
+	if (registry_blob_open(r, repo, &d, &fd, &size, &e) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	ok = n >= 0 && (size_t)n == strlen(data) && size == (uint64_t)n && memcmp(buf, data, (size_t)n) == 0;
+	return ok;
+}
+
+/* 1 when the blob file of data exists under dir. */
+static int blob_file_exists(const char *dir, const char *data)
+{
+	struct digest d;
+	char p[700];
+
+	digest_of(DIGEST_SHA256, data, strlen(data), &d);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	return access(p, F_OK) == 0;
+}
+
+struct gc_log {
+	int manifests, blobs, orphans;
+};
+
+static void gc_count(void *ctx, const struct registry_gc_item *it)
+{
+	struct gc_log *l = ctx;
+
+	if (it->is_manifest)
+		l->manifests++;
+	else if (it->orphan)
+		l->orphans++;
+	else
+		l->blobs++;
+}
+
+TEST(gc_removes_only_unshared_blobs)
+{
+	char *dir;
+	struct registry *r = open_tmp(&dir);
+	struct img a = {"cfg-a", {"shared-layer", "layer-a"}, 2, "", {0}};
+	struct img b = {"cfg-b", {"shared-layer", "layer-b"}, 2, "", {0}};
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct gc_log log = {0};
+	struct reg_err e;
+	char ds[DIGEST_STR_MAX];
+
+	CHECK_EQ(push_img(r, "x", &a, "a", &e), 0);
+	CHECK_EQ(push_img(r, "x", &b, "b", &e), 0);
+	/* nothing is garbage while both are stored, whatever the grace */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links + st.manifests, 0);
+	CHECK_EQ(registry_manifest_delete(r, "x", digest_str(&a.digest, ds), &e), 0);
+	/* within the grace period (1 h) nothing goes */
+	o.grace_ms = 3600000;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links, 0);
+	/* a dry run reports what a run removes, and removes nothing */
+	o.grace_ms = 0;
+	o.dry_run = 1;
+	o.report = gc_count;
+	o.ctx = &log;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs, 2);
+	CHECK_EQ(st.blob_bytes, strlen("cfg-a") + strlen("layer-a"));
+	CHECK_EQ(st.links, 2);
+	CHECK_EQ(log.blobs, 2);
+	CHECK(blob_reads_back(r, "x", "layer-a"));
+	o.dry_run = 0;
+	memset(&log, 0, sizeof(log));
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs, 2);
+	CHECK_EQ(st.blob_bytes, strlen("cfg-a") + strlen("layer-a"));
+	CHECK_EQ(st.links, 2);
+	CHECK_EQ(st.manifests, 0);
+	CHECK_EQ(st.orphans, 0);
+	CHECK_EQ(log.blobs, 2);
+	CHECK(!blob_file_exists(dir, "cfg-a"));
+	CHECK(!blob_file_exists(dir, "layer-a"));
+	CHECK(!blob_reads_back(r, "x", "layer-a"));
+	CHECK(blob_reads_back(r, "x", "cfg-b"));
+	CHECK(blob_reads_back(r, "x", "shared-layer"));
+	CHECK(blob_reads_back(r, "x", "layer-b"));
+	/* nothing left to do */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.blobs + st.links + st.manifests + st.orphans, 0);
+	/* pushing the removed blob again works as for a new one */
+	CHECK_EQ(push_img(r, "x", &a, "a", &e), 0);
+	CHECK(blob_reads_back(r, "x", "layer-a"));
+	registry_free(r);
+	rm_rf(dir);
+	free(dir);
+}
+
+TEST(gc_delete_untagged)
+{
+	char *dir;
+	struct registry *r = open_tmp(&dir);
+	struct img v1 = {"cfg-1", {"base", "app-1"}, 2, "", {0}};
+	struct img v2 = {"cfg-2", {"base", "app-2"}, 2, "", {0}};
+	struct img loose = {"cfg-3", {"app-3"}, 1, "", {0}};
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+	char ds[DIGEST_STR_MAX];
+
+	CHECK_EQ(push_img(r, "x", &v1, "latest", &e), 0);
+	CHECK_EQ(push_img(r, "x", &v2, "latest", &e), 0); /* the tag moves: v1 is untagged */
+	CHECK_EQ(push_img(r, "x", &loose, NULL, &e), 0);  /* pushed by digest */
+	/* untagged manifests are kept by default, and so are their blobs */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests + st.blobs, 0);
+	o.delete_untagged = 1;
+	o.grace_ms = 3600000; /* all of it is younger than the grace period */
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests + st.blobs, 0);
+	o.grace_ms = 0;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.manifests, 2);
+	CHECK_EQ(st.manifest_bytes, strlen(v1.body) + strlen(loose.body));
+	CHECK_EQ(st.blobs, 4); /* cfg-1, app-1, cfg-3, app-3 */
+	CHECK_EQ(registry_manifest_get(r, "x", digest_str(&v1.digest, ds), 0, &mf, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_manifest_get(r, "x", digest_str(&loose.digest, ds), 0, &mf, &e), -BERTH_ENOENT);
+	CHECK_EQ(registry_manifest_get(r, "x", "latest", 1, &mf, &e), 0);
+	CHECK_MEM(mf.body, v2.body, strlen(v2.body));
+	meta_manifest_release(&mf);
+	CHECK(blob_reads_back(r, "x", "base"));
+	CHECK(blob_reads_back(r, "x", "app-2"));
+	CHECK(!blob_file_exists(dir, "app-1"));
+	CHECK(!blob_file_exists(dir, "app-3"));
+	registry_free(r);
+	rm_rf(dir);
+	free(dir);
+}
+
+TEST(gc_orphan_files_after_grace)
+{
+	char *dir, p[700];
+	struct registry *r = open_tmp(&dir);
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	struct gc_log log = {0};
+	struct timeval old[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+	struct digest d;
+	FILE *f;
+
+	/* a blob file no metadata names: what a crash between a collector's row delete and its unlink
+	 * leaves */
+	digest_of(DIGEST_SHA256, "orphan", 6, &d);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fputs("orphan", f);
+	fclose(f);
+	/* junk that is not a blob name is never touched */
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/not-a-digest", dir, d.hex);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	fclose(f);
+	CHECK_EQ(utimes(p, old), 0);
+	o.grace_ms = 3600000;
+	o.report = gc_count;
+	o.ctx = &log;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 0); /* young */
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+	CHECK_EQ(utimes(p, old), 0);
+	o.dry_run = 1;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 1);
+	CHECK_EQ(access(p, F_OK), 0);
+	o.dry_run = 0;
+	CHECK_EQ(registry_gc(r, &o, &st), 0);
+	CHECK_EQ(st.orphans, 1);
+	CHECK_EQ(st.blobs, 1);
+	CHECK_EQ(st.blob_bytes, 6);
+	CHECK_EQ(log.orphans, 2);
+	CHECK_EQ(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/blobs/sha256/%.2s/not-a-digest", dir, d.hex);
+	CHECK_EQ(access(p, F_OK), 0);
+	registry_free(r);
+	rm_rf(dir);
+	free(dir);
+}
+
+TEST(gc_json_lines)
+{
+	struct registry_gc_stats st = {1, 2, 3, 4, 5, 6};
+	struct digest d;
+	struct registry_gc_item it = {0, 1, NULL, &d, 42};
+	char *s = registry_gc_stats_json(&st, 1), want[300];
+
+	CHECK_STR(s, "{\"dry_run\":true,\"manifests\":1,\"manifest_bytes\":2,\"links\":3,\"blobs\":4,"
+		     "\"blob_bytes\":5,\"orphans\":6}");
+	free(s);
+	digest_of(DIGEST_SHA256, "x", 1, &d);
+	s = registry_gc_item_json(&it);
+	snprintf(want, sizeof(want), "{\"kind\":\"orphan\",\"digest\":\"sha256:%s\",\"size\":42}", d.hex);
+	CHECK_STR(s, want);
+	free(s);
+	it.is_manifest = 1;
+	it.repo = "a/b";
+	s = registry_gc_item_json(&it);
+	snprintf(want, sizeof(want), "{\"kind\":\"manifest\",\"digest\":\"sha256:%s\",\"size\":42,\"repository\":\"a/b\"}",
+		 d.hex);
+	CHECK_STR(s, want);
+	free(s);
+}
+
+/* The race: pushers put images (their blobs first, then the manifest under their own tag, which moves)
+ * while a collector with no grace period and delete_untagged runs back to back. Every manifest PUT
+ * must either succeed with all its blobs readable, or answer MANIFEST_BLOB_UNKNOWN; nothing else. */
+struct gcrace {
+	struct registry *r;
+	atomic_int stop, bad, ok_puts, unknown, gc_runs;
+	char first_bad[256];
+	pthread_mutex_t lock;
+};
+
+static void gcrace_bad(struct gcrace *g, const char *what, const struct reg_err *e)
+{
+	pthread_mutex_lock(&g->lock);
+	if (!atomic_load(&g->bad))
+		snprintf(g->first_bad, sizeof(g->first_bad), "%s: %.150s (%s)", what, e ? e->msg : "",
+			 e ? reg_code_name(e->code) : "");
+	atomic_fetch_add(&g->bad, 1);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void *gcrace_pusher(void *arg)
+{
+	struct gcrace *g = arg;
+	static atomic_int ids;
+	int id = atomic_fetch_add(&ids, 1);
+	char tag[16], uniq[64], cfg[64];
+	struct reg_err e;
+
+	snprintf(tag, sizeof(tag), "t%d", id);
+	for (int n = 0; !atomic_load(&g->stop); n++) {
+		struct img im = {"", {"layer-shared-by-all", uniq}, 2, "", {0}};
+		int rc;
+		snprintf(cfg, sizeof(cfg), "cfg-%d-%d", id, n % 5); /* configs repeat: blobs come back after GC */
+		snprintf(uniq, sizeof(uniq), "layer-%d-%d", id, n % 7);
+		snprintf(im.cfg, sizeof(im.cfg), "%s", cfg);
+		rc = push_img(g->r, "race/gc", &im, tag, &e);
+		if (rc == 0) {
+			atomic_fetch_add(&g->ok_puts, 1);
+			/* tagged by us, so kept: every blob must be there, byte for byte */
+			if (!blob_reads_back(g->r, "race/gc", im.cfg) || !blob_reads_back(g->r, "race/gc", im.layers[0]) ||
+			    !blob_reads_back(g->r, "race/gc", im.layers[1]))
+				gcrace_bad(g, "a stored manifest's blob does not read back", NULL);
+		} else if (rc == -BERTH_ENOENT && e.code == REG_MANIFEST_BLOB_UNKNOWN) {
+			atomic_fetch_add(&g->unknown, 1);
+		} else if (rc != -1) {
+			gcrace_bad(g, "manifest put", &e);
+		}
+	}
+	return NULL;
+}
+
+static void *gcrace_collector(void *arg)
+{
+	struct gcrace *g = arg;
+	struct registry_gc_opts o = {0};
+	struct registry_gc_stats st;
+	int rc;
+
+	o.delete_untagged = 1;
+	while (!atomic_load(&g->stop)) {
+		rc = registry_gc(g->r, &o, &st);
+		if (rc < 0)
+			gcrace_bad(g, "gc run failed", NULL);
+		atomic_fetch_add(&g->gc_runs, 1);
+	}
+	return NULL;
+}
+
+/* Checks with SQL that every link and every blob a manifest lists has its file, hashing right. */
+static void check_no_dangling(const char *dir)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[700];
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/berth.db", dir);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_prepare_v2(db,
+				    "SELECT digest FROM blob_links UNION SELECT digest FROM manifest_refs WHERE kind = 0",
+				    -1, &st, NULL),
+		 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct digest d, got;
+		struct hasher h;
+		int fd;
+		CHECK_EQ(digest_parse_cstr((const char *)sqlite3_column_text(st, 0), &d), 0);
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%.2s/%s", dir, d.hex, d.hex);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			FAIL_AT("metadata names %s but its file is missing", d.hex);
+		CHECK_EQ(hasher_init(&h, DIGEST_SHA256), 0);
+		CHECK_EQ(hasher_update_fd(&h, fd, NULL), 0);
+		hasher_final(&h, &got);
+		hasher_release(&h);
+		close(fd);
+		CHECK(digest_eq(&d, &got));
+		rows++;
+	}
+	sqlite3_finalize(st);
+	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tags t LEFT JOIN manifests m"
+				    " ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE m.id IS NULL", -1, &st, NULL),
+		 SQLITE_OK);
+	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+	CHECK_EQ(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(rows > 0);
+}
+
+/* check_no_dangling() for a store that may hold nothing yet. */
+static void check_no_dangling_maybe_empty(const char *dir)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char path[700];
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/berth.db", dir);
+	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM blob_links) + (SELECT COUNT(*) FROM manifest_refs"
+				    " WHERE kind = 0)", -1, &st, NULL),
+		 SQLITE_OK);
+	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+	rows = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (rows)
+		check_no_dangling(dir);
+}
+
+TEST(gc_races_pushes)
+{
+	char *dir;
+	struct gcrace *g = calloc(1, sizeof(*g));
+	pthread_t p[3], c;
+
+	g->r = open_tmp(&dir);
+	pthread_mutex_init(&g->lock, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&p[i], NULL, gcrace_pusher, g);
+	pthread_create(&c, NULL, gcrace_collector, g);
+	sleep_ms(4000);
+	atomic_store(&g->stop, 1);
+	for (int i = 0; i < 3; i++)
+		pthread_join(p[i], NULL);
+	pthread_join(c, NULL);
+	if (atomic_load(&g->bad))
+		FAIL_AT("%d bad outcomes, first: %s", atomic_load(&g->bad), g->first_bad);
+	fprintf(stderr, "  gc_races_pushes: %d puts ok, %d MANIFEST_BLOB_UNKNOWN, %d gc runs\n",
+		atomic_load(&g->ok_puts), atomic_load(&g->unknown), atomic_load(&g->gc_runs));
+	CHECK(atomic_load(&g->ok_puts) > 0);
+	CHECK(atomic_load(&g->gc_runs) > 0);
+	check_no_dangling(dir);
+	/* and a last collection leaves the tagged images whole */
+	{
+		struct registry_gc_opts o = {0};
+		struct registry_gc_stats st;
+		o.delete_untagged = 1;
+		CHECK_EQ(registry_gc(g->r, &o, &st), 0);
+		check_no_dangling(dir);
+	}
+	registry_free(g->r);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* ---- fault injection: fail the Nth write / fsync / rename / db step and lose nothing ---- */
+
+enum { OP_CHUNKED, OP_MONO, OP_CFG1, OP_PUT1, OP_CFG2, OP_PUT2, OP_DELETE1, OP_N };
+
+/* The push sequence's content, fixed so a second run repeats it exactly. */
+struct fseq {
+	char layer1[3000], layer2[1500], cfg1[64], cfg2[64];
+	char m1[1024], m2[1024];
+	struct digest dl1, dl2, dc1, dc2, dm1, dm2;
+	int acked[OP_N];
+};
+
+static void fseq_init(struct fseq *q)
+{
+	char a[DIGEST_STR_MAX], b[DIGEST_STR_MAX], c[DIGEST_STR_MAX];
+
+	memset(q, 0, sizeof(*q));
+	for (size_t i = 0; i < sizeof(q->layer1); i++)
+		q->layer1[i] = (char)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(q->layer2); i++)
+		q->layer2[i] = (char)('A' + (i * 7) % 26);
+	snprintf(q->cfg1, sizeof(q->cfg1), "{\"architecture\":\"amd64\",\"v\":1}");
+	snprintf(q->cfg2, sizeof(q->cfg2), "{\"architecture\":\"amd64\",\"v\":2}");
+	digest_of(DIGEST_SHA256, q->layer1, sizeof(q->layer1), &q->dl1);
+	digest_of(DIGEST_SHA256, q->layer2, sizeof(q->layer2), &q->dl2);
+	digest_of(DIGEST_SHA256, q->cfg1, strlen(q->cfg1), &q->dc1);
+	digest_of(DIGEST_SHA256, q->cfg2, strlen(q->cfg2), &q->dc2);
+	snprintf(q->m1, sizeof(q->m1),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+		 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":["
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu},"
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 digest_str(&q->dc1, a), strlen(q->cfg1), digest_str(&q->dl1, b), sizeof(q->layer1),
+		 digest_str(&q->dl2, c), sizeof(q->layer2));
+	snprintf(q->m2, sizeof(q->m2),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+		 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":["
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 digest_str(&q->dc2, a), strlen(q->cfg2), digest_str(&q->dl1, b), sizeof(q->layer1));
+	digest_of(DIGEST_SHA256, q->m1, strlen(q->m1), &q->dm1);
+	digest_of(DIGEST_SHA256, q->m2, strlen(q->m2), &q->dm2);
+}
+
+/* A monolithic upload as h_uploads does it (a failed finish aborts the session). */
+static int fseq_mono_in(struct registry *r, const char *repo, const char *data, size_t n, const struct digest *d)
+{
+	struct upload *u = NULL;
+	struct reg_err e;
+	char uuid[37];
+
+	if (registry_upload_start(r, repo, d->alg, 1, uuid, &u, &e) < 0)
+		return -1;
+	if (registry_upload_write(u, data, n, &e) < 0) {
+		registry_upload_abort(r, u);
+		return -1;
+	}
+	if (registry_upload_finish(r, u, d, &e) < 0) {
+		if (e.code == REG_STORAGE_FULL || e.code == REG_INTERNAL)
+			registry_upload_abort(r, u);
+		return -1;
+	}
+	return 0;
+}
+
+static int fseq_mono(struct registry *r, const char *data, size_t n, const struct digest *d)
+{
+	return fseq_mono_in(r, "f/app", data, n, d);
+}
+
+/* A chunked upload in three PATCHes and a PUT, each chunk checkpointed and rolled back on failure as
+ * the HTTP layer does. */
+static int fseq_chunked(struct registry *r, const struct fseq *q)
+{
+	struct upload *u = NULL;
+	struct reg_err e;
+	char uuid[37];
+	size_t off = 0, step = sizeof(q->layer1) / 3;
+
+	if (registry_upload_start(r, "f/app", DIGEST_SHA256, 0, uuid, &u, &e) < 0)
+		return -1;
+	registry_upload_release(r, u);
+	for (int i = 0; i < 3; i++) {
+		size_t n = i == 2 ? sizeof(q->layer1) - off : step;
+		if (registry_upload_acquire(r, "f/app", uuid, &u, &e) < 0)
+			return -1;
+		if (registry_upload_checkpoint(u) < 0 || registry_upload_write(u, q->layer1 + off, n, &e) < 0) {
+			registry_upload_rollback(u);
+			registry_upload_release(r, u);
+			return -1;
+		}
+		registry_upload_release(r, u);
+		off += n;
+	}
+	if (registry_upload_acquire(r, "f/app", uuid, &u, &e) < 0)
+		return -1;
+	return registry_upload_finish(r, u, &q->dl1, &e) < 0 ? -1 : 0;
+}
+
+static int fseq_put(struct registry *r, const char *body, const char *tag)
+{
+	struct digest got, sub;
+	struct reg_err e;
+	int has = 0;
+
+	return registry_manifest_put(r, "f/app", tag, MT, body, strlen(body), &got, &sub, &has, &e) < 0 ? -1 : 0;
+}
+
+/* Runs the sequence until the first operation that fails; records which were acknowledged. Any
+ * error must come back as an error, and spec-shaped (checked by the callers' reg_err use). */
+static void fseq_run(struct registry *r, struct fseq *q)
+{
+	char ds[DIGEST_STR_MAX];
+	struct reg_err e;
+
+	memset(q->acked, 0, sizeof(q->acked));
+	if (fseq_chunked(r, q) < 0)
+		return;
+	q->acked[OP_CHUNKED] = 1;
+	if (fseq_mono(r, q->layer2, sizeof(q->layer2), &q->dl2) < 0)
+		return;
+	q->acked[OP_MONO] = 1;
+	if (fseq_mono(r, q->cfg1, strlen(q->cfg1), &q->dc1) < 0)
+		return;
+	q->acked[OP_CFG1] = 1;
+	if (fseq_put(r, q->m1, "v1") < 0)
+		return;
+	q->acked[OP_PUT1] = 1;
+	if (fseq_mono(r, q->cfg2, strlen(q->cfg2), &q->dc2) < 0)
+		return;
+	q->acked[OP_CFG2] = 1;
+	if (fseq_put(r, q->m2, "v1") < 0) /* moves the tag */
+		return;
+	q->acked[OP_PUT2] = 1;
+	if (registry_manifest_delete(r, "f/app", digest_str(&q->dm1, ds), &e) < 0)
+		return;
+	q->acked[OP_DELETE1] = 1;
+}
+
+/* Blob bytes read back exactly through the registry. */
+static void check_blob_exact_in(struct registry *r, const char *repo, const struct digest *d, const char *data,
+				size_t n)
+{
+	struct reg_err e;
+	uint64_t size = 0;
+	char *buf = malloc(n + 1);
+	int fd = -1;
+
+	CHECK_EQ(registry_blob_open(r, repo, d, &fd, &size, &e), 0);
+	CHECK_EQ(size, n);
+	CHECK_EQ(read(fd, buf, n + 1), (ssize_t)n);
+	CHECK_MEM(buf, data, n);
+	close(fd);
+	free(buf);
+}
+
+static void check_blob_exact(struct registry *r, const struct digest *d, const char *data, size_t n)
+{
+	check_blob_exact_in(r, "f/app", d, data, n);
+}
+
+static void check_manifest_exact(struct registry *r, const char *ref, const char *body)
+{
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+
+	CHECK_EQ(registry_manifest_get(r, "f/app", ref, 1, &mf, &e), 0);
+	CHECK_EQ(mf.size, strlen(body));
+	CHECK_MEM(mf.body, body, strlen(body));
+	meta_manifest_release(&mf);
+}
+
+/* Everything acknowledged reads back byte-exact; what was not acknowledged is either absent or whole. */
+static void fseq_verify(struct registry *r, const struct fseq *q)
+{
+	char ds[DIGEST_STR_MAX];
+	struct meta_manifest mf = {0};
+	struct reg_err e;
+
+	if (q->acked[OP_CHUNKED])
+		check_blob_exact(r, &q->dl1, q->layer1, sizeof(q->layer1));
+	if (q->acked[OP_MONO])
+		check_blob_exact(r, &q->dl2, q->layer2, sizeof(q->layer2));
+	if (q->acked[OP_CFG1])
+		check_blob_exact(r, &q->dc1, q->cfg1, strlen(q->cfg1));
+	if (q->acked[OP_CFG2])
+		check_blob_exact(r, &q->dc2, q->cfg2, strlen(q->cfg2));
+	if (q->acked[OP_PUT1] && !q->acked[OP_DELETE1])
+		check_manifest_exact(r, digest_str(&q->dm1, ds), q->m1);
+	if (q->acked[OP_PUT1] && !q->acked[OP_PUT2])
+		check_manifest_exact(r, "v1", q->m1); /* unless the failed move went through: then m2 */
+	if (q->acked[OP_PUT2]) {
+		check_manifest_exact(r, "v1", q->m2);
+		check_manifest_exact(r, digest_str(&q->dm2, ds), q->m2);
+	}
+	if (q->acked[OP_DELETE1])
+		CHECK_EQ(registry_manifest_get(r, "f/app", digest_str(&q->dm1, ds), 0, &mf, &e), -BERTH_ENOENT);
+}
+
+/* One variant: for N = 1, 2, ... fail the Nth call at point p (with errno err) during the sequence,
+ * until the sequence completes without the fault firing. */
+static void fault_sweep(enum fault_point p, int err)
+{
+	struct fseq *q = malloc(sizeof(*q));
+	int runs = 0, fired_any = 0;
+
+	fseq_init(q);
+	for (uint64_t n = 1;; n++) {
+		char *dir;
+		/* faults are injected, not real: a tmpfs makes each run's fsyncs free (when there is one) */
+		struct registry *r = open_tmp_in(access("/dev/shm", W_OK) == 0 ? "/dev/shm/berth-fault-XXXXXX"
+									      : "/tmp/berth-fault-XXXXXX",
+						 &dir);
+		struct fseq again;
+		int fired, all;
+
+		fault_set(p, n, err);
+		fseq_run(r, q);
+		fired = fault_fired(p);
+		fault_clear();
+		all = 1;
+		for (int i = 0; i < OP_N; i++)
+			all &= q->acked[i];
+		if (!fired && !all)
+			FAIL_AT("%s:%llu: an operation failed although no fault fired", fault_name(p),
+				(unsigned long long)n);
+		/* at once, in the same process (same connections, same sessions) ... */
+		fseq_verify(r, q);
+		registry_free(r);
+		/* reopen with no fault: acknowledged data is there, nothing half-written is visible */
+		r = open_dir(dir, 0);
+		fseq_verify(r, q);
+		check_no_dangling_maybe_empty(dir);
+		/* and the registry keeps working: the same sequence succeeds and reads back */
+		again = *q;
+		fseq_run(r, &again);
+		for (int i = 0; i < OP_N; i++)
+			if (!again.acked[i])
+				FAIL_AT("%s:%llu: after the fault, operation %d of a clean run failed", fault_name(p),
+					(unsigned long long)n, i);
+		fseq_verify(r, &again);
+		check_no_dangling_maybe_empty(dir);
+		registry_free(r);
+		rm_rf(dir);
+		free(dir);
+		runs++;
+		fired_any |= fired;
+		if (!fired)
+			break;
+	}
+	fprintf(stderr, "  %s%s: %d runs\n", fault_name(p), err == ENOSPC ? ":enospc" : "", runs);
+	CHECK(fired_any);
+	CHECK(runs >= 2);
+	free(q);
+}
+
+TEST(fault_write)
+{
+	fault_sweep(FAULT_WRITE, EIO);
+	fault_sweep(FAULT_WRITE, ENOSPC);
+}
+
+TEST(fault_fsync)
+{
+	fault_sweep(FAULT_FSYNC, EIO);
+}
+
+TEST(fault_rename)
+{
+	fault_sweep(FAULT_RENAME, EIO);
+}
+
+TEST(fault_db)
+{
+	fault_sweep(FAULT_DB, EIO);
+}
+
+TEST(fault_db_full)
+{
+	fault_sweep(FAULT_DB, ENOSPC);
+}
+
+/* An injected ENOSPC on blob bytes reaches the caller as the spec's 507, EIO as a 500 with a message. */
+TEST(fault_errors_map_to_spec_errors)
+{
+	char *dir, uuid[37];
+	struct registry *r = open_tmp(&dir);
+	struct upload *u = NULL;
+	struct reg_err e;
+	struct digest d;
+
+	digest_of(DIGEST_SHA256, "data", 4, &d);
+	CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
+	fault_set(FAULT_WRITE, 1, ENOSPC);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), -BERTH_ENOSPC);
+	CHECK_EQ(e.code, REG_STORAGE_FULL);
+	CHECK_EQ(e.status, 507);
+	fault_set(FAULT_WRITE, 1, EIO);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), -BERTH_EIO);
+	CHECK_EQ(e.code, REG_INTERNAL);
+	CHECK_EQ(e.status, 500);
+	CHECK(e.msg[0] != '\0');
+	CHECK_EQ(registry_upload_size(u), 0);
+	CHECK_EQ(registry_upload_write(u, "data", 4, &e), 0);
+	fault_set(FAULT_FSYNC, 1, EIO);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), -BERTH_EIO);
+	CHECK_EQ(e.status, 500);
+	/* the session is kept for a retry, which succeeds */
+	CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_size(u), 4);
+	/* the metadata transaction fails after the file is in place: kept for a retry too */
+	fault_set(FAULT_DB, 1, EIO);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), -BERTH_EDB);
+	CHECK_EQ(e.status, 500);
+	CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+	CHECK_EQ(registry_upload_finish(r, u, &d, &e), 0);
+	check_blob_exact_in(r, "x", &d, "data", 4);
+	fault_set(FAULT_DB, 1, ENOSPC);
+	{
+		struct digest got, sub;
+		int has = 0;
+		char body[600], ds[DIGEST_STR_MAX];
+		snprintf(body, sizeof(body),
+			 "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+			 "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":4},\"layers\":[]}",
+			 digest_str(&d, ds));
+		CHECK_EQ(registry_manifest_put(r, "x", "t", MT, body, strlen(body), &got, &sub, &has, &e),
+			 -BERTH_ENOSPC);
+		CHECK_EQ(e.status, 507);
+		CHECK_EQ(e.code, REG_MANIFEST_INVALID);
+		CHECK_EQ(registry_manifest_put(r, "x", "t", MT, body, strlen(body), &got, &sub, &has, &e), 0);
+	}
+	fault_clear();
+	registry_free(r);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A commit that linked the upload into blobs/ and then failed leaves a session whose file is also the
+ * blob's: writing on must not change the blob another repository may have committed meanwhile. */
+TEST(session_after_half_commit_does_not_rewrite_the_blob)
+{
+	for (int restart = 0; restart < 2; restart++) {
+		char *dir, uuid[37];
+		struct registry *r = open_tmp(&dir);
+		struct upload *u = NULL;
+		struct reg_err e;
+		struct digest abc, abcdef;
+
+		digest_of(DIGEST_SHA256, "abc", 3, &abc);
+		digest_of(DIGEST_SHA256, "abcdef", 6, &abcdef);
+		CHECK_EQ(registry_upload_start(r, "x", DIGEST_SHA256, 0, uuid, &u, &e), 0);
+		CHECK_EQ(registry_upload_write(u, "abc", 3, &e), 0);
+		fault_set(FAULT_DB, 1, EIO); /* the file is linked, then the metadata transaction fails */
+		CHECK_EQ(registry_upload_finish(r, u, &abc, &e), -BERTH_EDB);
+		fault_clear();
+		CHECK(blob_file_exists(dir, "abc"));
+		/* another repository commits the same bytes: it keeps the file that is there */
+		CHECK_EQ(fseq_mono_in(r, "y", "abc", 3, &abc), 0);
+		if (restart) {
+			registry_free(r);
+			r = open_dir(dir, 0);
+		}
+		/* the client goes on with its session instead of retrying the commit */
+		CHECK_EQ(registry_upload_acquire(r, "x", uuid, &u, &e), 0);
+		CHECK_EQ(registry_upload_checkpoint(u), 0);
+		CHECK_EQ(registry_upload_write(u, "def", 3, &e), 0);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		registry_upload_rollback(u); /* and a chunk that broke off truncates only its own file */
+		CHECK_EQ(registry_upload_size(u), 3);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		CHECK_EQ(registry_upload_write(u, "def", 3, &e), 0);
+		CHECK_EQ(registry_upload_finish(r, u, &abcdef, &e), 0);
+		check_blob_exact_in(r, "x", &abcdef, "abcdef", 6);
+		check_blob_exact_in(r, "y", &abc, "abc", 3);
+		registry_free(r);
+		rm_rf(dir);
+		free(dir);
+	}
+}
+
 static const struct test tests[] = {
+	T(duration_grammar),
+	T(upload_sweep_expires_only_idle_sessions),
+	T(upload_sweep_after_restart_uses_file_age),
+	T(upload_ttl_zero_never_expires),
+	T(upload_sweep_races_requests),
 	T(name_grammar),
 	T(tag_grammar),
 	T(chunked_upload_rollback_and_commit),
@@ -259,6 +1395,18 @@ static const struct test tests[] = {
 	T(digest_mismatch_stores_nothing),
 	T(sha512_upload),
 	T(manifest_rules),
+	T(gc_removes_only_unshared_blobs),
+	T(gc_delete_untagged),
+	T(gc_orphan_files_after_grace),
+	T(gc_json_lines),
+	T(gc_races_pushes),
+	T(fault_write),
+	T(fault_fsync),
+	T(fault_rename),
+	T(fault_db),
+	T(fault_db_full),
+	T(fault_errors_map_to_spec_errors),
+	T(session_after_half_commit_does_not_rewrite_the_blob),
 	{0},
 };
 
