@@ -12,6 +12,7 @@ struct command {
 
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,8 @@
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
 	 "run the registry (OCI Distribution API v1.1)"},
+	{"keygen", cmd_keygen, "keygen [--output-prefix P] [--passphrase-file F]",
+	 "write a sigstore (cosign) key pair P.key and P.pub"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -156,6 +156,19 @@ int sign_gpg_keyring_new(struct sign_gpg_keyring **out, char *why, size_t whyn)
 		return fail(why, whyn, berth_from_errno(errno), "creating a temporary GnuPG home: %s", strerror(errno));
 	kr = xcalloc(1, sizeof(*kr));
 	kr->home = xstrdup(path);
+	/* Verification needs no secret keys: keep gpg from starting an agent that would outlive the home. */
+	snprintf(path, sizeof(path), "%s/gpg.conf", kr->home);
+	{
+		FILE *f = fopen(path, "w");
+		int bad = !f || fputs("no-autostart\n", f) < 0;
+		if (f && fclose(f) != 0)
+			bad = 1;
+		if (bad) {
+			rc = fail(why, whyn, -BERTH_EIO, "writing %s: %s", path, strerror(errno));
+			sign_gpg_keyring_free(kr);
+			return rc;
+		}
+	}
 	rc = ctx_new(kr->home, &kr->ctx, why, whyn);
 	if (rc < 0) {
 		sign_gpg_keyring_free(kr);
@@ -260,6 +273,11 @@ int sign_gpg_verify(struct sign_gpg_keyring *kr, const void *sig, size_t n, stru
 		goto out;
 	}
 	s = res->signatures;
+	if (gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY) {
+		rc = fail(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted (not a trusted key)",
+			  s->fpr ? s->fpr : "(unknown)");
+		goto out;
+	}
 	if (gpgme_err_code(s->status) != GPG_ERR_NO_ERROR || s->validity == GPGME_VALIDITY_NEVER ||
 	    s->validity_reason != 0 || s->wrong_key_usage) {
 		rc = fail(why, whyn, -BERTH_EDENIED, "Invalid GPG signature by key %s: %s", s->fpr ? s->fpr : "(unknown)",
