@@ -718,3 +718,25 @@ int sign_attachment_manifest(const struct sign_attachment *a, const struct diges
 				 digest_str(config_digest, ds), "size", (json_int_t)config_size, "layers", layers),
 		       out);
 }
+
+int sign_referrer_manifest(const struct sign_sigstore_sig *s, const char *subject_media_type,
+			   const struct digest *subject, int64_t subject_size, struct buf *out)
+{
+	struct digest pd, ed;
+	char ps[DIGEST_STR_MAX], es[DIGEST_STR_MAX], ss[DIGEST_STR_MAX];
+	json_t *layer;
+
+	if (!s->media_type || !s->signature_b64 || !subject_media_type)
+		return -BERTH_EINVAL;
+	digest_of(DIGEST_SHA256, s->payload, s->payload_len, &pd);
+	digest_of(DIGEST_SHA256, "{}", 2, &ed);
+	layer = json_pack("{s:s,s:s,s:I,s:{s:s}}", "mediaType", s->media_type, "digest", digest_str(&pd, ps), "size",
+			  (json_int_t)s->payload_len, "annotations", SIGSTORE_SIG_ANNOTATION, s->signature_b64);
+	if (!layer)
+		return -BERTH_ENOMEM;
+	return dump_to(json_pack("{s:i,s:s,s:s,s:{s:s,s:s,s:i},s:[o],s:{s:s,s:s,s:I}}", "schemaVersion", 2, "mediaType",
+				 MT_OCI_MANIFEST, "artifactType", SIGSTORE_ARTIFACT_TYPE, "config", "mediaType", MT_OCI_EMPTY,
+				 "digest", digest_str(&ed, es), "size", 2, "layers", layer, "subject", "mediaType",
+				 subject_media_type, "digest", digest_str(subject, ss), "size", (json_int_t)subject_size),
+		       out);
+}

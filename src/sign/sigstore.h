@@ -122,4 +122,13 @@ int sign_attachment_config(const struct sign_attachment *a, struct buf *out);
 int sign_attachment_manifest(const struct sign_attachment *a, const struct digest *config_digest, int64_t config_size,
 			     struct buf *out);
 
+/* OCI 1.1 referrers: a signature as its own artifact whose subject is the image (cosign's
+ * registry-referrers mode): an OCI image manifest with artifactType
+ * application/vnd.dev.cosign.artifact.sig.v1+json, the empty config ("{}",
+ * application/vnd.oci.empty.v1+json, which the caller uploads like the payload blob), one signature
+ * layer, and the subject descriptor. Such a manifest parses with sign_attachment_parse(). */
+#define SIGSTORE_ARTIFACT_TYPE "application/vnd.dev.cosign.artifact.sig.v1+json"
+int sign_referrer_manifest(const struct sign_sigstore_sig *s, const char *subject_media_type,
+			   const struct digest *subject, int64_t subject_size, struct buf *out);
+
 #endif

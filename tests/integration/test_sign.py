@@ -449,6 +449,46 @@ def test_sigstore_skopeo_writes_attachment_library_reads(reg):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+@lib.requires_v11("OCI 1.1 referrers API")
+def test_sigstore_referrer_artifact(reg):
+    """A library-made OCI 1.1 signature artifact (subject = the image) pushed to berth is listed by the
+    referrers API with cosign's artifactType, and verifies when fetched back."""
+    _tools()
+    tmp = tempfile.mkdtemp(prefix="berth-sign-")
+    try:
+        host = "127.0.0.1:%d" % reg.server.port
+        repo = lib.repo_name("ref")
+        key, pub, pf = _keygen(tmp, "k")
+        mpath, digest = _image(reg, repo, "v1", tmp, "m.json")
+        ref = "%s/%s:v1" % (host, repo)
+        payload, sig = _sign_sigstore(tmp, key, pf, ref, mpath, "s1")
+        out = os.path.join(tmp, "art")
+        os.makedirs(out)
+        _tool("referrer", "--payload", payload, "--sig", sig, "--manifest", mpath, "--out", out)
+        man = _read(os.path.join(out, "manifest.json"))
+        reg.push_blob(repo, b"{}")
+        reg.push_blob(repo, _read(payload))
+        r = reg.put_manifest(repo, lib.sha256(man), man, media_type=lib.OCI_MANIFEST)
+        lib.eq(r.headers.get("OCI-Subject"), digest, "OCI-Subject of the signature artifact")
+        r = reg.get("/v2/%s/referrers/%s?artifactType=%s" % (repo, digest, "application/vnd.dev.cosign.artifact.sig.v1%2Bjson"))
+        lib.status(r, 200)
+        descs = r.json()["manifests"]
+        lib.eq([(d["digest"], d["artifactType"]) for d in descs],
+               [(lib.sha256(man), "application/vnd.dev.cosign.artifact.sig.v1+json")], "referrers of the image")
+        fetched = os.path.join(tmp, "fetched")
+        os.makedirs(fetched)
+        m = reg.get_manifest(repo, descs[0]["digest"], accept=lib.OCI_MANIFEST)
+        lib.status(m, 200)
+        att = _write(os.path.join(fetched, "manifest.json"), m.body)
+        for l in json.loads(m.body)["layers"]:
+            _write(os.path.join(fetched, l["digest"].split(":")[1]), reg.get_blob(repo, l["digest"]).body)
+        pol = _policy(tmp, "p.json", [{"type": "sigstoreSigned", "keyPath": pub}])
+        _accepts(pol, ref, mpath, attachment=att, blobs=fetched)
+    finally:
+        if not os.environ.get("BERTH_KEEP_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- GPG simple signing
 
 class GpgHome:

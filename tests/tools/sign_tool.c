@@ -8,6 +8,8 @@
  *   sign_tool verify-gpg --keyring K --sig S          prints the signer fingerprint and the payload
  *   sign_tool policy-eval --policy P --ref R --manifest M [--attachment M2 --blobs DIR] [--simple S]...
  *       exit 0 and "accepted", or exit 1 and the reason
+ *   sign_tool referrer --payload P --sig S --manifest M --out DIR
+ *       an OCI 1.1 referrer signature artifact for image manifest M: DIR/manifest.json, DIR/<hex> payload
  *   sign_tool lookaside --registries-d DIR --ref R [--write] [--manifest M --index N]
  *       prints the lookaside base (or "none"), use-sigstore-attachments, and the signature URL
  */
@@ -20,6 +22,7 @@
 #include "base/buf.h"
 #include "base/digest.h"
 #include "base/err.h"
+#include "image/manifest.h"
 #include "sign/gpg.h"
 #include "sign/policy.h"
 #include "sign/registries.h"
@@ -374,6 +377,43 @@ out:
 	return rc;
 }
 
+static int cmd_referrer(struct opts *o)
+{
+	struct buf p, sg, man, out, path;
+	struct sign_sigstore_sig s;
+	struct digest md, pd;
+	int rc = 1;
+
+	buf_init(&p, FILE_MAX);
+	buf_init(&sg, FILE_MAX);
+	buf_init(&man, FILE_MAX);
+	buf_init(&out, FILE_MAX);
+	buf_init(&path, 8192);
+	if (o->npayloads != 1 || o->nsigs != 1 || !o->manifest || !o->out)
+		return die("%s", "referrer needs --payload --sig --manifest --out");
+	if (slurp(o->payloads[0], &p) < 0 || slurp(o->sigs[0], &sg) < 0 || manifest_digest(o->manifest, &md, &man) < 0)
+		goto out;
+	s.media_type = (char *)SIGSTORE_SIG_MEDIA_TYPE;
+	s.payload = (unsigned char *)p.ptr;
+	s.payload_len = p.len;
+	s.signature_b64 = sg.ptr;
+	if (sign_referrer_manifest(&s, MT_OCI_MANIFEST, &md, (int64_t)man.len, &out) < 0)
+		goto out;
+	digest_of(DIGEST_SHA256, p.ptr, p.len, &pd);
+	buf_addf(&path, "%s/%s", o->out, pd.hex);
+	spill(path.ptr, p.ptr, p.len);
+	buf_reset(&path);
+	buf_addf(&path, "%s/manifest.json", o->out);
+	rc = spill(path.ptr, out.ptr, out.len) < 0;
+out:
+	buf_release(&p);
+	buf_release(&sg);
+	buf_release(&man);
+	buf_release(&out);
+	buf_release(&path);
+	return rc;
+}
+
 static int cmd_lookaside(struct opts *o)
 {
 	struct registries *rg = NULL;
@@ -421,6 +461,8 @@ int main(int argc, char **argv)
 		return cmd_verify_gpg(&o);
 	if (!strcmp(argv[1], "policy-eval"))
 		return cmd_policy_eval(&o);
+	if (!strcmp(argv[1], "referrer"))
+		return cmd_referrer(&o);
 	if (!strcmp(argv[1], "lookaside"))
 		return cmd_lookaside(&o);
 	return die("unknown command %s", argv[1]);

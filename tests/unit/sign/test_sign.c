@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "harness.h"
+#include "image/manifest.h"
 #include "sign/gpg.h"
 #include "sign/policy.h"
 #include "sign/ref.h"
@@ -547,6 +548,53 @@ TEST(attachment_manifest_build_parse_append)
 	sign_key_free(k);
 	buf_release(&cfg);
 	buf_release(&man);
+}
+
+TEST(referrer_signature_artifact)
+{
+	struct sign_key *k = NULL, *pub;
+	struct sign_sigstore_sig s, back;
+	struct sign_attachment a;
+	struct sign_payload pl;
+	struct manifest m;
+	struct buf out;
+	struct digest d = dg(D1);
+	char why[256];
+
+	buf_init(&out, 65536);
+	CHECK_EQ(sign_key_generate(&k), 0);
+	pub = pub_of(k);
+	CHECK_EQ(sign_sigstore_create(k, "h.io/app:1", &d, 1, NULL, &s), 0);
+	CHECK_EQ(sign_referrer_manifest(&s, MT_OCI_MANIFEST, &d, 1234, &out), 0);
+	/* the registry's own manifest parser accepts it, with its subject and artifact type */
+	CHECK_EQ(manifest_parse(out.ptr, out.len, MT_OCI_MANIFEST, &m, why, sizeof(why)), 0);
+	CHECK_EQ(m.has_subject, 1);
+	CHECK(digest_eq(&m.subject, &d));
+	CHECK_STR(m.artifact_type, SIGSTORE_ARTIFACT_TYPE);
+	CHECK_EQ(m.nblobs, 2); /* the empty config and the payload */
+	manifest_release(&m);
+	CHECK(strstr(out.ptr, "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"sha256:"
+			      "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2}") != NULL);
+	/* and it reads back as a one-layer attachment whose signature verifies */
+	CHECK_EQ(sign_attachment_parse(out.ptr, out.len, &a, why, sizeof(why)), 0);
+	CHECK_EQ(a.nlayers, 1);
+	CHECK_EQ(sign_attachment_layer_sig(&a.layers[0], s.payload, s.payload_len, &back), 0);
+	CHECK_EQ(sign_sigstore_verify(pub, &back, &pl, why, sizeof(why)), 0);
+	CHECK_STR(pl.docker_reference, "h.io/app:1");
+	sign_payload_release(&pl);
+	sign_sigstore_sig_release(&back);
+	sign_attachment_release(&a);
+	s.signature_b64[0] ^= 1;
+	{
+		char *save = s.signature_b64;
+		s.signature_b64 = NULL;
+		CHECK_EQ(sign_referrer_manifest(&s, MT_OCI_MANIFEST, &d, 1, &out), -BERTH_EINVAL);
+		s.signature_b64 = save;
+	}
+	sign_sigstore_sig_release(&s);
+	sign_key_free(k);
+	sign_key_free(pub);
+	buf_release(&out);
 }
 
 /* ------------------------------------------------------------------ policy parsing */
@@ -1281,6 +1329,7 @@ static const struct test tests[] = {
 	T(sigstore_private_key_file),
 	T(sigstore_private_key_hostile_kdf),
 	T(attachment_manifest_build_parse_append),
+	T(referrer_signature_artifact),
 	T(policy_parse_valid),
 	T(policy_parse_hostile),
 	T(identity_match_exact),
