@@ -752,15 +752,12 @@ int policy_eval(const struct policy *p, const struct policy_image *img, struct b
 		switch (r->type) {
 		case POLICY_REQ_INSECURE_ACCEPT_ANYTHING:
 			break;
-		case POLICY_REQ_REJECT:
-			rc = sign__why(why, sizeof(why), -BERTH_EDENIED, "Running image %s:%s is rejected by policy.",
-				       transport, img->ref ? img->ref->name : "");
-			if (img->ref) {
-				char s[SIGN_REF_STR_MAX];
-				sign__why(why, sizeof(why), rc, "Running image %s:%s is rejected by policy.", transport,
-					  sign_ref_string(img->ref, s));
-			}
+		case POLICY_REQ_REJECT: {
+			char s[SIGN_REF_STR_MAX];
+			rc = sign__why(why, sizeof(why), -BERTH_EDENIED, "Running image %s://%s is rejected by policy.",
+				       transport, img->ref ? sign_ref_string(img->ref, s) : "");
 			break;
+		}
 		case POLICY_REQ_SIGNED_BY:
 			rc = eval_signed_by(r, img, why, sizeof(why));
 			break;

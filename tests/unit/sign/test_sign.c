@@ -1011,7 +1011,7 @@ TEST(policy_eval_sigstore)
 	}
 	/* outside the scope: the default rejects */
 	CHECK_EQ(eval_sigs(pol, "h.io/else:1", &good, 1, manifest_bytes, out, sizeof(out)), -BERTH_EDENIED);
-	CHECK_STR(out, "requirement 1 of 1 (reject) in the default policy: Running image docker:h.io/else:1 is rejected "
+	CHECK_STR(out, "requirement 1 of 1 (reject) in the default policy: Running image docker://h.io/else:1 is rejected "
 		       "by policy.");
 	/* the other key's file: rejected; a missing key file: rejected with the path */
 	snprintf(pol, sizeof(pol), "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"%s\"}]}", f.otherpath);
