@@ -5,7 +5,6 @@
 #include <ftw.h>
 #include <gpgme.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "sign/internal.h"
 
 #define SIG_MAX (4u << 20)
 
@@ -32,19 +32,6 @@ static void gpgme_setup(void)
 		   gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
 }
 
-static int fail(char *why, size_t whyn, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whyn, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whyn) {
-		va_start(ap, fmt);
-		vsnprintf(why, whyn, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* A context for OpenPGP in home (NULL: the default home), binary output. */
 static int ctx_new(const char *home, gpgme_ctx_t *out, char *why, size_t whyn)
 {
@@ -53,7 +40,7 @@ static int ctx_new(const char *home, gpgme_ctx_t *out, char *why, size_t whyn)
 	*out = NULL;
 	pthread_once(&gpgme_once, gpgme_setup);
 	if (!gpgme_ok)
-		return fail(why, whyn, -BERTH_EIO, "GPGME could not find a usable gpg engine");
+		return sign__why(why, whyn, -BERTH_EIO, "GPGME could not find a usable gpg engine");
 	e = gpgme_new(out);
 	if (!e)
 		e = gpgme_set_protocol(*out, GPGME_PROTOCOL_OpenPGP);
@@ -63,7 +50,7 @@ static int ctx_new(const char *home, gpgme_ctx_t *out, char *why, size_t whyn)
 		if (*out)
 			gpgme_release(*out);
 		*out = NULL;
-		return fail(why, whyn, -BERTH_EIO, "gpgme: %s", gpgme_strerror(e));
+		return sign__why(why, whyn, -BERTH_EIO, "gpgme: %s", gpgme_strerror(e));
 	}
 	gpgme_set_armor(*out, 0);
 	gpgme_set_textmode(*out, 0);
@@ -106,7 +93,7 @@ int sign_gpg_sign(const char *gnupg_home, const char *key_id, const char *passph
 		goto out;
 	e = gpgme_get_key(ctx, key_id, &key, 1);
 	if (e) {
-		rc = fail(why, whyn, -BERTH_ENOENT, "no secret key \"%s\": %s", key_id, gpgme_strerror(e));
+		rc = sign__why(why, whyn, -BERTH_ENOENT, "no secret key \"%s\": %s", key_id, gpgme_strerror(e));
 		goto out;
 	}
 	e = gpgme_signers_add(ctx, key);
@@ -121,7 +108,7 @@ int sign_gpg_sign(const char *gnupg_home, const char *key_id, const char *passph
 	if (!e)
 		e = gpgme_op_sign(ctx, in, out, GPGME_SIG_MODE_NORMAL);
 	if (e) {
-		rc = fail(why, whyn, -BERTH_EIO, "signing with \"%s\": %s", key_id, gpgme_strerror(e));
+		rc = sign__why(why, whyn, -BERTH_EIO, "signing with \"%s\": %s", key_id, gpgme_strerror(e));
 		goto out;
 	}
 	rc = data_take(out, sig);
@@ -153,7 +140,7 @@ int sign_gpg_keyring_new(struct sign_gpg_keyring **out, char *why, size_t whyn)
 		tmp = "/tmp";
 	snprintf(path, sizeof(path), "%s/berth-gpg-XXXXXX", tmp);
 	if (!mkdtemp(path))
-		return fail(why, whyn, berth_from_errno(errno), "creating a temporary GnuPG home: %s", strerror(errno));
+		return sign__why(why, whyn, berth_from_errno(errno), "creating a temporary GnuPG home: %s", strerror(errno));
 	kr = xcalloc(1, sizeof(*kr));
 	kr->home = xstrdup(path);
 	/* Verification needs no secret keys: keep gpg from starting an agent that would outlive the home. */
@@ -164,7 +151,7 @@ int sign_gpg_keyring_new(struct sign_gpg_keyring **out, char *why, size_t whyn)
 		if (f && fclose(f) != 0)
 			bad = 1;
 		if (bad) {
-			rc = fail(why, whyn, -BERTH_EIO, "writing %s: %s", path, strerror(errno));
+			rc = sign__why(why, whyn, -BERTH_EIO, "writing %s: %s", path, strerror(errno));
 			sign_gpg_keyring_free(kr);
 			return rc;
 		}
@@ -201,7 +188,7 @@ int sign_gpg_keyring_import(struct sign_gpg_keyring *kr, const void *data, size_
 		e = gpgme_op_import(kr->ctx, d);
 	gpgme_data_release(d);
 	if (e)
-		return fail(why, whyn, -BERTH_EINVAL, "importing keys: %s", gpgme_strerror(e));
+		return sign__why(why, whyn, -BERTH_EINVAL, "importing keys: %s", gpgme_strerror(e));
 	res = gpgme_op_import_result(kr->ctx);
 	for (gpgme_import_status_t s = res ? res->imports : NULL; s; s = s->next) {
 		if (gpgme_err_code(s->result) != GPG_ERR_NO_ERROR || !s->fpr)
@@ -253,7 +240,7 @@ int sign_gpg_verify(struct sign_gpg_keyring *kr, const void *sig, size_t n, stru
 	fpr[0] = '\0';
 	buf_init(&tmp, SIG_MAX);
 	if (n > SIG_MAX) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "signature over %u bytes", SIG_MAX);
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "signature over %u bytes", SIG_MAX);
 		goto out;
 	}
 	e = gpgme_data_new_from_mem(&sd, sig, n, 0);
@@ -262,32 +249,32 @@ int sign_gpg_verify(struct sign_gpg_keyring *kr, const void *sig, size_t n, stru
 	if (!e)
 		e = gpgme_op_verify(kr->ctx, sd, NULL, plain);
 	if (e) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "Invalid GPG signature data: %s", gpgme_strerror(e));
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "Invalid GPG signature data: %s", gpgme_strerror(e));
 		goto out;
 	}
 	res = gpgme_op_verify_result(kr->ctx);
 	for (s = res ? res->signatures : NULL; s; s = s->next)
 		count++;
 	if (count != 1) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "Unexpected GPG signature count %zu", count);
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "Unexpected GPG signature count %zu", count);
 		goto out;
 	}
 	s = res->signatures;
 	if (gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted (not a trusted key)",
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted (not a trusted key)",
 			  s->fpr ? s->fpr : "(unknown)");
 		goto out;
 	}
 	if (gpgme_err_code(s->status) != GPG_ERR_NO_ERROR || s->validity == GPGME_VALIDITY_NEVER ||
 	    s->validity_reason != 0 || s->wrong_key_usage) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "Invalid GPG signature by key %s: %s", s->fpr ? s->fpr : "(unknown)",
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "Invalid GPG signature by key %s: %s", s->fpr ? s->fpr : "(unknown)",
 			  gpgme_strerror(s->status ? s->status : s->validity_reason));
 		goto out;
 	}
 	if (!has_fpr(kr, s->fpr)) {
 		/* A signing subkey of a trusted primary key is accepted. */
 		if (gpgme_get_key(kr->ctx, s->fpr, &key, 0) || !key || !key->subkeys || !has_fpr(kr, key->subkeys->fpr)) {
-			rc = fail(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted", s->fpr ? s->fpr : "?");
+			rc = sign__why(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted", s->fpr ? s->fpr : "?");
 			goto out;
 		}
 	}

@@ -57,7 +57,8 @@ enum policy_req_type {
 
 struct policy_req {
 	enum policy_req_type type;
-	char *key_type;          /* signedBy: GPGKeys (the only one evaluated), signedByGPGKeys, X509Certificates, signedByX509CAs */
+	char *key_type;          /* signedBy: GPGKeys (the only one evaluated); signedByGPGKeys,
+				    X509Certificates, signedByX509CAs parse but reject */
 	char *key_path;          /* or NULL */
 	char **key_paths;        /* signedBy only; NULL-terminated, or NULL */
 	size_t nkey_paths;

@@ -3,28 +3,15 @@
  * a domain of DNS-like components with an optional port, a tag of [\w][\w.-]{0,127}. */
 #include "sign/ref.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "sign/internal.h"
 
 #define REF_INPUT_MAX 1024
-
-static int why_set(char *why, size_t whyn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int why_set(char *why, size_t whyn, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whyn) {
-		va_start(ap, fmt);
-		vsnprintf(why, whyn, fmt, ap);
-		va_end(ap);
-	}
-	return -BERTH_EINVAL;
-}
 
 static int is_lower_alnum(char c)
 {
@@ -163,17 +150,17 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 
 	memset(r, 0, sizeof(*r));
 	if (!valid_path(rest, pn))
-		return why_set(why, whyn, "invalid reference format: repository path \"%.*s\" is not valid", (int)pn,
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: repository path \"%.*s\" is not valid", (int)pn,
 			       rest);
 	if (sign_ref_valid_domain(domain, dn)) {
 		r->domain_len = dn;
 	} else if (valid_component(domain, dn)) {
 		r->domain_len = 0; /* the grammar reads a domain-less name here, like Docker's regexp */
 	} else {
-		return why_set(why, whyn, "invalid reference format: domain \"%.*s\" is not valid", (int)dn, domain);
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: domain \"%.*s\" is not valid", (int)dn, domain);
 	}
 	if (dn + 1 + pn > SIGN_REF_NAME_MAX)
-		return why_set(why, whyn, "repository name must not be more than %d characters", SIGN_REF_NAME_MAX);
+		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must not be more than %d characters", SIGN_REF_NAME_MAX);
 	memcpy(r->name, domain, dn);
 	r->name[dn] = '/';
 	memcpy(r->name + dn + 1, rest, pn);
@@ -181,7 +168,7 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 	if (*p == ':') {
 		size_t tn = strcspn(p + 1, "@");
 		if (!valid_tag(p + 1, tn))
-			return why_set(why, whyn, "invalid reference format: tag \"%.*s\" is not valid", (int)tn, p + 1);
+			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: tag \"%.*s\" is not valid", (int)tn, p + 1);
 		memcpy(r->tag, p + 1, tn);
 		r->tag[tn] = '\0';
 		p += 1 + tn;
@@ -189,13 +176,13 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 	if (*p == '@') {
 		int rc = digest_parse_cstr(p + 1, &d);
 		if (rc < 0)
-			return why_set(why, whyn, "invalid reference format: digest \"%s\" is not %s", p + 1,
+			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: digest \"%s\" is not %s", p + 1,
 				       rc == -BERTH_EUNSUPPORTED ? "a supported algorithm" : "valid");
 		digest_str(&d, r->digest);
 		p += strlen(p);
 	}
 	if (*p != '\0' || (size_t)(p - rest) != rn)
-		return why_set(why, whyn, "invalid reference format");
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format");
 	return 0;
 }
 
@@ -208,12 +195,13 @@ int sign_ref_parse(const char *s, struct sign_ref *r, char *why, size_t whyn)
 
 	memset(r, 0, sizeof(*r));
 	if (!s || !*s)
-		return why_set(why, whyn, "invalid reference format: empty reference");
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: empty reference");
 	n = strlen(s);
 	if (n > REF_INPUT_MAX)
-		return why_set(why, whyn, "invalid reference format: reference longer than %d bytes", REF_INPUT_MAX);
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: reference longer than %d bytes", REF_INPUT_MAX);
 	if (is_hex64(s))
-		return why_set(why, whyn, "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
+		return sign__why(why, whyn, -BERTH_EINVAL,
+				 "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
 	slash = strchr(s, '/');
 	if (slash) {
 		size_t fn = (size_t)(slash - s);
@@ -231,10 +219,10 @@ int sign_ref_parse(const char *s, struct sign_ref *r, char *why, size_t whyn)
 	/* The remote name (up to the first ':') must be lower case. */
 	for (const char *q = rest; *q && *q != ':'; q++)
 		if (*q >= 'A' && *q <= 'Z')
-			return why_set(why, whyn, "invalid reference format: repository name must be lowercase");
+			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: repository name must be lowercase");
 	if (dn == 9 && memcmp(domain, "docker.io", 9) == 0 && !strchr(rest, '/')) {
 		if (snprintf(buf, sizeof(buf), "library/%s", rest) >= (int)sizeof(buf))
-			return why_set(why, whyn, "invalid reference format");
+			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format");
 		rest = buf;
 	}
 	return parse_full(domain, dn, rest, r, why, whyn);
@@ -247,7 +235,8 @@ int sign_ref_parse_docker(const char *s, struct sign_ref *r, char *why, size_t w
 	if (rc < 0)
 		return rc;
 	if (r->tag[0] && r->digest[0])
-		return why_set(why, whyn, "Docker references with both a tag and digest are currently not supported");
+		return sign__why(why, whyn, -BERTH_EINVAL,
+				 "Docker references with both a tag and digest are currently not supported");
 	if (sign_ref_is_name_only(r))
 		memcpy(r->tag, "latest", 7);
 	return 0;
@@ -261,7 +250,7 @@ int sign_ref_parse_canonical(const char *s, struct sign_ref *r, char *why, size_
 	if (rc < 0)
 		return rc;
 	if (strcmp(sign_ref_string(r, str), s) != 0)
-		return why_set(why, whyn, "repository name must be canonical (\"%s\", not \"%s\")", str, s);
+		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must be canonical (\"%s\", not \"%s\")", str, s);
 	return 0;
 }
 

@@ -9,12 +9,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
+#include "sign/internal.h"
 #include "image/manifest.h"
 
 struct sign_key {
@@ -28,19 +28,6 @@ struct sign_key {
 #define SALT_LEN 32
 #define KEY_FILE_MAX (64 * 1024)
 #define ATTACHMENT_LAYERS_MAX 10000
-
-static int fail(char *why, size_t whyn, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *why, size_t whyn, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whyn) {
-		va_start(ap, fmt);
-		vsnprintf(why, whyn, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static int sodium_ready(void)
 {
@@ -248,15 +235,15 @@ int sign_key_load_public(const void *pem, size_t n, struct sign_key **out, char 
 	*out = NULL;
 	buf_init(&der, KEY_FILE_MAX);
 	if (n > KEY_FILE_MAX) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "public key file over %d bytes", KEY_FILE_MAX);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "public key file over %d bytes", KEY_FILE_MAX);
 		goto out;
 	}
 	if (pem_decode(pem, n, label, sizeof(label), &der) < 0) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "no PEM block in the public key data");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "no PEM block in the public key data");
 		goto out;
 	}
 	if (strcmp(label, "PUBLIC KEY") != 0) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "unsupported PEM type \"%s\" for a public key (want PUBLIC KEY)",
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "unsupported PEM type \"%s\" for a public key (want PUBLIC KEY)",
 			  label);
 		goto out;
 	}
@@ -264,13 +251,13 @@ int sign_key_load_public(const void *pem, size_t n, struct sign_key **out, char 
 		const unsigned char *p = (const unsigned char *)der.ptr;
 		pk = d2i_PUBKEY(NULL, &p, (long)der.len);
 		if (!pk || p != (const unsigned char *)der.ptr + der.len) {
-			rc = fail(why, whyn, -BERTH_EINVAL, "the PUBLIC KEY block is not a valid PKIX public key");
+			rc = sign__why(why, whyn, -BERTH_EINVAL, "the PUBLIC KEY block is not a valid PKIX public key");
 			goto out;
 		}
 	}
 	id = EVP_PKEY_get_base_id(pk);
 	if (id != EVP_PKEY_EC && id != EVP_PKEY_RSA && id != EVP_PKEY_ED25519) {
-		rc = fail(why, whyn, -BERTH_EUNSUPPORTED, "unsupported public key algorithm");
+		rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED, "unsupported public key algorithm");
 		goto out;
 	}
 	*out = xcalloc(1, sizeof(**out));
@@ -307,20 +294,20 @@ int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t pa
 	if (rc < 0)
 		goto out;
 	if (n > KEY_FILE_MAX) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "private key file over %d bytes", KEY_FILE_MAX);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "private key file over %d bytes", KEY_FILE_MAX);
 		goto out;
 	}
 	if (pem_decode(pem, n, label, sizeof(label), &der) < 0) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "invalid pem block");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "invalid pem block");
 		goto out;
 	}
 	if (strcmp(label, SIGSTORE_PEM_COSIGN) != 0 && strcmp(label, SIGSTORE_PEM_SIGSTORE) != 0) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "unsupported pem type: %s", label);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "unsupported pem type: %s", label);
 		goto out;
 	}
 	doc = json_loadb(der.ptr, der.len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "encrypted key is not JSON: %s", jerr.text);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "encrypted key is not JSON: %s", jerr.text);
 		goto out;
 	}
 	kdf = json_object_get(doc, "kdf");
@@ -328,44 +315,44 @@ int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t pa
 	params = json_object_get(kdf, "params");
 	name = json_object_get(kdf, "name");
 	if (!json_is_string(name) || strcmp(json_string_value(name), "scrypt") != 0) {
-		rc = fail(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unknown kdf name");
+		rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unknown kdf name");
 		goto out;
 	}
 	name = json_object_get(cipher, "name");
 	if (!json_is_string(name) || strcmp(json_string_value(name), "nacl/secretbox") != 0) {
-		rc = fail(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unknown cipher name");
+		rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unknown cipher name");
 		goto out;
 	}
 	if (!json_is_integer(json_object_get(params, "N")) || !json_is_integer(json_object_get(params, "r")) ||
 	    !json_is_integer(json_object_get(params, "p"))) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "encrypted: kdf params missing");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "encrypted: kdf params missing");
 		goto out;
 	}
 	N = json_integer_value(json_object_get(params, "N"));
 	r = json_integer_value(json_object_get(params, "r"));
 	p = json_integer_value(json_object_get(params, "p"));
 	if ((N != 32768 && N != 65536 && N != 131072) || r != SCRYPT_R || p != SCRYPT_P) {
-		rc = fail(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unexpected kdf parameters");
+		rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED, "encrypted: unexpected kdf parameters");
 		goto out;
 	}
 	if (json_b64(kdf, "salt", &salt) < 0 || json_b64(cipher, "nonce", &nonce) < 0 ||
 	    json_b64(doc, "ciphertext", &ct) < 0) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "encrypted: salt, nonce or ciphertext missing or not base64");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "encrypted: salt, nonce or ciphertext missing or not base64");
 		goto out;
 	}
 	if (nonce.len != crypto_secretbox_NONCEBYTES || ct.len < crypto_secretbox_MACBYTES) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "encrypted: incorrect nonce or ciphertext size");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "encrypted: incorrect nonce or ciphertext size");
 		goto out;
 	}
 	if (EVP_PBE_scrypt(pass ? pass : "", passlen, (unsigned char *)salt.ptr, salt.len, (uint64_t)N,
 			   (uint64_t)r, (uint64_t)p, 256u << 20, key, sizeof(key)) != 1) {
-		rc = fail(why, whyn, -BERTH_EIO, "scrypt failed");
+		rc = sign__why(why, whyn, -BERTH_EIO, "scrypt failed");
 		goto out;
 	}
 	plainn = ct.len - crypto_secretbox_MACBYTES;
 	plain = xmalloc(plainn + 1);
 	if (crypto_secretbox_open_easy(plain, (unsigned char *)ct.ptr, ct.len, (unsigned char *)nonce.ptr, key) != 0) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "decrypt: encrypted: decryption failed (wrong passphrase?)");
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "decrypt: encrypted: decryption failed (wrong passphrase?)");
 		goto out;
 	}
 	{
@@ -376,7 +363,7 @@ int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t pa
 		PKCS8_PRIV_KEY_INFO_free(p8);
 	}
 	if (!pk) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "parsing private key: not a PKCS#8 key");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "parsing private key: not a PKCS#8 key");
 		goto out;
 	}
 	*out = xcalloc(1, sizeof(**out));
@@ -486,17 +473,17 @@ int sign_sigstore_verify(const struct sign_key *k, const struct sign_sigstore_si
 
 	memset(payload, 0, sizeof(*payload));
 	if (!s->media_type || strcmp(s->media_type, SIGSTORE_SIG_MEDIA_TYPE) != 0)
-		return fail(why, whyn, -BERTH_EINVAL, "attachment of type \"%s\" is not a sigstore signature",
+		return sign__why(why, whyn, -BERTH_EINVAL, "attachment of type \"%s\" is not a sigstore signature",
 			    s->media_type ? s->media_type : "");
 	if (!s->signature_b64)
-		return fail(why, whyn, -BERTH_EDENIED, "missing %s annotation", SIGSTORE_SIG_ANNOTATION);
+		return sign__why(why, whyn, -BERTH_EDENIED, "missing %s annotation", SIGSTORE_SIG_ANNOTATION);
 	buf_init(&sig, 64 * 1024);
 	if (sign_b64_decode(s->signature_b64, strlen(s->signature_b64), &sig) < 0) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "base64 decoding of the signature annotation failed");
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "base64 decoding of the signature annotation failed");
 		goto out;
 	}
 	if (sign_key_verify(k, s->payload, s->payload_len, sig.ptr, sig.len) < 0) {
-		rc = fail(why, whyn, -BERTH_EDENIED, "cryptographic signature verification failed");
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "cryptographic signature verification failed");
 		goto out;
 	}
 	rc = sign_payload_parse(s->payload, s->payload_len, SIGN_PAYLOAD_COSIGN, payload, why, whyn);
@@ -543,28 +530,28 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 	sign_attachment_init(a);
 	root = json_loadb(manifest, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "attachment manifest is not a JSON object%s%s", root ? "" : ": ",
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest is not a JSON object%s%s", root ? "" : ": ",
 			  root ? "" : jerr.text);
 		goto out;
 	}
 	mt = json_object_get(root, "mediaType");
 	if (mt && (!json_is_string(mt) || strcmp(json_string_value(mt), MT_OCI_MANIFEST) != 0)) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "attachment manifest media type is not %s", MT_OCI_MANIFEST);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest media type is not %s", MT_OCI_MANIFEST);
 		goto out;
 	}
 	if (json_integer_value(json_object_get(root, "schemaVersion")) != 2 ||
 	    !json_is_integer(json_object_get(root, "schemaVersion"))) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "attachment manifest schemaVersion is not 2");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest schemaVersion is not 2");
 		goto out;
 	}
 	cfg = json_object_get(root, "config");
 	if (!json_is_object(cfg)) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "attachment manifest has no config");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest has no config");
 		goto out;
 	}
 	layers = json_object_get(root, "layers");
 	if (!json_is_array(layers) || json_array_size(layers) > ATTACHMENT_LAYERS_MAX) {
-		rc = fail(why, whyn, -BERTH_EINVAL, "attachment manifest layers missing or over %d",
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest layers missing or over %d",
 			  ATTACHMENT_LAYERS_MAX);
 		goto out;
 	}
@@ -579,12 +566,12 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 
 		if (!json_is_string(lmt) || !json_is_string(ld) || !json_is_integer(ls) || json_integer_value(ls) < 0 ||
 		    (ann && !json_is_object(ann))) {
-			rc = fail(why, whyn, -BERTH_EINVAL, "attachment layer %zu is not a valid descriptor", i);
+			rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment layer %zu is not a valid descriptor", i);
 			goto out;
 		}
 		rc = digest_parse(json_string_value(ld), json_string_length(ld), &dst->digest);
 		if (rc < 0) {
-			rc = fail(why, whyn, rc, "attachment layer %zu has an invalid digest", i);
+			rc = sign__why(why, whyn, rc, "attachment layer %zu has an invalid digest", i);
 			goto out;
 		}
 		dst->media_type = xstrdup(json_string_value(lmt));
@@ -595,7 +582,7 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 			json_object_foreach(ann, key, v)
 			{
 				if (!json_is_string(v)) {
-					rc = fail(why, whyn, -BERTH_EINVAL, "attachment layer %zu: annotation \"%s\" is not a string",
+					rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment layer %zu: annotation \"%s\" is not a string",
 						  i, key);
 					goto out;
 				}

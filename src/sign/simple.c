@@ -2,25 +2,12 @@
 #include "sign/simple.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
-
-static int fail(char *why, size_t whyn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t whyn, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whyn) {
-		va_start(ap, fmt);
-		vsnprintf(why, whyn, fmt, ap);
-		va_end(ap);
-	}
-	return -BERTH_EINVAL;
-}
+#include "sign/internal.h"
 
 int sign_payload_create(enum sign_payload_type type, const char *docker_reference, const char *manifest_digest,
 			const char *creator, int64_t timestamp, struct buf *out)
@@ -60,13 +47,13 @@ static int exact_members(json_t *obj, const char *where, char *why, size_t whyn,
 	size_t want = 0;
 
 	if (!json_is_object(obj))
-		return fail(why, whyn, "%s is not a JSON object", where);
+		return sign__why(why, whyn, -BERTH_EINVAL, "%s is not a JSON object", where);
 	va_start(ap, whyn);
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		want++;
 		if (!json_object_get(obj, name)) {
 			va_end(ap);
-			return fail(why, whyn, "%s: missing member \"%s\"", where, name);
+			return sign__why(why, whyn, -BERTH_EINVAL, "%s: missing member \"%s\"", where, name);
 		}
 	}
 	va_end(ap);
@@ -81,9 +68,9 @@ static int exact_members(json_t *obj, const char *where, char *why, size_t whyn,
 				known = 1;
 		va_end(ap);
 		if (!known)
-			return fail(why, whyn, "%s: unknown member \"%s\"", where, key);
+			return sign__why(why, whyn, -BERTH_EINVAL, "%s: unknown member \"%s\"", where, key);
 	}
-	return fail(why, whyn, "%s: unexpected members", where);
+	return sign__why(why, whyn, -BERTH_EINVAL, "%s: unexpected members", where);
 }
 
 static int get_string(json_t *obj, const char *key, const char *where, char **out, char *why, size_t whyn)
@@ -91,9 +78,9 @@ static int get_string(json_t *obj, const char *key, const char *where, char **ou
 	json_t *v = json_object_get(obj, key);
 
 	if (!json_is_string(v))
-		return fail(why, whyn, "%s.%s is not a string", where, key);
+		return sign__why(why, whyn, -BERTH_EINVAL, "%s.%s is not a string", where, key);
 	if (memchr(json_string_value(v), '\0', json_string_length(v)))
-		return fail(why, whyn, "%s.%s contains a NUL character", where, key);
+		return sign__why(why, whyn, -BERTH_EINVAL, "%s.%s contains a NUL character", where, key);
 	*out = xstrdup(json_string_value(v));
 	return 0;
 }
@@ -108,12 +95,12 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 
 	memset(out, 0, sizeof(*out));
 	if (n > SIGN_PAYLOAD_MAX) {
-		rc = fail(why, whyn, "signature payload over %u bytes", SIGN_PAYLOAD_MAX);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "signature payload over %u bytes", SIGN_PAYLOAD_MAX);
 		goto out;
 	}
 	root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		rc = fail(why, whyn, "signature payload is not valid JSON: %s", jerr.text);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "signature payload is not valid JSON: %s", jerr.text);
 		goto out;
 	}
 	rc = exact_members(root, "signature payload", why, whyn, "critical", "optional", NULL);
@@ -124,7 +111,7 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 	/* cosign writes "optional": null when it has no annotations. */
 	if (!(type == SIGN_PAYLOAD_COSIGN && json_is_null(opt))) {
 		if (!json_is_object(opt)) {
-			rc = fail(why, whyn, "optional is not a JSON object");
+			rc = sign__why(why, whyn, -BERTH_EINVAL, "optional is not a JSON object");
 			goto out;
 		}
 		v = json_object_get(opt, "creator");
@@ -138,7 +125,7 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 				   (double)(int64_t)json_real_value(v) == json_real_value(v)) {
 				out->timestamp = (int64_t)json_real_value(v);
 			} else {
-				rc = fail(why, whyn, "optional.timestamp is not an integer");
+				rc = sign__why(why, whyn, -BERTH_EINVAL, "optional.timestamp is not an integer");
 				goto out;
 			}
 			out->has_timestamp = 1;
@@ -149,11 +136,12 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 		goto out;
 	t = json_object_get(crit, "type");
 	if (!json_is_string(t)) {
-		rc = fail(why, whyn, "critical.type is not a string");
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "critical.type is not a string");
 		goto out;
 	}
 	if (strcmp(json_string_value(t), want) != 0 || json_string_length(t) != strlen(want)) {
-		rc = fail(why, whyn, "unrecognized signature type \"%s\" (want \"%s\")", json_string_value(t), want);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "unrecognized signature type \"%s\" (want \"%s\")",
+			       json_string_value(t), want);
 		goto out;
 	}
 	image = json_object_get(crit, "image");

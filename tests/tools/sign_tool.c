@@ -428,12 +428,14 @@ static int cmd_lookaside(struct opts *o)
 	buf_init(&url, 8192);
 	if (!o->regd || !o->ref)
 		return die("%s", "lookaside needs --registries-d --ref");
-	if (registries_load_dir(o->regd, &rg, why, sizeof(why)) < 0 || sign_ref_parse_docker(o->ref, &r, why, sizeof(why)) < 0) {
+	if (registries_load_dir(o->regd, &rg, why, sizeof(why)) < 0 ||
+	    sign_ref_parse_docker(o->ref, &r, why, sizeof(why)) < 0) {
 		printf("error: %s\n", why);
 		goto out;
 	}
 	base = registries_lookaside(rg, &r, o->write);
-	printf("%s\n%s\n", base ? base : "none", registries_use_sigstore_attachments(rg, &r) ? "attachments" : "no-attachments");
+	printf("%s\n%s\n", base ? base : "none",
+	       registries_use_sigstore_attachments(rg, &r) ? "attachments" : "no-attachments");
 	if (base && o->manifest && manifest_digest(o->manifest, &d, &man) == 0 &&
 	    registries_lookaside_url(base, &r, &d, (unsigned)o->index, &url) == 0)
 		printf("%s\n", url.ptr);
