@@ -41,7 +41,7 @@ static int ask(const char *prompt, char *out, size_t n)
 {
 	struct termios old, quiet;
 	FILE *tty = fopen("/dev/tty", "r+");
-	int rc = 0;
+	int rc = 0, restore = 0;
 
 	if (!tty)
 		return cli_fail("no terminal to ask for a passphrase: use --passphrase-file or COSIGN_PASSWORD");
@@ -50,11 +50,14 @@ static int ask(const char *prompt, char *out, size_t n)
 	if (tcgetattr(fileno(tty), &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		restore = tcsetattr(fileno(tty), TCSANOW, &quiet) == 0;
 	}
-	if (!fgets(out, (int)n, tty))
+	if (!fgets(out, (int)n, tty)) {
+		out[0] = '\0';
 		rc = cli_fail("no passphrase read");
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	}
+	if (restore)
+		tcsetattr(fileno(tty), TCSANOW, &old);
 	fputc('\n', tty);
 	fclose(tty);
 	out[strcspn(out, "\r\n")] = '\0';

@@ -1,10 +1,11 @@
 /* libFuzzer target: the parsers of signature material from the network: the simple-signing payload
  * (both types), the .sig attachment manifest, a PKIX public key PEM, a docker reference (the input
- * up to the first newline) and a registries.d YAML document. */
+ * up to the first newline), a registries.d YAML document and the signature extension API bodies. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sign/extension.h"
 #include "sign/policy.h"
 #include "sign/registries.h"
 #include "sign/sigstore.h"
@@ -43,6 +44,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 		sign_ref_scopes_free(scopes);
 	}
 	free(line);
+	{
+		struct sign_ext_list l;
+		struct sign_ext_sig es;
+		struct digest d;
+		digest_of(DIGEST_SHA256, "", 0, &d);
+		if (sign_ext_list_parse(data, n, &l, why, sizeof(why)) == 0)
+			sign_ext_list_release(&l);
+		if (sign_ext_sig_parse(data, n, &d, &es, why, sizeof(why)) == 0)
+			sign_ext_sig_release(&es);
+	}
 	r = registries_new();
 	registries_parse(r, data, n, "fuzz", why, sizeof(why));
 	registries_free(r);

@@ -282,6 +282,38 @@ def test_keygen_cosign_key_format(reg):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_keygen_asks_on_the_terminal(reg):
+    """Without --passphrase-file or COSIGN_PASSWORD, keygen asks twice on the terminal (driven through
+    script(1)'s pseudo-terminal): matching answers make a key that opens with them, different answers
+    write nothing."""
+    _tools()
+    if not shutil.which("script"):
+        lib.skip("script(1) not installed")
+    tmp = tempfile.mkdtemp(prefix="berth-sign-")
+    try:
+        env = dict(os.environ)
+        env.pop("COSIGN_PASSWORD", None)
+
+        def keygen(prefix, answers):
+            cmd = "%s keygen --output-prefix %s" % (lib.BERTH_BIN, os.path.join(tmp, prefix))
+            return subprocess.run(["script", "-qec", cmd, "/dev/null"], input=answers, capture_output=True,
+                                  timeout=60, env=env)
+
+        p = keygen("t", b"tty secret\ntty secret\n")
+        lib.eq(p.returncode, 0, "keygen on a terminal: %r" % p.stdout[-300:])
+        ok(b"Enter password for private key" in p.stdout, "no prompt: %r" % p.stdout[-300:])
+        ok(_decrypt_cosign_key(_read(os.path.join(tmp, "t.key")), b"tty secret") is not None,
+           "the key does not open with the typed passphrase")
+        p = keygen("u", b"one\ntwo\n")
+        lib.eq(p.returncode, 1, "keygen with different answers")
+        ok(b"passwords do not match" in p.stdout, "mismatch message: %r" % p.stdout[-300:])
+        ok(not os.path.exists(os.path.join(tmp, "u.key")) and not os.path.exists(os.path.join(tmp, "u.pub")),
+           "keygen wrote files after a mismatch")
+    finally:
+        if not os.environ.get("BERTH_KEEP_TMP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- sigstore
 
 def test_sigstore_library_attachment_read_by_skopeo(reg):

@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "harness.h"
 #include "image/manifest.h"
+#include "sign/extension.h"
 #include "sign/gpg.h"
 #include "sign/policy.h"
 #include "sign/ref.h"
@@ -1131,6 +1132,81 @@ TEST(registries_lookups)
 	free(dir);
 }
 
+/* ------------------------------------------------------------------ signature extension API */
+
+TEST(extension_bodies)
+{
+	struct digest d = dg(D1), other = dg("sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	struct sign_ext_sig s;
+	struct sign_ext_list l;
+	struct buf b;
+	char why[256];
+
+	buf_init(&b, 65536);
+	CHECK_EQ(sign_ext_path("ns/app", &d, &b), 0);
+	CHECK_STR(b.ptr, "/extensions/v2/ns/app/signatures/" D1);
+	buf_reset(&b);
+	CHECK_EQ(sign_ext_sig_create(&d, "\x88\x01sig", 5, &b), 0);
+	{
+		const char *want = "{\"schemaVersion\":2,\"name\":\"" D1 "@";
+		CHECK(strncmp(b.ptr, want, strlen(want)) == 0);
+		CHECK(strstr(b.ptr, "\",\"type\":\"atomic\",\"content\":\"iAFzaWc=\"}") != NULL);
+	}
+	CHECK_EQ(sign_ext_sig_parse(b.ptr, b.len, &d, &s, why, sizeof(why)), 0);
+	CHECK_EQ(s.content_len, 5);
+	CHECK_MEM(s.content, "\x88\x01sig", 5);
+	CHECK_EQ(strlen(s.name), strlen(D1) + 1 + 32);
+	sign_ext_sig_release(&s);
+	/* the same body for another digest is refused */
+	CHECK_EQ(sign_ext_sig_parse(b.ptr, b.len, &other, &s, why, sizeof(why)), -BERTH_EINVAL);
+	CHECK(strstr(why, "name must be") != NULL);
+	/* a list round trip, and readers' filtering */
+	{
+		struct sign_ext_sig v[2];
+		struct sign_ext_sig *first = &v[0];
+		CHECK_EQ(sign_ext_sig_parse(b.ptr, b.len, &d, first, why, sizeof(why)), 0);
+		v[1] = *first;
+		v[1].type = (char *)"other";
+		buf_reset(&b);
+		CHECK_EQ(sign_ext_list_create(v, 2, &b), 0);
+		sign_ext_sig_release(first);
+	}
+	CHECK_EQ(sign_ext_list_parse(b.ptr, b.len, &l, why, sizeof(why)), 0);
+	CHECK_EQ(l.n, 2);
+	CHECK_EQ(sign_ext_sig_is_atomic(&l.v[0]), 1);
+	CHECK_EQ(sign_ext_sig_is_atomic(&l.v[1]), 0);
+	sign_ext_list_release(&l);
+	/* hostile bodies */
+	CHECK_EQ(sign_ext_list_parse("{\"signatures\":null}", 19, &l, why, sizeof(why)), 0);
+	CHECK_EQ(l.n, 0);
+	CHECK_EQ(sign_ext_list_parse("{\"signatures\":{}}", 17, &l, why, sizeof(why)), -BERTH_EINVAL);
+	CHECK_EQ(sign_ext_list_parse("{\"signatures\":[{\"schemaVersion\":\"2\"}]}", 38, &l, why, sizeof(why)),
+		 -BERTH_EINVAL);
+	CHECK_EQ(sign_ext_list_parse("{\"signatures\":[{\"content\":\"!!\"}]}", 33, &l, why, sizeof(why)), -BERTH_EINVAL);
+	CHECK_EQ(sign_ext_list_parse("[]", 2, &l, why, sizeof(why)), -BERTH_EINVAL);
+	{
+		const char *bad[] = {
+			"{\"schemaVersion\":1,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"Atomic\",\"content\":\"AA==\"}",
+			"{\"schemaVersion\":2,\"name\":\"" D1 "@\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+			"{\"schemaVersion\":2,\"name\":\"" D1 "\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"\"}",
+			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\"}",
+			"{\"schemaVersion\":2,\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+			NULL,
+		};
+		for (int i = 0; bad[i]; i++)
+			if (sign_ext_sig_parse(bad[i], strlen(bad[i]), &d, &s, why, sizeof(why)) != -BERTH_EINVAL)
+				FAIL_AT("bad PUT body %d accepted", i);
+		CHECK_EQ(sign_ext_sig_parse("{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+					    strlen("{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}"),
+					    &d, &s, why, sizeof(why)),
+			 0);
+		sign_ext_sig_release(&s);
+	}
+	buf_release(&b);
+}
+
 /* ------------------------------------------------------------------ GPG */
 
 struct gpg_home {
@@ -1342,6 +1418,7 @@ static const struct test tests[] = {
 	T(policy_eval_sigstore),
 	T(policy_eval_signed_base_layer_and_key_types),
 	T(registries_lookups),
+	T(extension_bodies),
 	T(gpg_sign_verify),
 	{0},
 };
