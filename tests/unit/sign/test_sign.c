@@ -1332,6 +1332,26 @@ TEST(gpg_sign_verify)
 	/* not a signature at all; truncated */
 	CHECK_EQ(sign_gpg_verify(kr, payload.ptr, payload.len, &contents, fpr, why, sizeof(why)), -BERTH_EDENIED);
 	CHECK_EQ(sign_gpg_verify(kr, sig.ptr, sig.len / 2, &contents, fpr, why, sizeof(why)), -BERTH_EDENIED);
+	/* an ASCII-armored export imports the same key */
+	{
+		struct sign_gpg_keyring *kra = NULL;
+		char apath[700];
+		struct buf arm;
+		snprintf(apath, sizeof(apath), "%s/pub.asc", a.dir);
+		if (run("gpg --homedir %s --batch --armor --export %s > %s 2>/dev/null", a.dir, a.fpr, apath) != 0)
+			FAIL_AT("gpg --armor --export failed");
+		buf_init(&arm, 65536);
+		read_all(apath, &arm);
+		CHECK(strncmp(arm.ptr, "-----BEGIN PGP PUBLIC KEY BLOCK-----", 36) == 0);
+		CHECK_EQ(sign_gpg_keyring_new(&kra, why, sizeof(why)), 0);
+		CHECK_EQ(sign_gpg_keyring_import(kra, arm.ptr, arm.len, &nimp, why, sizeof(why)), 0);
+		CHECK_EQ(nimp, 1);
+		buf_reset(&contents);
+		CHECK_EQ(sign_gpg_verify(kra, sig.ptr, sig.len, &contents, fpr, why, sizeof(why)), 0);
+		CHECK_STR(fpr, a.fpr);
+		sign_gpg_keyring_free(kra);
+		buf_release(&arm);
+	}
 	/* importing garbage imports nothing */
 	CHECK_EQ(sign_gpg_keyring_import(krb, "garbage", 7, &nimp, why, sizeof(why)), 0);
 	CHECK_EQ(nimp, 0);
@@ -1393,6 +1413,80 @@ TEST(gpg_sign_verify)
 	gpg_home_release(&b);
 }
 
+TEST(gpg_expired_key_and_passphrase)
+{
+	char *dir = tmpdir_new(), path[700], line[4096], fpr[SIGN_GPG_FPR_MAX], why[512];
+	struct sign_gpg_keyring *kr = NULL;
+	struct buf payload, sig, pub, contents;
+	FILE *f;
+
+	buf_init(&payload, 4096);
+	buf_init(&sig, 65536);
+	buf_init(&pub, 65536);
+	buf_init(&contents, 65536);
+	/* a key that expired in 2020, signing while the clock said 2020 */
+	snprintf(path, sizeof(path), "%s/gpg.conf", dir);
+	write_file(path, "faked-system-time 20200101T000000\n", 34);
+	if (run("gpg --homedir %s --batch --quiet --passphrase '' --quick-gen-key 'Old <old@example.com>' ed25519 sign 1d "
+		"2>/dev/null", dir) != 0)
+		FAIL_AT("gpg --quick-gen-key failed");
+	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "h.io/app:1", D1, NULL, -1, &payload), 0);
+	snprintf(path, sizeof(path), "%s/payload", dir);
+	write_file(path, payload.ptr, payload.len);
+	if (run("gpg --homedir %s --batch --quiet --sign -o %s/payload.sig %s 2>/dev/null", dir, dir, path) != 0 ||
+	    run("gpg --homedir %s --batch --export > %s/old.gpg 2>/dev/null", dir, dir) != 0)
+		FAIL_AT("gpg --sign/--export failed");
+	snprintf(path, sizeof(path), "%s/payload.sig", dir);
+	read_all(path, &sig);
+	snprintf(path, sizeof(path), "%s/old.gpg", dir);
+	read_all(path, &pub);
+	CHECK_EQ(sign_gpg_keyring_new(&kr, why, sizeof(why)), 0);
+	CHECK_EQ(sign_gpg_keyring_import(kr, pub.ptr, pub.len, NULL, why, sizeof(why)), 0);
+	CHECK_EQ(sign_gpg_keyring_count(kr), 1);
+	CHECK_EQ(sign_gpg_verify(kr, sig.ptr, sig.len, &contents, fpr, why, sizeof(why)), -BERTH_EDENIED);
+	CHECK(strstr(why, "Invalid GPG signature") != NULL);
+	CHECK_EQ(contents.len, 0);
+	sign_gpg_keyring_free(kr);
+	run("gpgconf --homedir %s --kill all 2>/dev/null", dir);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+
+	/* a key with a passphrase: signing through loopback pinentry with the right one only */
+	dir = tmpdir_new();
+	snprintf(path, sizeof(path), "%s/gpg-agent.conf", dir);
+	write_file(path, "s2k-count 65536\n", 16); /* no passphrase-hashing calibration: keeps the test fast */
+	if (run("gpg --homedir %s --batch --quiet --pinentry-mode loopback --passphrase 'pw 1' --quick-gen-key "
+		"'Locked <l@example.com>' ed25519 sign never 2>/dev/null",
+		dir) != 0)
+		FAIL_AT("gpg --quick-gen-key with a passphrase failed");
+	snprintf(line, sizeof(line), "gpg --homedir %s --batch --with-colons --list-secret-keys 2>/dev/null", dir);
+	fpr[0] = '\0';
+	f = popen(line, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "fpr:", 4) == 0 && !fpr[0]) {
+			char *p = line + 4;
+			while (*p == ':')
+				p++;
+			p[strcspn(p, ":\n")] = '\0';
+			str_copy(fpr, sizeof(fpr), p);
+		}
+	if (f)
+		pclose(f);
+	CHECK_EQ(strlen(fpr), 40);
+	buf_reset(&sig);
+	CHECK_EQ(sign_gpg_sign(dir, fpr, "wrong", payload.ptr, payload.len, &sig, why, sizeof(why)), -BERTH_EIO);
+	CHECK_EQ(sig.len, 0);
+	CHECK_EQ(sign_gpg_sign(dir, fpr, "pw 1", payload.ptr, payload.len, &sig, why, sizeof(why)), 0);
+	CHECK(sig.len > 50);
+	run("gpgconf --homedir %s --kill all 2>/dev/null", dir);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+	buf_release(&payload);
+	buf_release(&sig);
+	buf_release(&pub);
+	buf_release(&contents);
+}
+
 static const struct test tests[] = {
 	T(ref_normalisation),
 	T(ref_docker_transport_and_canonical),
@@ -1420,6 +1514,7 @@ static const struct test tests[] = {
 	T(registries_lookups),
 	T(extension_bodies),
 	T(gpg_sign_verify),
+	T(gpg_expired_key_and_passphrase),
 	{0},
 };
 
