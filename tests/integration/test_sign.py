@@ -379,6 +379,22 @@ def test_sigstore_library_attachment_read_by_skopeo(reg):
                      "dir:" + os.path.join(tmp, "d3")], policy=spol, regd=regd, check=False)
         ok(p.returncode != 0 and b"no signature exists" in p.stderr, "unsigned image: %r" % p.stderr[-400:])
 
+        # skopeo appends its own copy of a second library signature to berth's .sig: it reads our
+        # manifest and config, keeps our layer first, and both verify
+        payload2, sig2 = _sign_sigstore(tmp, key, pf, ref, mpath, "s2")
+        d = _dir_image_with_sigstore(tmp, ref, [(payload2, sig2)])
+        _skopeo(["copy", "--dest-tls-verify=false", "dir:" + d, "docker://" + ref], regd=regd)
+        both = os.path.join(tmp, "both")
+        att2 = _fetch_attachment(reg, repo, digest, both)
+        m2 = json.loads(_read(att2))
+        lib.eq([l["digest"] for l in m2["layers"]], [m["layers"][0]["digest"], lib.sha256(_read(payload2))],
+               "layers after skopeo appended to berth's .sig")
+        cfg = json.loads(reg.get_blob(repo, m2["config"]["digest"]).body)
+        lib.eq(cfg["rootfs"]["diff_ids"], [l["digest"] for l in m2["layers"]], "config diff_ids after the append")
+        _accepts(pol, ref, mpath, attachment=att2, blobs=both)
+        os.remove(os.path.join(both, m["layers"][0]["digest"].split(":")[1]))  # only skopeo's copy is left
+        _accepts(pol, ref, mpath, attachment=att2, blobs=both)
+
         # a tag moved after signing: v1 now names another manifest, the old .sig does not fit it
         m2path, digest2 = _image(reg, repo, "v1", tmp, "m2.json")
         _rejects("Signature for digest %s does not match" % digest, pol, ref, m2path, attachment=att,
