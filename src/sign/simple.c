@@ -38,35 +38,26 @@ out:
 	return rc;
 }
 
-/* Requires obj to be an object whose members are exactly the names given (NULL-terminated). */
-static int exact_members(json_t *obj, const char *where, char *why, size_t whyn, ...)
+/* Requires obj to be an object whose members are exactly names (a NULL-terminated list). */
+static int exact_members(json_t *obj, const char *where, char *why, size_t whyn, const char *const *names)
 {
-	va_list ap;
-	const char *name, *key;
+	const char *key;
 	json_t *v;
 	size_t want = 0;
 
 	if (!json_is_object(obj))
 		return sign__why(why, whyn, -BERTH_EINVAL, "%s is not a JSON object", where);
-	va_start(ap, whyn);
-	while ((name = va_arg(ap, const char *)) != NULL) {
-		want++;
-		if (!json_object_get(obj, name)) {
-			va_end(ap);
-			return sign__why(why, whyn, -BERTH_EINVAL, "%s: missing member \"%s\"", where, name);
-		}
-	}
-	va_end(ap);
+	for (const char *const *n = names; *n; n++, want++)
+		if (!json_object_get(obj, *n))
+			return sign__why(why, whyn, -BERTH_EINVAL, "%s: missing member \"%s\"", where, *n);
 	if (json_object_size(obj) == want)
 		return 0;
 	json_object_foreach(obj, key, v)
 	{
 		int known = 0;
-		va_start(ap, whyn);
-		while ((name = va_arg(ap, const char *)) != NULL)
-			if (strcmp(name, key) == 0)
+		for (const char *const *n = names; *n; n++)
+			if (strcmp(*n, key) == 0)
 				known = 1;
-		va_end(ap);
 		if (!known)
 			return sign__why(why, whyn, -BERTH_EINVAL, "%s: unknown member \"%s\"", where, key);
 	}
@@ -88,6 +79,10 @@ static int get_string(json_t *obj, const char *key, const char *where, char **ou
 int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, struct sign_payload *out, char *why,
 		       size_t whyn)
 {
+	static const char *const top_members[] = {"critical", "optional", NULL};
+	static const char *const critical_members[] = {"type", "image", "identity", NULL};
+	static const char *const image_members[] = {"docker-manifest-digest", NULL};
+	static const char *const identity_members[] = {"docker-reference", NULL};
 	json_t *root = NULL, *crit, *opt, *image, *ident, *t, *v;
 	json_error_t jerr;
 	const char *want = type == SIGN_PAYLOAD_COSIGN ? SIGN_TYPE_COSIGN : SIGN_TYPE_ATOMIC;
@@ -103,7 +98,7 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 		rc = sign__why(why, whyn, -BERTH_EINVAL, "signature payload is not valid JSON: %s", jerr.text);
 		goto out;
 	}
-	rc = exact_members(root, "signature payload", why, whyn, "critical", "optional", NULL);
+	rc = exact_members(root, "signature payload", why, whyn, top_members);
 	if (rc < 0)
 		goto out;
 	crit = json_object_get(root, "critical");
@@ -131,7 +126,7 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 			out->has_timestamp = 1;
 		}
 	}
-	rc = exact_members(crit, "critical", why, whyn, "type", "image", "identity", NULL);
+	rc = exact_members(crit, "critical", why, whyn, critical_members);
 	if (rc < 0)
 		goto out;
 	t = json_object_get(crit, "type");
@@ -145,14 +140,14 @@ int sign_payload_parse(const void *p, size_t n, enum sign_payload_type type, str
 		goto out;
 	}
 	image = json_object_get(crit, "image");
-	rc = exact_members(image, "critical.image", why, whyn, "docker-manifest-digest", NULL);
+	rc = exact_members(image, "critical.image", why, whyn, image_members);
 	if (rc < 0)
 		goto out;
 	rc = get_string(image, "docker-manifest-digest", "critical.image", &out->manifest_digest, why, whyn);
 	if (rc < 0)
 		goto out;
 	ident = json_object_get(crit, "identity");
-	rc = exact_members(ident, "critical.identity", why, whyn, "docker-reference", NULL);
+	rc = exact_members(ident, "critical.identity", why, whyn, identity_members);
 	if (rc < 0)
 		goto out;
 	rc = get_string(ident, "docker-reference", "critical.identity", &out->docker_reference, why, whyn);
