@@ -10,6 +10,8 @@
 #include "base/err.h"
 #include "harness.h"
 #include "image/manifest.h"
+#include "base/util.h"
+#include "sign/collect.h"
 #include "sign/extension.h"
 #include "sign/gpg.h"
 #include "sign/policy.h"
@@ -1207,6 +1209,179 @@ TEST(extension_bodies)
 	buf_release(&b);
 }
 
+/* ------------------------------------------------------------------ collecting signatures */
+
+/* An in-memory registry for sign_collect's fetchers. */
+struct fake_registry {
+	const char *tag, *tag_body, *tag_mt; /* one manifest by tag */
+	const void *blob[4];
+	size_t blob_len[4];
+	struct digest blob_digest[4];
+	int nblobs;
+	const char *url_prefix; /* URLs under it answer "url-sig", others 404 */
+	int url_calls;
+	const char *ext_body;
+};
+
+static int fake_manifest(void *ctx, const struct sign_ref *ref, const char *tag, struct buf *out, char *mt, size_t mtn)
+{
+	struct fake_registry *f = ctx;
+
+	if (!f->tag || strcmp(tag, f->tag) != 0)
+		return -BERTH_ENOENT;
+	str_copy(mt, mtn, f->tag_mt);
+	return buf_adds(out, f->tag_body);
+}
+
+static int fake_blob(void *ctx, const struct sign_ref *ref, const struct digest *d, struct buf *out)
+{
+	struct fake_registry *f = ctx;
+
+	for (int i = 0; i < f->nblobs; i++)
+		if (digest_eq(&f->blob_digest[i], d))
+			return buf_add(out, f->blob[i], f->blob_len[i]);
+	return -BERTH_ENOENT;
+}
+
+static int fake_url(void *ctx, const char *url, struct buf *out)
+{
+	struct fake_registry *f = ctx;
+
+	f->url_calls++;
+	if (f->url_prefix && strncmp(url, f->url_prefix, strlen(f->url_prefix)) == 0 && strstr(url, "/signature-1"))
+		return buf_adds(out, "url-sig");
+	return -BERTH_ENOENT;
+}
+
+static int fake_ext(void *ctx, const struct sign_ref *ref, const struct digest *d, struct buf *out)
+{
+	struct fake_registry *f = ctx;
+
+	return f->ext_body ? buf_adds(out, f->ext_body) : -BERTH_ENOENT;
+}
+
+TEST(collect_signatures)
+{
+	struct fake_registry fr;
+	struct sign_fetch fetch = {.ctx = &fr, .manifest = fake_manifest, .blob = fake_blob, .url = fake_url,
+				   .extension = fake_ext};
+	struct sign_collected c;
+	struct registries *regs = NULL;
+	struct sign_key *k = NULL;
+	struct sign_sigstore_sig s;
+	struct sign_attachment a;
+	struct buf cfg, man, yaml;
+	struct digest md, cd;
+	struct sign_ref r = dref("reg.io/ns/app:1");
+	char *dir = tmpdir_new(), path[700], why[512], tag[SIGSTORE_TAG_MAX];
+
+	memset(&fr, 0, sizeof(fr));
+	buf_init(&cfg, 65536);
+	buf_init(&man, 65536);
+	buf_init(&yaml, 65536);
+	digest_of(DIGEST_SHA256, manifest_bytes, strlen(manifest_bytes), &md);
+	/* a file lookaside with two signatures, and attachments on */
+	snprintf(path, sizeof(path), "%s/ns/app@sha256=%s", dir, md.hex);
+	CHECK_EQ(fs_mkdirs(path), 0);
+	snprintf(path, sizeof(path), "%s/ns/app@sha256=%s/signature-1", dir, md.hex);
+	write_file(path, "one", 3);
+	snprintf(path, sizeof(path), "%s/ns/app@sha256=%s/signature-2", dir, md.hex);
+	write_file(path, "two", 3);
+	snprintf(path, sizeof(path), "%s/ns/app@sha256=%s/signature-4", dir, md.hex); /* after a gap: not read */
+	write_file(path, "four", 4);
+	buf_addf(&yaml, "docker:\n  reg.io/ns:\n    lookaside: file://%s\n    use-sigstore-attachments: true\n"
+			"  reg.io/web:\n    lookaside: https://sigs.example.com/x\n", dir);
+	regs = registries_new();
+	CHECK_EQ(registries_parse(regs, yaml.ptr, yaml.len, "t.yaml", why, sizeof(why)), 0);
+	/* the .sig attachment with one signature */
+	CHECK_EQ(sign_key_generate(&k), 0);
+	CHECK_EQ(sign_sigstore_create(k, "reg.io/ns/app:1", &md, 1, NULL, &s), 0);
+	sign_attachment_init(&a);
+	CHECK_EQ(sign_attachment_add(&a, &s), 1);
+	CHECK_EQ(sign_attachment_config(&a, &cfg), 0);
+	digest_of(DIGEST_SHA256, cfg.ptr, cfg.len, &cd);
+	CHECK_EQ(sign_attachment_manifest(&a, &cd, (int64_t)cfg.len, &man), 0);
+	fr.tag = sign_sigstore_tag(&md, tag);
+	fr.tag_body = man.ptr;
+	fr.tag_mt = MT_OCI_MANIFEST;
+	fr.blob[0] = s.payload;
+	fr.blob_len[0] = s.payload_len;
+	fr.blob_digest[0] = a.layers[0].digest;
+	fr.nblobs = 1;
+
+	CHECK_EQ(sign_collect(regs, &r, &md, 0, &fetch, &c, why, sizeof(why)), 0);
+	CHECK_EQ(c.nsimple, 2);
+	CHECK_EQ(c.simple[0].len, 3);
+	CHECK_MEM(c.simple[0].ptr, "one", 3);
+	CHECK_MEM(c.simple[1].ptr, "two", 3);
+	CHECK_EQ(c.nsigstore, 1);
+	CHECK_STR(c.sigstore[0].signature_b64, s.signature_b64);
+	/* into a policy evaluation */
+	{
+		struct policy *p = NULL;
+		struct buf pem, b64, reason;
+		struct policy_blob blobs[2];
+		struct policy_image img;
+		char pol[4096];
+		buf_init(&pem, 8192);
+		buf_init(&b64, 16384);
+		buf_init(&reason, 8192);
+		sign_key_public_pem(k, &pem);
+		sign_b64_encode(pem.ptr, pem.len, &b64);
+		snprintf(pol, sizeof(pol), "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"}]}", b64.ptr);
+		CHECK_EQ(policy_parse(pol, strlen(pol), &p, why, sizeof(why)), 0);
+		sign_collected_image(&c, &r, manifest_bytes, strlen(manifest_bytes), blobs, &img);
+		CHECK_EQ(img.nsimple, 2);
+		CHECK_EQ(policy_eval(p, &img, &reason), 0);
+		policy_free(p);
+		buf_release(&pem);
+		buf_release(&b64);
+		buf_release(&reason);
+	}
+	sign_collected_release(&c);
+
+	/* the extension API replaces the lookaside: only atomic entries */
+	fr.ext_body = "{\"signatures\":[{\"schemaVersion\":2,\"type\":\"atomic\",\"content\":\"ZXh0\"},"
+		      "{\"schemaVersion\":1,\"type\":\"atomic\",\"content\":\"b2xk\"}]}";
+	CHECK_EQ(sign_collect(regs, &r, &md, 1, &fetch, &c, why, sizeof(why)), 0);
+	CHECK_EQ(c.nsimple, 1);
+	CHECK_MEM(c.simple[0].ptr, "ext", 3);
+	CHECK_EQ(c.nsigstore, 1);
+	sign_collected_release(&c);
+
+	/* a corrupt attachment blob, an attachment of the wrong media type: errors */
+	fr.blob[0] = "tampered";
+	fr.blob_len[0] = 8;
+	CHECK_EQ(sign_collect(regs, &r, &md, 0, &fetch, &c, why, sizeof(why)), -BERTH_EDIGEST);
+	CHECK(strstr(why, "does not match its digest") != NULL);
+	CHECK_EQ(c.nsimple, 0);
+	fr.tag_mt = MT_DOCKER_MANIFEST;
+	CHECK_EQ(sign_collect(regs, &r, &md, 0, &fetch, &c, why, sizeof(why)), -BERTH_EINVAL);
+	CHECK(strstr(why, "unexpected MIME type") != NULL);
+
+	/* an https lookaside goes through the url fetcher, up to the first 404; without one it is an error */
+	r = dref("reg.io/web/app:1");
+	fr.url_prefix = "https://sigs.example.com/x/web/app@sha256=";
+	CHECK_EQ(sign_collect(regs, &r, &md, 0, &fetch, &c, why, sizeof(why)), 0);
+	CHECK_EQ(c.nsimple, 1);
+	CHECK_MEM(c.simple[0].ptr, "url-sig", 7);
+	CHECK_EQ(c.nsigstore, 0); /* attachments are off outside reg.io/ns */
+	CHECK_EQ(fr.url_calls, 2);
+	sign_collected_release(&c);
+	fetch.url = NULL;
+	CHECK_EQ(sign_collect(regs, &r, &md, 0, &fetch, &c, why, sizeof(why)), -BERTH_EUNSUPPORTED);
+
+	sign_attachment_release(&a);
+	sign_sigstore_sig_release(&s);
+	sign_key_free(k);
+	registries_free(regs);
+	buf_release(&cfg);
+	buf_release(&man);
+	buf_release(&yaml);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
 /* ------------------------------------------------------------------ GPG */
 
 struct gpg_home {
@@ -1513,6 +1688,7 @@ static const struct test tests[] = {
 	T(policy_eval_signed_base_layer_and_key_types),
 	T(registries_lookups),
 	T(extension_bodies),
+	T(collect_signatures),
 	T(gpg_sign_verify),
 	T(gpg_expired_key_and_passphrase),
 	{0},
