@@ -154,6 +154,15 @@ def _eval(policy, ref, manifest_path, attachment=None, blobs=None, simple=()):
     return p.returncode, p.stdout.decode().strip()
 
 
+def _verify(ref, policy, regd=None):
+    """sign_tool verify: the berth verify flow (fetch, collect, evaluate) against the test registry."""
+    args = ["verify", "--ref", ref, "--policy", policy]
+    if regd:
+        args += ["--registries-d", regd]
+    p = _tool(*args, check=False)
+    return p.returncode, p.stdout.decode().strip()
+
+
 def _accepts(*a, **kw):
     rc, out = _eval(*a, **kw)
     if rc != 0 or out != "accepted":
@@ -395,8 +404,11 @@ def test_sigstore_library_attachment_read_by_skopeo(reg):
         os.remove(os.path.join(both, m["layers"][0]["digest"].split(":")[1]))  # only skopeo's copy is left
         _accepts(pol, ref, mpath, attachment=att2, blobs=both)
 
+        lib.eq(_verify(ref, spol, regd)[0], 0, "verify flow before the tag moves")
         # a tag moved after signing: v1 now names another manifest, the old .sig does not fit it
         m2path, digest2 = _image(reg, repo, "v1", tmp, "m2.json")
+        rc, out = _verify(ref, spol, regd)
+        ok(rc == 1 and "no signature exists" in out, "verify flow after the tag moved: %s" % out)
         _rejects("Signature for digest %s does not match" % digest, pol, ref, m2path, attachment=att,
                  blobs=fetched)
         # a replayed signature: the same .sig offered for another repository's image
@@ -471,6 +483,12 @@ def test_sigstore_skopeo_writes_attachment_library_reads(reg):
         opol = _policy(tmp, "o.json", [{"type": "sigstoreSigned", "keyPath": otherpub}], scope=host)
         _accepts(pol, ref, mpath, attachment=att, blobs=fetched)
         _rejects("cryptographic signature verification failed", opol, ref, mpath, attachment=att, blobs=fetched)
+        # the whole verify flow over HTTP: manifest, registries.d, .sig, policy
+        lib.eq(_verify(ref, pol, regd), (0, "accepted (0 simple, 1 sigstore)"), "verify flow")
+        rc, out = _verify(ref, opol, regd)
+        ok(rc == 1 and "cryptographic signature verification failed" in out, "verify flow, other key: %s" % out)
+        rc, out = _verify(ref, pol, None)  # without use-sigstore-attachments the .sig is not looked at
+        ok(rc == 1 and "no signature exists" in out, "verify flow without registries.d: %s" % out)
 
         # 3. the library appends a second signature to skopeo's .sig; skopeo reads both
         payload2, sig2 = _sign_sigstore(tmp, key, pf, "%s/%s:v1-again" % (host, repo), mpath, "s2")
@@ -632,6 +650,7 @@ def test_gpg_lookaside_through_berth(reg):
             path, [os.path.join(dp, f) for dp, _, fs in os.walk(store) for f in fs]))
         pol = _policy(tmp, "p.json", [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": a.pub}], scope=host)
         _accepts(pol, ref, mpath, simple=[path])
+        lib.eq(_verify(ref, pol, regd), (0, "accepted (1 simple, 0 sigstore)"), "verify flow, lookaside")
 
         # a library signature for another tag, in the lookaside: skopeo's policy check accepts it
         ref2 = "%s/%s:v2" % (host, repo)

@@ -11,9 +11,16 @@
  *   sign_tool referrer --payload P --sig S --manifest M --out DIR
  *       an OCI 1.1 referrer signature artifact for image manifest M: DIR/manifest.json, DIR/<hex> payload
  *   sign_tool lookaside --registries-d DIR --ref R [--write] [--manifest M --index N]
+ *   sign_tool verify --ref HOST:PORT/REPO:TAG --policy P [--registries-d DIR]
+ *       what `berth verify` will do, over plain HTTP to a loopback registry: fetch the manifest,
+ *       sign_collect() its signatures (lookaside, .sig attachment), policy_eval(); exit 0 "accepted"
  *       prints the lookaside base (or "none"), use-sigstore-attachments, and the signature URL
  */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +30,7 @@
 #include "base/digest.h"
 #include "base/err.h"
 #include "image/manifest.h"
+#include "sign/collect.h"
 #include "sign/gpg.h"
 #include "sign/policy.h"
 #include "sign/registries.h"
@@ -447,6 +455,151 @@ out:
 	return rc;
 }
 
+
+/* A one-shot HTTP/1.1 GET to host:port (loopback, no TLS). Returns the status (or -1) and fills body and
+ * the Content-Type; enough for the test registry, which always sends Content-Length. */
+static int http_get(const char *hostport, const char *path, const char *accept, struct buf *body, char *ct, size_t ctn)
+{
+	char host[256], req[8192], chunk[65536];
+	const char *colon = strrchr(hostport, ':');
+	struct sockaddr_in sa;
+	struct buf raw;
+	int fd, status = -1;
+	char *hdr_end, *p;
+
+	if (!colon || (size_t)(colon - hostport) >= sizeof(host))
+		return -1;
+	memcpy(host, hostport, (size_t)(colon - hostport));
+	host[colon - hostport] = '\0';
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -1;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\nConnection: close\r\n\r\n", path,
+		 hostport, accept ? accept : "*/*");
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -1;
+	}
+	buf_init(&raw, FILE_MAX);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n <= 0 || buf_add(&raw, chunk, (size_t)n) < 0)
+			break;
+	}
+	close(fd);
+	hdr_end = raw.ptr ? strstr(raw.ptr, "\r\n\r\n") : NULL;
+	if (hdr_end && sscanf(raw.ptr, "HTTP/1.%*d %d", &status) == 1) {
+		*hdr_end = '\0';
+		if (ct && ctn) {
+			ct[0] = '\0';
+			p = strcasestr(raw.ptr, "\r\nContent-Type:");
+			if (p) {
+				p += 15;
+				while (*p == ' ')
+					p++;
+				snprintf(ct, ctn, "%.*s", (int)strcspn(p, "\r;"), p);
+			}
+		}
+		buf_add(body, hdr_end + 4, raw.len - (size_t)(hdr_end + 4 - raw.ptr));
+	}
+	buf_release(&raw);
+	return status;
+}
+
+static int status_rc(int status)
+{
+	return status == 200 ? 0 : status == 404 ? -BERTH_ENOENT : -BERTH_EIO;
+}
+
+static int fetch_manifest(void *ctx, const struct sign_ref *ref, const char *tag, struct buf *out, char *mt, size_t mtn)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", sign_ref_path(ref), tag);
+	return status_rc(http_get(ctx, path, MT_OCI_MANIFEST, out, mt, mtn));
+}
+
+static int fetch_blob(void *ctx, const struct sign_ref *ref, const struct digest *d, struct buf *out)
+{
+	char path[1024], ds[DIGEST_STR_MAX];
+
+	snprintf(path, sizeof(path), "/v2/%s/blobs/%s", sign_ref_path(ref), digest_str(d, ds));
+	return status_rc(http_get(ctx, path, NULL, out, NULL, 0));
+}
+
+static int cmd_verify(struct opts *o)
+{
+	struct registries *rg = NULL;
+	struct policy *p = NULL;
+	struct sign_ref r;
+	struct sign_collected c;
+	struct buf man, reason;
+	struct policy_blob *blobs = NULL;
+	struct policy_image img;
+	struct digest d;
+	char why[1024], path[1024], mt[256], hostport[256];
+	struct sign_fetch f = {.manifest = fetch_manifest, .blob = fetch_blob};
+	int rc = 1;
+
+	buf_init(&man, FILE_MAX);
+	buf_init(&reason, FILE_MAX);
+	memset(&c, 0, sizeof(c));
+	if (!o->ref || !o->policy)
+		return die("%s", "verify needs --ref --policy");
+	if (sign_ref_parse_docker(o->ref, &r, why, sizeof(why)) < 0 || r.domain_len == 0 ||
+	    r.domain_len >= sizeof(hostport)) {
+		printf("bad reference: %s\n", why);
+		goto out;
+	}
+	memcpy(hostport, r.name, r.domain_len);
+	hostport[r.domain_len] = '\0';
+	f.ctx = hostport;
+	if (policy_load_file(o->policy, &p, why, sizeof(why)) < 0) {
+		printf("invalid policy: %s\n", why);
+		goto out;
+	}
+	if (o->regd ? registries_load_dir(o->regd, &rg, why, sizeof(why)) < 0 : (rg = registries_new()) == NULL) {
+		printf("registries.d: %s\n", why);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", sign_ref_path(&r), r.tag[0] ? r.tag : r.digest);
+	if (http_get(hostport, path,
+		     MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST, &man, mt,
+		     sizeof(mt)) != 200) {
+		printf("cannot fetch the manifest %s\n", path);
+		goto out;
+	}
+	digest_of(DIGEST_SHA256, man.ptr, man.len, &d);
+	if (sign_collect(rg, &r, &d, 0, &f, &c, why, sizeof(why)) < 0) {
+		printf("collecting signatures: %s\n", why);
+		goto out;
+	}
+	blobs = calloc(c.nsimple + 1, sizeof(*blobs));
+	sign_collected_image(&c, &r, man.ptr, man.len, blobs, &img);
+	if (policy_eval(p, &img, &reason) == 0) {
+		printf("accepted (%zu simple, %zu sigstore)\n", c.nsimple, c.nsigstore);
+		rc = 0;
+	} else {
+		printf("%s\n", reason.ptr);
+	}
+out:
+	free(blobs);
+	sign_collected_release(&c);
+	registries_free(rg);
+	policy_free(p);
+	buf_release(&man);
+	buf_release(&reason);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -463,6 +616,8 @@ int main(int argc, char **argv)
 		return cmd_verify_gpg(&o);
 	if (!strcmp(argv[1], "policy-eval"))
 		return cmd_policy_eval(&o);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(&o);
 	if (!strcmp(argv[1], "referrer"))
 		return cmd_referrer(&o);
 	if (!strcmp(argv[1], "lookaside"))
