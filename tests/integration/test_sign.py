@@ -138,9 +138,11 @@ def _fetch_attachment(reg, repo, digest, outdir):
 
 
 def _sign_sigstore(tmp, key, pf, ref, manifest_path, name):
+    """A library signature; the creator carries name so two signatures made within the same second
+    still have different payloads (and blobs)."""
     payload, sig = os.path.join(tmp, name + ".payload"), os.path.join(tmp, name + ".sig")
     _tool("sign-sigstore", "--key", key, "--passphrase-file", pf, "--ref", ref,
-          "--manifest", manifest_path, "--payload-out", payload, "--sig-out", sig)
+          "--manifest", manifest_path, "--payload-out", payload, "--sig-out", sig, "--creator", "berth test " + name)
     return payload, sig
 
 
@@ -411,6 +413,17 @@ def test_sigstore_library_attachment_read_by_skopeo(reg):
         ok(rc == 1 and "no signature exists" in out, "verify flow after the tag moved: %s" % out)
         _rejects("Signature for digest %s does not match" % digest, pol, ref, m2path, attachment=att,
                  blobs=fetched)
+        # a swapped layer: the signed manifest with one layer descriptor pointing at other bytes
+        evil = os.urandom(512)
+        reg.push_blob(repo, evil)
+        mj = json.loads(_read(mpath))
+        mj["layers"][0] = lib.descriptor(lib.OCI_LAYER_GZIP, evil)
+        swapped = json.dumps(mj, indent="\t").encode()
+        reg.put_manifest(repo, "v1", swapped)
+        spath = _write(os.path.join(tmp, "swapped.json"), swapped)
+        rc, out = _verify(ref, spol, regd)
+        ok(rc == 1 and "no signature exists" in out, "verify flow with a swapped layer: %s" % out)
+        _rejects("Signature for digest %s does not match" % digest, pol, ref, spath, attachment=att, blobs=fetched)
         # a replayed signature: the same .sig offered for another repository's image
         repo2 = lib.repo_name("sign")
         m3path, _ = _image(reg, repo2, "v1", tmp, "m3.json")

@@ -1,7 +1,7 @@
 /* sign_tool: the signing library on files, for the integration tests (never installed), until the
  * real `berth sign` / `berth verify` commands exist.
  *
- *   sign_tool sign-sigstore --key K --passphrase-file F --ref R --manifest M --payload-out P --sig-out S
+ *   sign_tool sign-sigstore --key K --passphrase-file F --ref R --manifest M --payload-out P --sig-out S [--creator C]
  *   sign_tool attachment [--existing M --blobs DIR] --payload P --sig S [...] --out DIR
  *       writes DIR/manifest.json, DIR/config.json and DIR/<hex> for each new payload blob
  *   sign_tool sign-gpg --home H --key ID --ref R --manifest M --out S
@@ -77,7 +77,7 @@ static int spill(const char *path, const void *p, size_t n)
 /* Options shared by every subcommand; each uses what it needs. */
 struct opts {
 	const char *key, *passfile, *ref, *manifest, *payload_out, *sig_out, *existing, *blobs, *out, *home, *keyid,
-		*keyring, *sig, *policy, *attachment, *regd;
+		*keyring, *sig, *policy, *attachment, *regd, *creator;
 	const char *payloads[16], *sigs[16], *simple[16];
 	int npayloads, nsigs, nsimple, write, index;
 };
@@ -94,7 +94,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"payload", required_argument, NULL, 'p'},     {"policy", required_argument, NULL, 'y'},
 		{"attachment", required_argument, NULL, 'a'},  {"simple", required_argument, NULL, 'g'},
 		{"registries-d", required_argument, NULL, 'd'}, {"write", no_argument, NULL, 'w'},
-		{"index", required_argument, NULL, 'i'},       {NULL, 0, NULL, 0},
+		{"index", required_argument, NULL, 'i'},       {"creator", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -131,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->regd = optarg; break;
 		case 'w': o->write = 1; break;
 		case 'i': o->index = atoi(optarg); break;
+		case 'c': o->creator = optarg; break;
 		default: return -1;
 		}
 	}
@@ -171,7 +173,7 @@ static int cmd_sign_sigstore(struct opts *o)
 		die("loading the key: %s", why);
 		goto out;
 	}
-	if (sign_sigstore_create(k, o->ref, &d, (int64_t)time(NULL), "berth sign_tool", &s) < 0 ||
+	if (sign_sigstore_create(k, o->ref, &d, (int64_t)time(NULL), o->creator ? o->creator : "berth sign_tool", &s) < 0 ||
 	    spill(o->payload_out, s.payload, s.payload_len) < 0 ||
 	    spill(o->sig_out, s.signature_b64, strlen(s.signature_b64)) < 0) {
 		die("%s", "signing failed");
