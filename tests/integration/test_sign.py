@@ -270,6 +270,12 @@ def test_keygen_cosign_key_format(reg):
         der = _decrypt_cosign_key(_read(key), b"s3cret phrase")
         ok(der is not None, "the key does not open with the passphrase (secretbox tag mismatch)")
         ok(_decrypt_cosign_key(_read(key), b"s3cret phrasf") is None, "a wrong passphrase opened the key")
+        # PKCS#8 laid out byte for byte as Go's x509.MarshalPKCS8PrivateKey writes a P-256 key (what
+        # cosign's and containers/image's x509.ParsePKCS8PrivateKey read): version 0, id-ecPublicKey,
+        # prime256v1, then ECPrivateKey{1, d, [1] public point} without inner parameters
+        prefix = bytes.fromhex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420")
+        lib.eq((len(der), der[:len(prefix)].hex(), der[68:73].hex()), (138, prefix.hex(), "a144034200"),
+               "PKCS#8 layout of the decrypted key")
         derp = _write(os.path.join(tmp, "k.der"), der)
         p = _run(["openssl", "pkey", "-inform", "DER", "-in", derp, "-pubout"])
         lib.eq(p.stdout, _read(pub), "public key derived from the decrypted private key")
