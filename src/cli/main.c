@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{"prune", cmd_prune, "prune [--root DIR] [--driver NAME] [--json]", "remove layers no image uses"},
 	{"gc", cmd_gc, "gc [--data DIR] [--dry-run] [--grace DUR] [--delete-untagged]",
 	 "remove unreferenced blobs (online: safe while serve runs)"},
+	{"keygen", cmd_keygen, "keygen [--output-prefix P] [--passphrase-file F]",
+	 "write a sigstore (cosign) key pair P.key and P.pub"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };
