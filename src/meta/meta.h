@@ -71,8 +71,8 @@ int meta_blob_referenced(struct meta *m, const struct digest *d);
 /* --- garbage collection (rules in docs/internals/registry.md) ---
  * `cutoff` is a time in seconds since the epoch: a row created or touched before it is old enough to
  * collect; INT64_MAX makes everything old (no grace). A manifest is live when it is tagged, created at
- * or after cutoff, a child of a live index, or the subject of a live referrer (the subject relation
- * keeps the subject, not the referrer); with delete_untagged 0 every manifest is live. A repository's
+ * or after cutoff, a child of a live index, the subject of a live referrer, or a referrer of a live
+ * manifest (a kept image keeps its signatures); with delete_untagged 0 every manifest is live. A repository's
  * link to a blob is garbage when it is older than cutoff and no live manifest of that repository
  * uses the blob (config, layer) or is the blob. A blob is garbage when all its links are and no live
  * manifest anywhere uses or is it. */

@@ -204,7 +204,9 @@ enum sq_stmt {
 	"   JOIN manifest_refs x ON x.manifest_id = p.id AND x.kind = 1"                                       \
 	"   JOIN manifests c ON c.repo_id = p.repo_id AND c.digest = x.digest"                                  \
 	" UNION SELECT s.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
-	"   JOIN manifests s ON s.repo_id = p.repo_id AND s.digest = p.subject)"
+	"   JOIN manifests s ON s.repo_id = p.repo_id AND s.digest = p.subject"                                 \
+	" UNION SELECT f.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
+	"   JOIN manifests f ON f.repo_id = p.repo_id AND f.subject = p.digest)"
 
 static const char *const sq_sql[ST_MAX] = {
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",

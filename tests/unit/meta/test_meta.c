@@ -781,18 +781,18 @@ TEST(gc_plan_reference_rules)
 	meta_gc_plan_release(&p);
 	CHECK(p.links == NULL && p.nlinks == 0);
 
-	/* delete_untagged: i2, the index and its child, and the referrer of a tagged image go; the
-	 * subject of a tagged referrer stays */
+	/* delete_untagged: i2, the index and its child go; the referrer of a tagged image stays (a kept
+	 * image keeps its signatures) and so does the subject of a tagged referrer */
 	CHECK_EQ(meta_gc_plan(m, 1000, 1, &p), 0);
 	{
-		struct digest want[4] = {f.i2, f.i3, f.ix, f.s};
-		check_items(p.manifests, p.nmanifests, "r", want, 4);
+		struct digest want[3] = {f.i2, f.i3, f.ix};
+		check_items(p.manifests, p.nmanifests, "r", want, 3);
 	}
 	{
-		struct digest want[4] = {f.l2, f.x2, f.x3, f.x4};
-		check_items(p.blobs, p.nblobs, NULL, want, 4);
+		struct digest want[3] = {f.l2, f.x2, f.x3};
+		check_items(p.blobs, p.nblobs, NULL, want, 3);
 	}
-	CHECK_EQ(p.nlinks, 5); /* other:x1, r:l2, r:x2, r:x3, r:x4 */
+	CHECK_EQ(p.nlinks, 4); /* other:x1, r:l2, r:x2, r:x3 */
 	meta_gc_plan_release(&p);
 
 	/* within the grace period nothing at all */
@@ -803,13 +803,10 @@ TEST(gc_plan_reference_rules)
 	/* a young untagged index keeps its child */
 	tdb_sql(&t, "UPDATE manifests SET created = 5000 WHERE body = CAST('index' AS BLOB)");
 	CHECK_EQ(meta_gc_plan(m, 1000, 1, &p), 0);
+	check_items(p.manifests, p.nmanifests, "r", &f.i2, 1);
 	{
-		struct digest want[2] = {f.i2, f.s};
-		check_items(p.manifests, p.nmanifests, "r", want, 2);
-	}
-	{
-		struct digest want[3] = {f.l2, f.x2, f.x4};
-		check_items(p.blobs, p.nblobs, NULL, want, 3);
+		struct digest want[2] = {f.l2, f.x2};
+		check_items(p.blobs, p.nblobs, NULL, want, 2);
 	}
 	meta_gc_plan_release(&p);
 
@@ -842,18 +839,20 @@ TEST(gc_prune_and_unlink_recheck)
 	CHECK_EQ(n, 0);
 	CHECK_EQ(meta_gc_manifests_prune(m, "r", 1000, &del, &n), 0);
 	{
-		struct digest want[4] = {f.i2, f.i3, f.ix, f.s};
-		check_items(del, n, "r", want, 4);
+		struct digest want[3] = {f.i2, f.i3, f.ix};
+		check_items(del, n, "r", want, 3);
 	}
 	for (size_t i = 0; i < n; i++)
-		CHECK_EQ(del[i].size, digest_eq(&del[i].digest, &f.ix) ? 5 : digest_eq(&del[i].digest, &f.s) ? 3 : 4);
+		CHECK_EQ(del[i].size, digest_eq(&del[i].digest, &f.ix) ? 5 : 4);
 	meta_gc_items_free(del, n);
 	CHECK_EQ(meta_manifest_get(m, "r", &f.i2, 0, &mf), -BERTH_ENOENT);
 	CHECK_EQ(meta_manifest_get(m, "r", &f.i4, 0, &mf), 0);
 	check_tag(m, "r", "v1", &f.i1);
 	check_tag(m, "r", "sig", &f.t);
 	CHECK_EQ(meta_referrers(m, "r", &f.i1, NULL, &refs, &n), 0);
-	CHECK_EQ(n, 0);
+	CHECK_EQ(n, 1); /* the kept image kept its signature */
+	CHECK(digest_eq(&refs[0].digest, &f.s));
+	meta_descs_free(refs, n);
 	/* a second prune finds nothing */
 	CHECK_EQ(meta_gc_manifests_prune(m, "r", 1000, &del, &n), 0);
 	CHECK_EQ(n, 0);
