@@ -28,7 +28,7 @@ const struct config_key config_keys[] = {
 	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},
 	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
 	{"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
-	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds: seconds, or with s, m, h or d"},
+	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds (30m, 6h, 1d)"},
 	{NULL, NULL, NULL},
 };
 
@@ -248,4 +248,36 @@ out:
 	if (f)
 		fclose(f);
 	return rc;
+}
+
+int config_duration_parse(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+	int64_t v = 0;
+	const char *p = s;
+
+	if (!s || *p < '0' || *p > '9')
+		return -BERTH_EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -BERTH_EINVAL;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p == '\0') {
+		if (v != 0)
+			return -BERTH_EINVAL; /* a unit is required, so "30" cannot mean seconds to one reader and ms to another */
+		*ms = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].unit) == 0) {
+			if (v > INT64_MAX / units[i].ms)
+				return -BERTH_EINVAL;
+			*ms = v * units[i].ms;
+			return 0;
+		}
+	return -BERTH_EINVAL;
 }

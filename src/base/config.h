@@ -43,5 +43,9 @@ const char *config_get(const struct config *c, const char *key);
 /* Integer and boolean views; return def when unset; -BERTH_EINVAL via *ok = 0 when malformed. */
 int64_t config_get_int(const struct config *c, const char *key, int64_t def, int *ok);
 int config_get_bool(const struct config *c, const char *key, int def, int *ok);
+/* Parses a duration: a whole number with a unit, ms, s, m, h or d ("250ms", "30s", "15m", "6h", "2d"),
+ * or "0" alone for zero (a setting that is off). Any other number needs its unit, so "30" cannot mean
+ * seconds to one reader and milliseconds to another. 0 with *ms, or -BERTH_EINVAL. */
+int config_duration_parse(const char *s, int64_t *ms);
 
 #endif

@@ -43,7 +43,8 @@ void store_cli_release(struct store_cli *o);
 void store_cli_size(unsigned long long n, char *out, size_t outn);
 void store_cli_age(long long ms, char *out, size_t outn);
 
-/* Parses a duration: seconds, or a number with s, m, h or d ("90", "30m", "6h"). 0 or -BERTH_EINVAL. */
+/* A duration of at least one second, as config_duration_parse() writes it ("90s", "30m", "6h"), in
+ * whole seconds. 0 or -BERTH_EINVAL. */
 int cli_duration_parse(const char *s, int64_t *secs);
 int cmd_keygen(int argc, char **argv);
 

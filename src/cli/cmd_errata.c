@@ -25,26 +25,11 @@
 
 int cli_duration_parse(const char *s, int64_t *secs)
 {
-	char *end = NULL;
-	long long v;
-	int64_t mul = 1;
+	int64_t ms = 0;
 
-	if (!s || !*s)
+	if (config_duration_parse(s, &ms) < 0 || ms < 1000)
 		return -BERTH_EINVAL;
-	v = strtoll(s, &end, 10);
-	if (end == s || v <= 0)
-		return -BERTH_EINVAL;
-	if (*end == 's')
-		end++;
-	else if (*end == 'm' && ++end)
-		mul = 60;
-	else if (*end == 'h' && ++end)
-		mul = 3600;
-	else if (*end == 'd' && ++end)
-		mul = 86400;
-	if (*end || v > INT64_MAX / mul)
-		return -BERTH_EINVAL;
-	*secs = (int64_t)v * mul;
+	*secs = ms / 1000;
 	return 0;
 }
 

@@ -111,7 +111,7 @@ int cmd_gc(int argc, char **argv)
 	if (grace)
 		config_set(&cfg, "storage.gc.grace", grace);
 	v = config_get(&cfg, "storage.gc.grace");
-	if (registry_duration_parse(v ? v : "", &go.grace_ms) < 0) {
+	if (config_duration_parse(v ? v : "", &go.grace_ms) < 0) {
 		cli_fail("gc: grace '%s' is not a duration such as 0, 30s, 15m or 24h", v ? v : "");
 		rc = 2;
 		goto out;

@@ -155,7 +155,7 @@ static int config_duration(const struct config *cfg, const char *key, int64_t *m
 {
 	const char *v = config_get(cfg, key);
 
-	if (registry_duration_parse(v ? v : "", ms) < 0) {
+	if (config_duration_parse(v ? v : "", ms) < 0) {
 		cli_fail("config: %s '%s' is not a duration such as 30s, 15m or 24h", key, v ? v : "");
 		return -1;
 	}
@@ -306,7 +306,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	feeds = errata_feeds_split(config_get(&cfg, "errata.feeds"), &nfeeds);
 	if (!feeds || cli_duration_parse(config_get(&cfg, "errata.sync_interval"), &interval) < 0) {
-		cli_fail("config: errata.sync_interval '%s' is not a duration (90, 30m, 6h, 1d)",
+		cli_fail("config: errata.sync_interval '%s' is not a duration (90s, 30m, 6h, 1d)",
 			 config_get(&cfg, "errata.sync_interval"));
 		goto out;
 	}

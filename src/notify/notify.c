@@ -20,32 +20,6 @@
 #define NOTIFY_PREFIX "notifications.endpoints."
 #define NOTIFY_POLL_MS 1000 /* how often an idle thread looks for events appended by other processes */
 
-int notify_duration_parse(const char *s, int64_t *ms)
-{
-	static const struct {
-		const char *unit;
-		int64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {"", 1}};
-	int64_t v = 0;
-	const char *p = s;
-
-	if (!s || *s < '0' || *s > '9')
-		return -BERTH_EINVAL;
-	while (*p >= '0' && *p <= '9') {
-		if (v > (INT64_MAX / 10) - 10)
-			return -BERTH_EINVAL;
-		v = v * 10 + (*p++ - '0');
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(p, units[i].unit) == 0) {
-			if (v > INT64_MAX / units[i].ms)
-				return -BERTH_EINVAL;
-			*ms = v * units[i].ms;
-			return 0;
-		}
-	return -BERTH_EINVAL;
-}
-
 /* Splits "push, delete" into a NULL-terminated array of trimmed words (NULL for an empty list). */
 static char **split_actions(const char *s)
 {
@@ -135,7 +109,7 @@ int notify_config_load(const struct config *c, struct notify_config *out, char *
 				e->batch = (size_t)b;
 		} else if (strcmp(dot, "timeout") == 0 || strcmp(dot, "backoff") == 0 ||
 			   strcmp(dot, "backoff_max") == 0) {
-			if (notify_duration_parse(val, &ms) < 0 || ms <= 0) {
+			if (config_duration_parse(val, &ms) < 0 || ms <= 0) {
 				snprintf(err, errn, "%s: a duration such as 500ms, 5s or 1m", key);
 				rc = -BERTH_EINVAL;
 			} else if (strcmp(dot, "timeout") == 0)

@@ -78,10 +78,6 @@ struct config;
 int notify_config_load(const struct config *c, struct notify_config *out, char *err, size_t errn);
 void notify_config_release(struct notify_config *cfg);
 
-/* Parses a duration "250ms", "30s", "15m", "24h", "7d" or plain milliseconds into *ms. 0 or
- * -BERTH_EINVAL. */
-int notify_duration_parse(const char *s, int64_t *ms);
-
 /* Builds the envelope {"events":[...]} for v[0..n) into a malloc()ed string (*out); 0 or -BERTH_ENOMEM.
  * Events whose detail_json does not parse are sent without detail. */
 int notify_envelope(const struct notify_event *v, size_t n, const char *instance, char **out);

@@ -71,9 +71,6 @@ struct meta *registry_meta(struct registry *r);
 /* The largest manifest accepted, in bytes. */
 uint64_t registry_manifest_limit(const struct registry *r);
 
-/* Parses a duration as the configuration writes it: a non-negative integer followed by ms, s, m, h
- * or d ("30s", "15m", "24h"); a bare "0" is zero. 0 with *ms, or -BERTH_EINVAL. */
-int registry_duration_parse(const char *s, int64_t *ms);
 
 /* Name and reference grammar from the spec. 1 when valid. */
 int registry_name_valid(const char *name);

@@ -260,7 +260,42 @@ TEST(fault_spec_parse)
 	}
 }
 
+TEST(duration_grammar)
+{
+	int64_t ms = -1;
+
+	CHECK_EQ(config_duration_parse("30s", &ms), 0);
+	CHECK_EQ(ms, 30000);
+	CHECK_EQ(config_duration_parse("15m", &ms), 0);
+	CHECK_EQ(ms, 900000);
+	CHECK_EQ(config_duration_parse("24h", &ms), 0);
+	CHECK_EQ(ms, 86400000);
+	CHECK_EQ(config_duration_parse("250ms", &ms), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(config_duration_parse("2d", &ms), 0);
+	CHECK_EQ(ms, 172800000);
+	CHECK_EQ(config_duration_parse("0", &ms), 0);
+	CHECK_EQ(ms, 0);
+	CHECK_EQ(config_duration_parse("0s", &ms), 0);
+	CHECK_EQ(ms, 0);
+	ms = 7;
+	CHECK_EQ(config_duration_parse("", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("30", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("-1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("1.5h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse(" 1s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("1s ", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("1hh", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("h", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("1H", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("99999999999999999999s", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse("9223372036854775807d", &ms), -BERTH_EINVAL);
+	CHECK_EQ(config_duration_parse(NULL, &ms), -BERTH_EINVAL);
+	CHECK_EQ(ms, 7);
+}
+
 static const struct test tests[] = {
+	T(duration_grammar),
 	T(buf_add_and_cap),
 	T(buf_detach_owns),
 	T(buf_overflow_size),

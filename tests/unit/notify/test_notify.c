@@ -226,29 +226,6 @@ static struct notify_source source(struct memsrc *s)
 
 /* --- tests ------------------------------------------------------------------------------------ */
 
-TEST(duration_parse)
-{
-	int64_t ms = 0;
-
-	CHECK_EQ(notify_duration_parse("250ms", &ms), 0);
-	CHECK_EQ(ms, 250);
-	CHECK_EQ(notify_duration_parse("30s", &ms), 0);
-	CHECK_EQ(ms, 30000);
-	CHECK_EQ(notify_duration_parse("15m", &ms), 0);
-	CHECK_EQ(ms, 900000);
-	CHECK_EQ(notify_duration_parse("24h", &ms), 0);
-	CHECK_EQ(ms, 86400000);
-	CHECK_EQ(notify_duration_parse("7d", &ms), 0);
-	CHECK_EQ(ms, 604800000);
-	CHECK_EQ(notify_duration_parse("42", &ms), 0);
-	CHECK_EQ(ms, 42);
-	CHECK_EQ(notify_duration_parse("", &ms), -BERTH_EINVAL);
-	CHECK_EQ(notify_duration_parse("-1s", &ms), -BERTH_EINVAL);
-	CHECK_EQ(notify_duration_parse("5 s", &ms), -BERTH_EINVAL);
-	CHECK_EQ(notify_duration_parse("5w", &ms), -BERTH_EINVAL);
-	CHECK_EQ(notify_duration_parse("99999999999999999999s", &ms), -BERTH_EINVAL);
-}
-
 TEST(config_load)
 {
 	struct config c;
@@ -462,7 +439,6 @@ TEST(action_filter_skips_without_posting)
 }
 
 static const struct test tests[] = {
-	T(duration_parse),
 	T(config_load),
 	T(envelope_shape),
 	T(signature_is_hmac_sha256),

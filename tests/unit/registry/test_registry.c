@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/config.h"
 #include "base/err.h"
 #include "base/fault.h"
 #include "registry/registry.h"
@@ -77,40 +78,6 @@ static int upload_file_exists(const char *dir, const char *uuid)
 
 	snprintf(p, sizeof(p), "%s/uploads/%s", dir, uuid);
 	return access(p, F_OK) == 0;
-}
-
-TEST(duration_grammar)
-{
-	int64_t ms = -1;
-
-	CHECK_EQ(registry_duration_parse("30s", &ms), 0);
-	CHECK_EQ(ms, 30000);
-	CHECK_EQ(registry_duration_parse("15m", &ms), 0);
-	CHECK_EQ(ms, 900000);
-	CHECK_EQ(registry_duration_parse("24h", &ms), 0);
-	CHECK_EQ(ms, 86400000);
-	CHECK_EQ(registry_duration_parse("250ms", &ms), 0);
-	CHECK_EQ(ms, 250);
-	CHECK_EQ(registry_duration_parse("2d", &ms), 0);
-	CHECK_EQ(ms, 172800000);
-	CHECK_EQ(registry_duration_parse("0", &ms), 0);
-	CHECK_EQ(ms, 0);
-	CHECK_EQ(registry_duration_parse("0s", &ms), 0);
-	CHECK_EQ(ms, 0);
-	ms = 7;
-	CHECK_EQ(registry_duration_parse("", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("30", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("-1s", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("1.5h", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse(" 1s", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("1s ", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("1hh", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("h", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("1H", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("99999999999999999999s", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse("9223372036854775807d", &ms), -BERTH_EINVAL);
-	CHECK_EQ(registry_duration_parse(NULL, &ms), -BERTH_EINVAL);
-	CHECK_EQ(ms, 7);
 }
 
 TEST(upload_sweep_expires_only_idle_sessions)
@@ -1382,7 +1349,6 @@ TEST(session_after_half_commit_does_not_rewrite_the_blob)
 }
 
 static const struct test tests[] = {
-	T(duration_grammar),
 	T(upload_sweep_expires_only_idle_sessions),
 	T(upload_sweep_after_restart_uses_file_age),
 	T(upload_ttl_zero_never_expires),
