@@ -12,6 +12,14 @@ struct command {
 
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_copy(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_tags(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

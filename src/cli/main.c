@@ -8,6 +8,14 @@
 static const struct command commands[] = {
 	{"serve", cmd_serve, "serve [--config FILE] [--addr HOST:PORT] [--data DIR]",
 	 "run the registry (OCI Distribution API v1.1)"},
+	{"copy", cmd_copy, "copy [options] SRC DEST", "copy an image between transports (docker://, oci:, ...)"},
+	{"push", cmd_push, "push [options] SRC [docker://]HOST/REPO[:TAG]", "copy an image to a registry"},
+	{"pull", cmd_pull, "pull [options] [docker://]HOST/REPO[:TAG|@DIGEST]", "copy an image into the host store"},
+	{"inspect", cmd_inspect, "inspect [--raw|--config|--json] REF", "show an image's manifest, config and layers"},
+	{"tags", cmd_tags, "tags [--json] docker://HOST/REPO", "list a repository's tags"},
+	{"delete", cmd_delete, "delete REF", "delete an image's manifest"},
+	{"login", cmd_login, "login [-u USER] [--password-stdin] HOST", "check and save registry credentials"},
+	{"logout", cmd_logout, "logout HOST | --all", "forget registry credentials"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -32,7 +32,7 @@ struct client_opts {
 	const char *cert_dir; /* --cert-dir: CA files (.crt) and client pairs (.cert + .key), instead of certs.d */
 	const char *authfile; /* --authfile; NULL: REGISTRY_AUTH_FILE, then the default files */
 	const char *creds;    /* --creds USER:PASSWORD, overriding the auth file; may be NULL */
-	int retries;          /* how often a broken blob download is resumed; 0 means the default (5) */
+	int retries;          /* how often a broken blob download is resumed; 0: the default (5), < 0: never */
 	const char *tmp_dir;  /* where downloads are spooled; NULL: $TMPDIR, else /var/tmp */
 	const char *user_agent;
 };

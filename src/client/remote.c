@@ -1292,7 +1292,7 @@ int client_remote_blob_fetch(struct client_remote *r, const char *repo, const st
 	struct digest got;
 	char ds[DIGEST_STR_MAX], gs[DIGEST_STR_MAX], range[64], *scope = scope_of(repo, "pull");
 	uint64_t off = 0, size = (uint64_t)d->size;
-	int retries = r->o->retries > 0 ? r->o->retries : 5, broken = 0, rc;
+	int retries = r->o->retries < 0 ? 0 : r->o->retries == 0 ? 5 : r->o->retries, broken = 0, rc;
 	CURLcode cc;
 
 	digest_str(&d->digest, ds);
