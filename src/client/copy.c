@@ -18,6 +18,13 @@
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define MT_DOCKER_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
 
+/* A manifest the destination got in another form (Docker schema 2 -> OCI). */
+struct remap {
+	struct digest from, to;
+	int64_t size;
+	const char *media_type;
+};
+
 /* One blob to move. */
 struct job {
 	struct image_desc src;    /* the source's descriptor */
@@ -47,6 +54,8 @@ struct engine {
 	atomic_int cancel;
 	int rc;
 	struct client_err err;
+	struct remap *remaps; /* manifests rewritten for the destination: old digest -> new */
+	size_t nremaps;
 };
 
 /* ---------------------------------------------------------------- events */
@@ -417,6 +426,90 @@ static void result_add_manifest(struct client_copy_result *res, const struct dig
 	res->manifests[res->nmanifests++] = *d;
 }
 
+static const char *oci_layer_type(const char *mt)
+{
+	if (!mt)
+		return NULL;
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip"))
+		return "application/vnd.oci.image.layer.v1.tar+gzip";
+	if (!strcmp(mt, MT_DOCKER_LAYER_TAR))
+		return "application/vnd.oci.image.layer.v1.tar";
+	if (!strcmp(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"))
+		return "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+	return NULL;
+}
+
+/* A Docker schema 2 manifest in OCI media types (same blobs, as skopeo writes to OCI layouts);
+ * caller free()s; NULL when body does not parse. */
+static char *to_oci_manifest(const void *body, size_t len, size_t *outlen)
+{
+	json_t *root = json_loadb(body, len, 0, NULL), *cfg, *layers, *l;
+	size_t i;
+	char *text;
+
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return NULL;
+	}
+	json_object_set_new(root, "mediaType", json_string(MT_OCI_MANIFEST));
+	cfg = json_object_get(root, "config");
+	if (json_is_object(cfg) && json_is_string(json_object_get(cfg, "mediaType")) &&
+	    !strcmp(json_string_value(json_object_get(cfg, "mediaType")), MT_DOCKER_CONFIG))
+		json_object_set_new(cfg, "mediaType", json_string("application/vnd.oci.image.config.v1+json"));
+	layers = json_object_get(root, "layers");
+	json_array_foreach(layers, i, l)
+	{
+		const char *m = oci_layer_type(json_string_value(json_object_get(l, "mediaType")));
+		if (m)
+			json_object_set_new(l, "mediaType", json_string(m));
+	}
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	*outlen = text ? strlen(text) : 0;
+	return text;
+}
+
+/* The index with its children's descriptors changed as the remaps say, in OCI media types when it
+ * was a Docker manifest list; NULL when nothing changed. */
+static char *index_remapped(struct engine *g, const void *body, size_t len, const char *mt, size_t *outlen)
+{
+	json_t *root = json_loadb(body, len, 0, NULL), *mans, *m;
+	size_t i;
+	int changed = 0;
+	char *text = NULL;
+
+	if (!json_is_object(root))
+		goto out;
+	mans = json_object_get(root, "manifests");
+	json_array_foreach(mans, i, m)
+	{
+		struct digest d;
+		const char *ds = json_string_value(json_object_get(m, "digest"));
+		if (!ds || digest_parse_cstr(ds, &d) < 0)
+			continue;
+		for (size_t k = 0; k < g->nremaps; k++) {
+			char ns[DIGEST_STR_MAX];
+			if (!digest_eq(&g->remaps[k].from, &d))
+				continue;
+			json_object_set_new(m, "mediaType", json_string(g->remaps[k].media_type));
+			json_object_set_new(m, "digest", json_string(digest_str(&g->remaps[k].to, ns)));
+			json_object_set_new(m, "size", json_integer(g->remaps[k].size));
+			changed = 1;
+		}
+	}
+	if (mt && !strcmp(mt, MT_DOCKER_LIST) && (g->dst->caps & CLIENT_CAP_OCI_TYPES)) {
+		json_object_set_new(root, "mediaType", json_string(MT_OCI_INDEX));
+		changed = 1;
+	}
+	if (changed) {
+		text = json_dumps(root, JSON_COMPACT);
+		*outlen = text ? strlen(text) : 0;
+	}
+out:
+	json_decref(root);
+	return text;
+}
+
 /* Writes one image's manifest; top: the destination's named manifest. */
 static int put_image(struct engine *g, struct pimage *p, int top, struct client_copy_result *res,
 		     struct digest *written, char **written_mt, struct client_err *e)
@@ -431,6 +524,21 @@ static int put_image(struct engine *g, struct pimage *p, int top, struct client_
 		conv = converted_manifest(g, p, &len);
 		body = conv;
 		mt = MT_DOCKER_MANIFEST;
+	} else if ((g->dst->caps & CLIENT_CAP_OCI_TYPES) && mt && !strcmp(mt, MT_DOCKER_MANIFEST)) {
+		conv = to_oci_manifest(p->body.ptr, p->body.len, &len);
+		if (!conv)
+			return client_err_set(e, -BERTH_EINVAL, "cannot convert manifest to OCI");
+		body = conv;
+		mt = MT_OCI_MANIFEST;
+	}
+	if (conv) {
+		struct remap *r;
+		g->remaps = xrealloc(g->remaps, (g->nremaps + 1) * sizeof(*g->remaps));
+		r = &g->remaps[g->nremaps++];
+		r->from = p->digest;
+		digest_of(DIGEST_SHA256, body, len, &r->to);
+		r->size = (int64_t)len;
+		r->media_type = mt;
 	}
 	rc = g->dst->ops->manifest_put(g->dst, body, len, mt, top, e);
 	if (rc == 0) {
@@ -560,11 +668,24 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 			goto out;
 	}
 	if (copy_index) {
-		rc = dst->ops->manifest_put(dst, top.ptr, top.len, top_mt, 1, e);
+		size_t nlen = 0;
+		char *nidx = (dst->caps & CLIENT_CAP_OCI_TYPES) || g.nremaps
+				     ? index_remapped(&g, top.ptr, top.len, top_mt, &nlen)
+				     : NULL;
+		const char *imt = nidx && !strcmp(top_mt, MT_DOCKER_LIST) && (dst->caps & CLIENT_CAP_OCI_TYPES)
+					  ? MT_OCI_INDEX
+					  : top_mt;
+		if (nidx) {
+			buf_reset(&top);
+			buf_add(&top, nidx, nlen);
+			digest_of(DIGEST_SHA256, top.ptr, top.len, &top_dg);
+			free(nidx);
+		}
+		rc = dst->ops->manifest_put(dst, top.ptr, top.len, imt, 1, e);
 		if (rc < 0)
 			goto out;
 		res->digest = top_dg;
-		res->media_type = xstrdup(top_mt);
+		res->media_type = xstrdup(imt);
 		result_add_manifest(res, &top_dg);
 	}
 	rc = client_image_commit(dst, e);
@@ -590,6 +711,7 @@ out:
 		image_desc_release(&g.jobs[i].out);
 	}
 	free(g.jobs);
+	free(g.remaps);
 	image_doc_release(&topdoc);
 	free(top_mt);
 	buf_release(&top);

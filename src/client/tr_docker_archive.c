@@ -148,13 +148,21 @@ static int hash_file(const char *path, struct digest *d, int64_t *size, int *gzi
 	return rc;
 }
 
+/* 1 when the entry's RepoTags hold tag, also in the docker.io-normalized spelling other tools
+ * write ("docker.io/library/app:v1" for "app:v1"). */
 static int entry_has_tag(json_t *ent, const char *tag)
 {
 	json_t *tags = json_object_get(ent, "RepoTags"), *t;
 	size_t i;
 	json_array_foreach(tags, i, t)
 	{
-		if (json_is_string(t) && !strcmp(json_string_value(t), tag))
+		const char *v = json_string_value(t);
+		if (!v)
+			continue;
+		if (!strcmp(v, tag))
+			return 1;
+		if (!strncmp(v, "docker.io/", 10) &&
+		    (!strcmp(v + 10, tag) || (!strncmp(v + 10, "library/", 8) && !strcmp(v + 18, tag))))
 			return 1;
 	}
 	return 0;

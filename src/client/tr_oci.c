@@ -665,6 +665,7 @@ static int dest_prepare(struct client_image *im, struct oci *o, struct client_er
 	}
 	chmod(tmpl, 0755);
 	o->staging = tmpl;
+	im->caps |= CLIENT_CAP_OCI_TYPES;
 	im->spool_dir = xstrdup(tmpl);
 	return 0;
 }

@@ -28,6 +28,7 @@ enum client_mode { CLIENT_SRC = 1, CLIENT_DST = 2, CLIENT_ADMIN = 4 /* tags, del
 /* What a destination can hold. */
 #define CLIENT_CAP_UNCOMPRESSED 1u /* layers must be uncompressed tars (docker-archive) */
 #define CLIENT_CAP_NO_INDEX 2u     /* one image manifest only, no index (docker-archive) */
+#define CLIENT_CAP_OCI_TYPES 4u    /* OCI media types only: Docker schema 2 is converted (oci:, as skopeo) */
 
 struct client_image;
 
