@@ -5,11 +5,11 @@ set -euo pipefail
 
 # build: compiler, build system, libraries
 BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev libssl-dev
-       libsqlite3-dev libyaml-dev libcurl4-openssl-dev"
+       libsqlite3-dev libyaml-dev libcurl4-openssl-dev libarchive-dev"
 # tests: the reference clients and helpers the integration tests drive
-TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev"
+TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev docker-registry openssl apache2-utils"
 # bench: the reference registry, a static server and a load generator
-BENCH="docker-registry nginx-light wrk"
+BENCH="nginx-light wrk"
 
 want="$BUILD $TEST"
 case "${1:-}" in

@@ -41,9 +41,10 @@ struct client_remote {
 	const struct client_opts *o;
 	char *user, *pass; /* NULL when no credentials are known */
 	int verify;
-	pthread_mutex_t mu; /* guards the pool and the auth state below */
+	pthread_mutex_t pool_mu; /* guards the handle pool */
 	CURL *idle[POOL_MAX];
 	size_t nidle;
+	pthread_mutex_t mu; /* guards the auth state below; held during a token fetch */
 	enum client_auth_scheme scheme;
 	char *realm, *service;
 	struct token *tokens;
@@ -537,10 +538,10 @@ static CURL *handle_take(struct client_remote *r)
 {
 	CURL *h = NULL;
 
-	pthread_mutex_lock(&r->mu);
+	pthread_mutex_lock(&r->pool_mu);
 	if (r->nidle)
 		h = r->idle[--r->nidle];
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->pool_mu);
 	if (!h)
 		h = curl_easy_init();
 	else
@@ -550,12 +551,12 @@ static CURL *handle_take(struct client_remote *r)
 
 static void handle_give(struct client_remote *r, CURL *h)
 {
-	pthread_mutex_lock(&r->mu);
+	pthread_mutex_lock(&r->pool_mu);
 	if (r->nidle < POOL_MAX) {
 		r->idle[r->nidle++] = h;
 		h = NULL;
 	}
-	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_unlock(&r->pool_mu);
 	if (h)
 		curl_easy_cleanup(h);
 }
@@ -958,6 +959,7 @@ int client_remote_open(const char *host, const struct client_opts *o, struct cli
 	r->o = o;
 	r->verify = o->tls_verify;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->pool_mu, NULL);
 	buf_init(&r->ca_pem, CA_PEM_MAX);
 	rc = client_creds_lookup(o, host, NULL, &r->user, &r->pass, e);
 	if (rc < 0 && rc != -BERTH_ENOENT)
@@ -996,6 +998,7 @@ void client_remote_free(struct client_remote *r)
 	free(r->key_file);
 	buf_release(&r->ca_pem);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->pool_mu);
 	free(r->host);
 	free(r);
 }
