@@ -25,7 +25,7 @@
 #define ERRBODY_MAX (64 << 10)   /* error bodies and small JSON answers */
 #define TOKEN_BODY_MAX (1 << 20) /* a token server's answer */
 #define MONOLITHIC_MAX (32 << 20) /* blobs up to this size go in one PUT */
-#define CHUNK_SIZE (16 << 20)     /* PATCH chunk size for bigger blobs */
+#define CHUNK_SIZE (64 << 20)     /* PATCH chunk size for bigger blobs */
 #define POOL_MAX 16
 #define TAG_PAGES_MAX 10000
 #define CA_PEM_MAX (8 << 20)
