@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -129,18 +130,27 @@ static const char *phase_name(const struct row *r)
 	}
 }
 
+/* Columns of the terminal on stderr (80 when unknown). */
+static int term_columns(void)
+{
+	struct winsize ws;
+	return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
+
 static void draw(struct cli_progress *p)
 {
 	struct buf b;
-	int lines = 0;
+	int lines = 0, cols = term_columns();
+	/* the line without the bar is about 60 columns; a line that wraps would break the redraw */
+	int width = cols - 62 > 40 ? 40 : cols - 62;
 
 	buf_init(&b, BUF_UNLIMITED);
 	if (p->drawn)
 		buf_addf(&b, "\033[%dA", p->drawn);
 	for (size_t i = 0; i < p->nrows; i++) {
 		struct row *r = &p->rows[i];
-		char done[32], total[32], bar[32];
-		int width = 24, fill;
+		char done[32], total[32], bar[48], line[256];
+		int fill;
 
 		if (!r->started)
 			continue;
@@ -151,11 +161,18 @@ static void draw(struct cli_progress *p)
 			fill = width;
 		for (int k = 0; k < width; k++)
 			bar[k] = k < fill ? '=' : (k == fill ? '>' : ' ');
-		bar[width] = '\0';
+		bar[width > 0 ? width : 0] = '\0';
 		cli_human_size(r->finished ? r->size : r->done, done, sizeof(done));
 		cli_human_size(r->total ? r->total : r->size, total, sizeof(total));
-		buf_addf(&b, "\033[2K%s %s [%s] %10s / %-10s %s\n", r->is_config ? "config" : "blob  ", r->label, bar,
-			 done, total, phase_name(r));
+		if (width >= 8)
+			snprintf(line, sizeof(line), "%s %s [%s] %10s / %-10s %s", r->is_config ? "config" : "blob  ",
+				 r->label, bar, done, total, phase_name(r));
+		else
+			snprintf(line, sizeof(line), "%s %s %s / %s %s", r->is_config ? "config" : "blob", r->label, done,
+				 total, phase_name(r));
+		if (cols > 1 && strlen(line) >= (size_t)cols)
+			line[cols - 1] = '\0';
+		buf_addf(&b, "\033[2K%s\n", line);
 		lines++;
 	}
 	p->drawn = lines;

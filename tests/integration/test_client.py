@@ -372,6 +372,13 @@ def test_client_errors_and_usage(reg):
         e = berth("copy", "nonsense", "oci:/tmp/x", rc=1)
         lib.ok("unknown transport" in e.err, "message: %r" % e.err)
         lib.eq(berth("copy", "--help").rc, 0, "help exits 0")
+        # push takes the registry reference without docker://
+        lay = Layout(os.path.join(tmp, "p"))
+        man, _, _ = lay.image(nlayers=1, size=100)
+        lay.add_ref(man, lib.OCI_MANIFEST, "v1")
+        out = berth("push", TLS, "oci:%s:v1" % lay.path, "127.0.0.1:%d/%s:pushed" % (reg.server.port, repo))
+        lib.eq(out.out, lib.sha256(man) + "\n", "push prints the digest")
+        lib.eq(reg.get_manifest(repo, "pushed").body, man, "pushed manifest")
         # an unreachable registry
         e = berth("inspect", TLS, "docker://127.0.0.1:1/x/y:z", rc=1)
         lib.ok("cannot connect to 127.0.0.1:1" in e.err, "message: %r" % e.err)

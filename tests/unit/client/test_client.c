@@ -8,6 +8,9 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+/* the registry client's helpers are static: test them from inside (h2o-style) */
+#include "client/remote.c"
+
 #include "client/auth.h"
 #include "client/client.h"
 #include "client/transport.h"
@@ -661,6 +664,211 @@ TEST(tar_extract_refuses_escapes)
 	client__rmtree(dir);
 }
 
+/* ---------------------------------------------------------------- remote.c internals */
+
+TEST(remote_content_range_and_link)
+{
+	char *n;
+	CHECK_EQ(content_range_start("bytes 100-199/200"), 100);
+	CHECK_EQ(content_range_start("100-199"), 100);
+	CHECK_EQ(content_range_start("bytes=5-"), 5);
+	CHECK_EQ(content_range_start("bytes */200"), -1);
+	CHECK_EQ(content_range_start("abc"), -1);
+	CHECK_EQ(content_range_start("bytes 7"), -1);
+	CHECK_EQ(content_range_start(NULL), -1);
+	n = link_next("</v2/a/tags/list?n=2&last=b>; rel=\"next\"");
+	CHECK_STR(n, "/v2/a/tags/list?n=2&last=b");
+	free(n);
+	CHECK(link_next("</v2/a/tags/list?n=2>; rel=\"prev\"") == NULL);
+	CHECK(link_next("<unclosed; rel=\"next\"") == NULL);
+	CHECK(link_next(NULL) == NULL);
+}
+
+TEST(remote_media_type_and_urls)
+{
+	struct client_remote r;
+	char *m, *u;
+
+	m = media_type_clean("application/vnd.oci.image.manifest.v1+json ; charset=utf-8");
+	CHECK_STR(m, "application/vnd.oci.image.manifest.v1+json");
+	free(m);
+	CHECK(media_type_clean("application/octet-stream") == NULL);
+	CHECK(media_type_clean("text/plain; charset=utf-8") == NULL);
+	CHECK(media_type_clean("") == NULL);
+	CHECK(media_type_clean(NULL) == NULL);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.base, sizeof(r.base), "https://h.io:5000");
+	u = url_for(&r, "/v2/a/blobs/uploads/x");
+	CHECK_STR(u, "https://h.io:5000/v2/a/blobs/uploads/x");
+	free(u);
+	u = url_for(&r, "http://storage.example/upload?sig=1");
+	CHECK_STR(u, "http://storage.example/upload?sig=1");
+	free(u);
+	u = with_digest(&r, "/v2/a/blobs/uploads/x?_state=s", "sha256:ab");
+	CHECK_STR(u, "https://h.io:5000/v2/a/blobs/uploads/x?_state=s&digest=sha256:ab");
+	free(u);
+	u = with_digest(&r, "/v2/a/blobs/uploads/x", "sha256:ab");
+	CHECK_STR(u, "https://h.io:5000/v2/a/blobs/uploads/x?digest=sha256:ab");
+	free(u);
+}
+
+TEST(remote_status_errors)
+{
+	struct client_remote r;
+	struct resp s;
+	struct client_err e = {0};
+	char text[256];
+
+	memset(&r, 0, sizeof(r));
+	r.host = "h.io";
+	resp_init(&s, 0);
+	s.status = 404;
+	buf_adds(&s.body, "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\"}]}");
+	CHECK_EQ(status_error(&r, &s, "GET blob", &e), -BERTH_ENOENT);
+	CHECK_STR(e.msg, "GET blob: h.io answered HTTP 404 (BLOB_UNKNOWN: blob unknown to registry)");
+	s.status = 401;
+	CHECK_EQ(status_error(&r, &s, "PUT", &e), -BERTH_EDENIED);
+	CHECK_STR(e.msg, "PUT: authentication required by h.io (log in with: berth login h.io)");
+	s.status = 400;
+	buf_reset(&s.body);
+	buf_adds(&s.body, "{\"errors\":[{\"code\":\"DIGEST_INVALID\"}]}");
+	CHECK_EQ(status_error(&r, &s, "PUT", &e), -BERTH_EDIGEST);
+	s.status = 502;
+	buf_reset(&s.body);
+	buf_add(&s.body, "bad\x01\xff gateway", 13);
+	error_body_text(&s, text, sizeof(text));
+	CHECK_STR(text, "bad   gateway"); /* control bytes never reach the terminal */
+	CHECK_EQ(status_error(&r, &s, "GET", &e), -BERTH_EIO);
+	resp_release(&s);
+}
+
+/* Feeds header lines through the curl header callback. */
+static void feed_header(struct perform *pf, const char *line)
+{
+	char *copy = xstrdup(line);
+	CHECK_EQ(on_header(copy, 1, strlen(copy), pf), strlen(line));
+	free(copy);
+}
+
+TEST(remote_headers_reset_per_response)
+{
+	struct req q;
+	struct resp s;
+	struct perform pf;
+
+	req_init(&q, "GET");
+	resp_init(&s, 0);
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	feed_header(&pf, "HTTP/1.1 307 Temporary Redirect\r\n");
+	feed_header(&pf, "Location: http://other/blob\r\n");
+	feed_header(&pf, "Docker-Content-Digest: sha256:old\r\n");
+	CHECK_EQ(s.status, 307);
+	CHECK_STR(s.location, "http://other/blob");
+	feed_header(&pf, "HTTP/2 401 \r\n");
+	CHECK_EQ(s.status, 401);
+	CHECK(s.location == NULL && s.digest == NULL); /* headers of the earlier answer are gone */
+	feed_header(&pf, "WWW-Authenticate: Bearer realm=\"https://t/x\"\r\n");
+	feed_header(&pf, "www-authenticate:   Basic realm=y  \r\n");
+	CHECK_STR(s.www.ptr, "Bearer realm=\"https://t/x\", Basic realm=y");
+	feed_header(&pf, "Content-Range: bytes 5-9/10\r\n");
+	CHECK_STR(s.content_range, "bytes 5-9/10");
+	feed_header(&pf, "no colon here\r\n");
+	resp_release(&s);
+	req_release(&q);
+}
+
+/* The download sink: a 206 must continue at our offset; a 200 after a partial download starts over;
+ * bytes beyond the descriptor's size stop the transfer. */
+TEST(remote_download_sink_resume_rules)
+{
+	char path[] = "/tmp/berth-sink-XXXXXX", data[32];
+	struct req q;
+	struct resp s;
+	struct perform pf;
+	struct hasher h;
+	struct digest got, want;
+	uint64_t off = 0;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	unlink(path);
+	hasher_init(&h, DIGEST_SHA256);
+	req_init(&q, "GET");
+	resp_init(&s, 0);
+	q.sink_fd = fd;
+	q.sink_off = &off;
+	q.sink_max = 10;
+	q.sink_hash = &h;
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	/* first attempt: 200, 4 bytes arrive, then the connection breaks */
+	s.status = 200;
+	CHECK_EQ(on_write("abcd", 1, 4, &pf), 4);
+	CHECK_EQ(off, 4);
+	/* resumed: 206 at the wrong offset is refused */
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	s.status = 206;
+	s.content_range = xstrdup("bytes 3-9/10");
+	CHECK_EQ(on_write("defghij", 1, 7, &pf), 0);
+	CHECK_EQ(pf.bad_range, 1);
+	CHECK_EQ(off, 4);
+	/* resumed: 206 at 4 continues */
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	free(s.content_range);
+	s.content_range = xstrdup("bytes 4-9/10");
+	CHECK_EQ(on_write("efghij", 1, 6, &pf), 6);
+	CHECK_EQ(off, 10);
+	hasher_final(&h, &got);
+	digest_of(DIGEST_SHA256, "abcdefghij", 10, &want);
+	CHECK(digest_eq(&got, &want));
+	CHECK_EQ(pread(fd, data, sizeof(data), 0), 10);
+	CHECK_MEM(data, "abcdefghij", 10);
+	hasher_release(&h);
+	/* a server that ignores Range: the file and the hash start over */
+	hasher_init(&h, DIGEST_SHA256);
+	off = 4;
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	s.status = 200;
+	CHECK_EQ(on_write("0123456789", 1, 10, &pf), 10);
+	CHECK_EQ(off, 10);
+	hasher_final(&h, &got);
+	digest_of(DIGEST_SHA256, "0123456789", 10, &want);
+	CHECK(digest_eq(&got, &want));
+	CHECK_EQ(lseek(fd, 0, SEEK_END), 10);
+	hasher_release(&h);
+	/* one byte too many */
+	hasher_init(&h, DIGEST_SHA256);
+	off = 0;
+	CHECK_EQ(ftruncate(fd, 0), 0);
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	CHECK_EQ(on_write("0123456789X", 1, 11, &pf), 0);
+	CHECK_EQ(pf.overflow, 1);
+	CHECK_EQ(off, 0);
+	/* a non-2xx body goes to the capped error buffer, never to the file */
+	memset(&pf, 0, sizeof(pf));
+	pf.q = &q;
+	pf.s = &s;
+	s.status = 404;
+	CHECK_EQ(on_write("{\"errors\":[]}", 1, 13, &pf), 13);
+	CHECK_EQ(s.body.len, 13);
+	CHECK_EQ(lseek(fd, 0, SEEK_END), 0);
+	hasher_release(&h);
+	resp_release(&s);
+	req_release(&q);
+	close(fd);
+}
+
 static const struct test tests[] = {
 	T(ref_docker_full),
 	T(ref_docker_default_tag_latest),
@@ -686,6 +894,11 @@ static const struct test tests[] = {
 	T(local_transport_is_a_clear_error),
 	T(oci_missing_layout),
 	T(tar_extract_refuses_escapes),
+	T(remote_content_range_and_link),
+	T(remote_media_type_and_urls),
+	T(remote_status_errors),
+	T(remote_headers_reset_per_response),
+	T(remote_download_sink_resume_rules),
 	{NULL, NULL},
 };
 
