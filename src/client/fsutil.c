@@ -463,6 +463,25 @@ static int add_tree(struct archive *a, const char *root, const char *rel, struct
 		buf_addf(&path, "%s/%s", root, child.ptr);
 		if (lstat(path.ptr, &st) < 0) {
 			rc = errno_fail(e, "cannot stat", path.ptr);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t tn = readlink(path.ptr, target, sizeof(target) - 1);
+			if (tn < 0) {
+				rc = errno_fail(e, "cannot read link", path.ptr);
+			} else {
+				target[tn] = '\0';
+				ent = archive_entry_new();
+				archive_entry_set_pathname(ent, child.ptr);
+				archive_entry_set_filetype(ent, AE_IFLNK);
+				archive_entry_set_symlink(ent, target);
+				archive_entry_set_perm(ent, 0777);
+				archive_entry_set_uid(ent, 0);
+				archive_entry_set_gid(ent, 0);
+				archive_entry_set_mtime(ent, 0, 0);
+				if (archive_write_header(a, ent) != ARCHIVE_OK)
+					rc = client_err_set(e, -BERTH_EIO, "tar: %s", archive_error_string(a));
+				archive_entry_free(ent);
+			}
 		} else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
 			ent = archive_entry_new();
 			archive_entry_set_pathname(ent, child.ptr);

@@ -3,7 +3,10 @@
  *   manifest.json   [{"Config": "<hex>.json", "RepoTags": ["name:tag"], "Layers": ["<hex>.tar", ...]}]
  *   <hex>.json      the image config, unchanged
  *   <hex>.tar       each layer as an uncompressed tar, named by its digest (= the config's diff_id)
- *   repositories    {"name": {"tag": "<top layer hex>"}} for old readers
+ *   <id>/           per layer, for readers older than manifest.json: VERSION ("1.0"), json
+ *                   ({"id", "parent"}, the top one with the config's platform and run settings) and
+ *                   layer.tar -> ../<hex>.tar; <id> is the layer's chain ID
+ *   repositories    {"name": {"tag": "<top layer id>"}}
  *
  * Reading unpacks the tar into a temporary folder (regular files only; symlinks such as docker's
  * "<id>/layer.tar -> ../<id2>/layer.tar" are followed inside the archive and nowhere else) and
@@ -386,8 +389,80 @@ static int stage_rename(struct darchive *a, const struct digest *d, const char *
 	return rc;
 }
 
+/* Writes the per-layer legacy folders; top_id receives the top layer's id (or "" without layers). */
+static int write_legacy_layers(struct darchive *a, const char *config_name, char top_id[DIGEST_HEX_MAX + 1],
+			       struct client_err *e)
+{
+	static const char *const top_keys[] = {"architecture", "config", "container", "container_config",
+					       "created", "docker_version", "os"};
+	struct buf cfgb;
+	json_t *cfg = NULL;
+	struct digest chain;
+	char *p = NULL;
+	int rc;
+
+	top_id[0] = '\0';
+	buf_init(&cfgb, CONFIG_MAX);
+	p = xfmt("%s/%s", a->tmp, config_name);
+	rc = client__file_read(p, CONFIG_MAX, &cfgb, e);
+	free(p);
+	p = NULL;
+	if (rc < 0)
+		goto out;
+	cfg = json_loadb(cfgb.ptr, cfgb.len, 0, NULL);
+	for (size_t i = 0; i < a->doc.nlayers && rc == 0; i++) {
+		const struct digest *diff = &a->doc.layers[i].digest;
+		char cs[DIGEST_STR_MAX], ds[DIGEST_STR_MAX], *dir, *text, *target;
+		json_t *j;
+
+		if (i == 0) {
+			chain = *diff;
+		} else {
+			char *both = xfmt("%s %s", digest_str(&chain, cs), digest_str(diff, ds));
+			digest_of(DIGEST_SHA256, both, strlen(both), &chain);
+			free(both);
+		}
+		j = json_pack("{s:s}", "id", chain.hex);
+		if (top_id[0])
+			json_object_set_new(j, "parent", json_string(top_id));
+		if (i + 1 == a->doc.nlayers && json_is_object(cfg))
+			for (size_t k = 0; k < sizeof(top_keys) / sizeof(top_keys[0]); k++)
+				if (json_object_get(cfg, top_keys[k]))
+					json_object_set(j, top_keys[k], json_object_get(cfg, top_keys[k]));
+		dir = xfmt("%s/%s", a->tmp, chain.hex);
+		text = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			rc = client_err_set(e, -BERTH_EIO, "cannot create %s: %s", dir, strerror(errno));
+		} else {
+			p = xfmt("%s/json", dir);
+			rc = client__file_write_atomic(p, text, strlen(text), e);
+			free(p);
+			p = xfmt("%s/VERSION", dir);
+			if (rc == 0)
+				rc = client__file_write_atomic(p, "1.0", 3, e);
+			free(p);
+			p = xfmt("%s/layer.tar", dir);
+			target = xfmt("../%s.tar", diff->hex);
+			if (rc == 0 && symlink(target, p) < 0 && errno != EEXIST)
+				rc = client_err_set(e, -BERTH_EIO, "cannot link %s: %s", p, strerror(errno));
+			free(target);
+			free(p);
+			p = NULL;
+		}
+		free(text);
+		free(dir);
+		str_copy(top_id, DIGEST_HEX_MAX + 1, chain.hex);
+	}
+out:
+	json_decref(cfg);
+	buf_release(&cfgb);
+	return rc;
+}
+
 static int a_commit(struct client_image *im, struct client_err *e)
 {
+	char top_id[DIGEST_HEX_MAX + 1];
 	struct darchive *a = im->priv;
 	json_t *ent = NULL, *layers, *all = NULL, *tags;
 	char *name = NULL, *text = NULL, *p = NULL, *blobs = NULL;
@@ -417,9 +492,10 @@ static int a_commit(struct client_image *im, struct client_err *e)
 	text = json_dumps(all, JSON_COMPACT);
 	p = xfmt("%s/manifest.json", a->tmp);
 	rc = client__file_write_atomic(p, text, strlen(text), e);
-	if (rc == 0 && im->ref.repo && a->doc.nlayers > 0) {
-		json_t *repos = json_pack("{s:{s:s}}", im->ref.repo, im->ref.tag ? im->ref.tag : "latest",
-					  a->doc.layers[a->doc.nlayers - 1].digest.hex);
+	if (rc == 0)
+		rc = write_legacy_layers(a, name, top_id, e);
+	if (rc == 0 && im->ref.repo && top_id[0]) {
+		json_t *repos = json_pack("{s:{s:s}}", im->ref.repo, im->ref.tag ? im->ref.tag : "latest", top_id);
 		free(text);
 		free(p);
 		text = json_dumps(repos, JSON_COMPACT);

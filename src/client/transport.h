@@ -123,7 +123,7 @@ int client__file_write_atomic(const char *path, const void *data, size_t len, st
  * object name -> target, caller json_decref()s; may be NULL); absolute names, "..", devices and
  * hard links outside are refused. */
 int client__tar_extract(const char *tar, const char *dir, void **links, struct client_err *e);
-/* Writes everything under dir (folders and regular files, names sorted, owner 0, fixed times) into
+/* Writes everything under dir (folders, regular files, symlinks; names sorted, owner 0, time 0) into
  * a new tar at path, atomically. */
 int client__tar_create(const char *path, const char *dir, struct client_err *e);
 /* A path name for a blob: "<dir>/blobs/<alg>/<hex>". Caller free()s. */

@@ -59,9 +59,15 @@ def test_client_roundtrip_keeps_digests(reg):
             mj = json.load(tf.extractfile("manifest.json"))
             repos = json.load(tf.extractfile("repositories"))
             lib.eq(tf.extractfile(lib.sha256(cfg).split(":")[1] + ".json").read(), cfg, "config unchanged")
+            top = repos["demo/app"]["v1"]
+            link = tf.getmember(top + "/layer.tar")
+            lib.ok(link.issym() and link.linkname == "../%s.tar" % diff_ids[-1].split(":")[1],
+                   "legacy top layer folder links the last layer")
+            legacy = json.load(tf.extractfile(top + "/json"))
+            lib.eq((legacy["id"], legacy["os"]), (top, "linux"), "legacy json of the top layer")
+            lib.ok(legacy.get("parent") and legacy["parent"] + "/VERSION" in names, "parent folder exists")
         lib.eq(mj[0]["RepoTags"], ["demo/app:v1"], "RepoTags")
         lib.eq(mj[0]["Layers"], [x.split(":")[1] + ".tar" for x in diff_ids], "layer files by diff_id")
-        lib.ok("demo/app" in repos, "repositories names the image: %s" % repos)
         lib.ok("manifest.json" in names, "manifest.json in the archive")
 
         r = _copy_json("docker-archive:%s" % arch, docker_ref(reg, repo, "from-archive"))
