@@ -508,6 +508,8 @@ static size_t on_read(char *p, size_t sz, size_t nm, void *ud)
 	left = q->mem_len - (size_t)pf->read_pos;
 	if (n > left)
 		n = left;
+	if (n == 0)
+		return 0;
 	memcpy(p, (const char *)q->mem + pf->read_pos, n);
 	pf->read_pos += n;
 	return n;
@@ -632,8 +634,9 @@ static int perform_once(struct client_remote *r, struct req *q, struct resp *s, 
 		hl = curl_slist_append(hl, line);
 	}
 	if (authz) {
-		snprintf(line, sizeof(line), "Authorization: %s", authz);
-		hl = curl_slist_append(hl, line);
+		char *a = xasprintf("Authorization: %s", authz); /* tokens may be longer than line */
+		hl = curl_slist_append(hl, a);
+		free(a);
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 
@@ -1349,6 +1352,17 @@ int client_remote_blob_fetch(struct client_remote *r, const char *repo, const st
 			client_err_set(e, -BERTH_ETOOBIG, "blob %s: the registry sent more than its %llu bytes", ds,
 				       (unsigned long long)size);
 			goto out;
+		}
+		if (rc == -BERTH_ERANGE) {
+			/* resumed at another offset than asked: start over from byte 0 */
+			if (ftruncate(fd, 0) < 0) {
+				rc = client_err_set(e, berth_from_errno(errno), "cannot truncate the download file");
+				goto out;
+			}
+			off = 0;
+			hasher_release(&h);
+			hasher_init(&h, d->digest.alg);
+			cc = CURLE_RECV_ERROR;
 		}
 		if (!transient_curl(cc) || (x && x->cancel && atomic_load(x->cancel)))
 			goto out;

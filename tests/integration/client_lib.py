@@ -175,10 +175,13 @@ class Proxy:
     """An HTTP proxy on loopback in front of 127.0.0.1:upstream_port. Faults apply to GETs of blobs:
     cut: the first GET of a blob whose path ends with cut_digest sends half the body, then closes.
     corrupt: every GET of a blob whose path ends with corrupt_digest has one byte flipped.
+    wrong_range: a ranged GET is answered 206 from byte 0 (a server resuming at the wrong offset).
     Every request is recorded as (method, path, Range header)."""
 
-    def __init__(self, upstream_port, cut_digest=None, corrupt_digest=None, cut_times=1):
+    def __init__(self, upstream_port, cut_digest=None, corrupt_digest=None, cut_times=1,
+                 wrong_range=False):
         self.upstream = upstream_port
+        self.wrong_range = wrong_range
         self.cut_digest = cut_digest
         self.corrupt_digest = corrupt_digest
         self.cut_left = cut_times
@@ -199,6 +202,9 @@ class Proxy:
                     proxy.requests.append((self.command, self.path, self.headers.get("Range")))
                 hdrs = {k: v for k, v in self.headers.items()
                         if k.lower() not in ("host", "connection", "content-length")}
+                ranged = bool(self.headers.get("Range"))
+                if proxy.wrong_range and ranged:
+                    hdrs["Range"] = "bytes=0-"
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream, timeout=60)
                 conn.request(self.command, self.path, body=body, headers=hdrs)
                 r = conn.getresponse()

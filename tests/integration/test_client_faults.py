@@ -51,6 +51,24 @@ def test_client_resumes_a_cut_download_with_range(reg):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_client_restarts_when_resumed_at_the_wrong_offset(reg):
+    tmp = tmpdir()
+    proxy = None
+    try:
+        lay, man, layers, repo = _pushed(reg, tmp, nlayers=1)
+        proxy = Proxy(reg.server.port, cut_digest=layers[0], wrong_range=True)
+        out = os.path.join(tmp, "out")
+        berth("copy", "-q", TLS, docker_ref(proxy.port, repo, "v1"), "oci:%s:v1" % out)
+        lib.eq(layout_blob(out, layers[0]), layout_blob(lay.path, layers[0]), "blob intact")
+        gets = proxy.blob_gets(layers[0])
+        lib.eq([g[2] is not None for g in gets], [False, True, False],
+               "cut, resumed at a wrong offset (refused), then fetched whole: %s" % gets)
+    finally:
+        if proxy:
+            proxy.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_client_gives_up_after_bounded_retries(reg):
     tmp = tmpdir()
     proxy = None
