@@ -1,6 +1,8 @@
 /* berth copy SRC DEST, berth push SRC REF, berth pull REF: one image from one transport to another.
  * Progress goes to stderr; stdout gets the destination manifest's digest (or, with --json, the
  * whole result: digests, sizes and what happened to each blob). */
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,15 @@
 #include "image/ref.h"
 
 enum copy_kind { KIND_COPY, KIND_PUSH, KIND_PULL };
+
+/* Ctrl-C or SIGTERM: the copy stops, fails with "cancelled" and rolls its destination back. */
+static atomic_int interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&interrupted, 1);
+}
 
 static const char *usage_of(enum copy_kind k)
 {
@@ -214,6 +225,15 @@ static int run(int argc, char **argv, enum copy_kind kind)
 	prog = cli_progress_new(quiet || json);
 	co.on_event = cli_progress_event;
 	co.ctx = prog;
+	co.cancel = &interrupted;
+	{
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+	}
 	if (client_copy(src, dst, &co, &res, &e) < 0) {
 		cli_progress_free(prog);
 		prog = NULL;

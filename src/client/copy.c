@@ -51,7 +51,8 @@ struct engine {
 	struct job *jobs;
 	size_t njobs, next;
 	pthread_mutex_t mu, ev_mu;
-	atomic_int cancel;
+	atomic_int own_cancel;
+	atomic_int *cancel; /* opts->cancel or &own_cancel */
 	int rc;
 	struct client_err err;
 	struct remap *remaps; /* manifests rewritten for the destination: old digest -> new */
@@ -179,7 +180,7 @@ static int move_blob(struct engine *g, size_t slot, struct client_err *e)
 {
 	struct job *j = &g->jobs[slot];
 	struct xctx xc = {g, slot, CLIENT_PHASE_FETCH};
-	struct client_xfer x = {on_progress, &xc, &g->cancel};
+	struct client_xfer x = {on_progress, &xc, g->cancel};
 	int fd = -1, temp = 0, rc;
 
 	image_desc_copy(&j->out, &j->src);
@@ -253,7 +254,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&g->mu);
 		slot = g->next++;
 		pthread_mutex_unlock(&g->mu);
-		if (slot >= g->njobs || atomic_load(&g->cancel))
+		if (slot >= g->njobs || atomic_load(g->cancel))
 			break;
 		rc = move_blob(g, slot, &e);
 		if (rc < 0) {
@@ -265,7 +266,7 @@ static void *worker(void *arg)
 				g->err = e;
 			}
 			pthread_mutex_unlock(&g->mu);
-			atomic_store(&g->cancel, 1);
+			atomic_store(g->cancel, 1);
 			break;
 		}
 		emit(g, slot, CLIENT_PHASE_DONE, (uint64_t)g->jobs[slot].out.size, (uint64_t)g->jobs[slot].out.size,
@@ -296,6 +297,8 @@ static int run_jobs(struct engine *g, struct client_err *e)
 		*e = g->err;
 		return g->rc;
 	}
+	if (atomic_load(g->cancel))
+		return client_err_set(e, -BERTH_EIO, "cancelled");
 	return 0;
 }
 
@@ -566,7 +569,8 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_mutex_init(&g.ev_mu, NULL);
-	atomic_init(&g.cancel, 0);
+	atomic_init(&g.own_cancel, 0);
+	g.cancel = o->cancel ? o->cancel : &g.own_cancel;
 	buf_init(&top, CLIENT_MANIFEST_MAX);
 	if (!dst->ops->blob_put || !dst->ops->manifest_put) {
 		rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s cannot be written to", dst->name);

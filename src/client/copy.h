@@ -50,6 +50,9 @@ struct client_copy_opts {
 	/* Called from worker threads, never two at once; may be NULL. */
 	void (*on_event)(void *ctx, const struct client_copy_event *ev);
 	void *ctx;
+	/* When set nonzero by anyone (a signal handler), the copy stops soon and fails with
+	 * "cancelled"; the copy also sets it on its first failure. NULL: an internal flag. */
+	atomic_int *cancel;
 };
 
 struct client_copy_blob {

@@ -176,12 +176,14 @@ class Proxy:
     cut: the first GET of a blob whose path ends with cut_digest sends half the body, then closes.
     corrupt: every GET of a blob whose path ends with corrupt_digest has one byte flipped.
     wrong_range: a ranged GET is answered 206 from byte 0 (a server resuming at the wrong offset).
+    slow: GETs of the blob slow_digest trickle out 1 KiB every 50 ms.
     Every request is recorded as (method, path, Range header)."""
 
     def __init__(self, upstream_port, cut_digest=None, corrupt_digest=None, cut_times=1,
-                 wrong_range=False):
+                 wrong_range=False, slow_digest=None):
         self.upstream = upstream_port
         self.wrong_range = wrong_range
+        self.slow_digest = slow_digest
         self.cut_digest = cut_digest
         self.corrupt_digest = corrupt_digest
         self.cut_left = cut_times
@@ -227,6 +229,15 @@ class Proxy:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if self.command == "HEAD":
+                    return
+                if is_blob and proxy.slow_digest and self.path.endswith(proxy.slow_digest):
+                    try:
+                        for i in range(0, len(data), 1024):
+                            self.wfile.write(data[i:i + 1024])
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    except OSError:
+                        pass
                     return
                 if cut:
                     self.wfile.write(data[:len(data) // 2])

@@ -5,8 +5,11 @@ with a digest mismatch and nothing is written at the destination."""
 import http.server
 import os
 import shutil
+import signal
 import socketserver
+import subprocess
 import threading
+import time
 
 import lib
 from client_lib import Layout, Proxy, berth, docker_ref, layout_blob, layout_index, tmpdir
@@ -63,6 +66,32 @@ def test_client_restarts_when_resumed_at_the_wrong_offset(reg):
         gets = proxy.blob_gets(layers[0])
         lib.eq([g[2] is not None for g in gets], [False, True, False],
                "cut, resumed at a wrong offset (refused), then fetched whole: %s" % gets)
+    finally:
+        if proxy:
+            proxy.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_client_ctrl_c_cancels_and_rolls_back(reg):
+    tmp = tmpdir()
+    proxy = None
+    try:
+        lay, man, layers, repo = _pushed(reg, tmp, nlayers=1, size=60000)
+        proxy = Proxy(reg.server.port, slow_digest=layers[0])
+        out = os.path.join(tmp, "out")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0")
+        p = subprocess.Popen([lib.BERTH_BIN, "copy", "-q", TLS, docker_ref(proxy.port, repo, "v1"),
+                              "oci:%s:v1" % out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                             text=True)
+        deadline = time.time() + 20
+        while not proxy.blob_gets(layers[0]) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        lib.eq(p.returncode, 1, "exit status after Ctrl-C (stderr %r)" % err)
+        lib.ok(err.endswith("cancelled\n") and err.count("\n") == 1, "message: %r" % err)
+        lib.eq(sorted(os.listdir(tmp)), ["src"], "no layout and no staging folder")
     finally:
         if proxy:
             proxy.close()
