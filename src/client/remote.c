@@ -923,11 +923,18 @@ static int ping(struct client_remote *r, struct client_err *e)
 	q.url = url_for(r, "/v2/");
 	rc = perform_once(r, &q, &s, NULL, &cc, e);
 	if (rc < 0 && !r->verify && cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST) {
-		/* --tls-verify=false: a registry that speaks plain HTTP */
+		/* --tls-verify=false: a registry that speaks plain HTTP. If that is no registry either,
+		 * the HTTPS failure is the better explanation. */
+		struct client_err https_err = *e;
+		int https_rc = rc;
 		snprintf(r->base, sizeof(r->base), "http://%s", r->host);
 		req_release(&q);
 		q.url = url_for(r, "/v2/");
 		rc = perform_once(r, &q, &s, NULL, &cc, e);
+		if (rc < 0 || (s.status != 200 && s.status != 401)) {
+			*e = https_err;
+			rc = https_rc;
+		}
 	}
 	if (rc < 0)
 		goto out;
