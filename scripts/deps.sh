@@ -5,11 +5,19 @@ set -euo pipefail
 
 # build: compiler, build system, libraries
 BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev libssl-dev
-       libsqlite3-dev libyaml-dev libcurl4-openssl-dev libarchive-dev"
-# tests: the reference clients and helpers the integration tests drive
-TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev docker-registry openssl apache2-utils"
-# bench: the reference registry, a static server and a load generator
-BENCH="nginx-light wrk"
+       libsqlite3-dev libyaml-dev libcurl4-openssl-dev
+       libarchive-dev zlib1g-dev libzstd-dev libisal-dev"
+# tests: the reference clients and helpers the integration tests drive (skopeo, umoci, btrfs-progs
+# for the loop-mounted btrfs store); dpkg's and rpm's own version comparison (libdpkg-dev,
+# librpm-dev) for the differential tests of scan/ver, rpm (rpmbuild, rpm --initdb) to make real rpm
+# databases as test fixtures, and db5.3-util (the Berkeley DB library's db_load) to write the old
+# Berkeley DB rpm database format, which Debian's rpm can read but no longer write; the client's
+# auth and TLS tests run docker-registry with htpasswd (apache2-utils) and with certificates and
+# token keys made by the openssl CLI
+TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev umoci btrfs-progs libdpkg-dev librpm-dev rpm
+      db5.3-util docker-registry openssl apache2-utils"
+# bench: a static server, a load generator, image builders (the reference registry is in TEST)
+BENCH="nginx-light wrk debootstrap umoci"
 
 want="$BUILD $TEST"
 case "${1:-}" in

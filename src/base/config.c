@@ -14,12 +14,16 @@ const struct config_key config_keys[] = {
 	{"log.level", "info", "error, warn, info or debug"},
 	{"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
 	{"http.threads", "0", "worker threads; 0 = two per core, at least 4"},
+	{"http.tls.certificate", "", "PEM certificate chain file; with http.tls.key, serve HTTPS"},
+	{"http.tls.key", "", "PEM private key file of the certificate"},
 	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
 	{"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
 	{"storage.reserve_bytes", "", "free space kept for metadata; empty = 5% of the file system, at most 64 MiB"},
 	{"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
 	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},
 	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
+	{"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
+	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds: seconds, or with s, m, h or d"},
 	{NULL, NULL, NULL},
 };
 
@@ -121,10 +125,13 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 	yaml_parser_t parser;
 	yaml_event_t ev;
 	char *stack[16] = {0};
-	int depth = 0, expect_key[17] = {0}, done = 0, rc = 0, parser_ok = 0;
+	int depth = 0, expect_key[17] = {0}, done = 0, rc = 0, parser_ok = 0, in_seq = 0;
+	struct buf seq;
 
+	buf_init(&seq, 1 << 20);
 	f = fopen(path, "r");
 	if (!f) {
+		buf_release(&seq);
 		snprintf(err, errn, "%s: %s", path, strerror(errno));
 		return berth_from_errno(errno);
 	}
@@ -143,7 +150,11 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 		}
 		switch (ev.type) {
 		case YAML_MAPPING_START_EVENT:
-			if (depth >= 15) {
+			if (in_seq) {
+				snprintf(err, errn, "%s:%zu: lists are only supported as a list of values", path,
+					 ev.start_mark.line + 1);
+				rc = -BERTH_EINVAL;
+			} else if (depth >= 15) {
 				snprintf(err, errn, "%s: nested too deeply", path);
 				rc = -BERTH_EINVAL;
 			} else {
@@ -164,6 +175,13 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 		case YAML_SCALAR_EVENT:
 			if (depth == 0)
 				break;
+			if (in_seq) {
+				if ((seq.len && buf_add(&seq, "\n", 1) < 0) || buf_adds(&seq, (const char *)ev.data.scalar.value) < 0) {
+					snprintf(err, errn, "%s:%zu: list too long", path, ev.start_mark.line + 1);
+					rc = -BERTH_EINVAL;
+				}
+				break;
+			}
 			if (expect_key[depth]) {
 				free(stack[depth]);
 				stack[depth] = xstrdup((const char *)ev.data.scalar.value);
@@ -182,9 +200,30 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 			}
 			break;
 		case YAML_SEQUENCE_START_EVENT:
-			snprintf(err, errn, "%s:%zu: lists are not supported here", path, ev.start_mark.line + 1);
-			rc = -BERTH_EINVAL;
+			/* A list of scalars as a key's value (errata.feeds) becomes one value, one item per line. */
+			if (depth == 0 || expect_key[depth] || in_seq) {
+				snprintf(err, errn, "%s:%zu: lists are only supported as a list of values", path,
+					 ev.start_mark.line + 1);
+				rc = -BERTH_EINVAL;
+			} else {
+				in_seq = 1;
+				buf_reset(&seq);
+			}
 			break;
+		case YAML_SEQUENCE_END_EVENT: {
+			struct buf key;
+			in_seq = 0;
+			buf_init(&key, 1024);
+			for (int i = 1; i <= depth; i++)
+				if (buf_addf(&key, "%s%s", i > 1 ? "." : "", stack[i]) < 0)
+					break;
+			config_set(c, key.ptr, seq.ptr);
+			buf_release(&key);
+			free(stack[depth]);
+			stack[depth] = NULL;
+			expect_key[depth] = 1;
+			break;
+		}
 		case YAML_STREAM_END_EVENT:
 			done = 1;
 			break;
@@ -198,6 +237,7 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 out:
 	for (int i = 0; i < 16; i++)
 		free(stack[i]);
+	buf_release(&seq);
 	if (parser_ok)
 		yaml_parser_delete(&parser);
 	if (f)

@@ -30,8 +30,9 @@ extern const struct config_key config_keys[];
 
 void config_init(struct config *c);
 void config_release(struct config *c);
-/* Parses a YAML file of nested mappings; sequences are rejected. On error returns a negative code and
- * writes one line naming the file and position into err. */
+/* Parses a YAML file of nested mappings. A key's value may be a list of scalars, stored as one value
+ * with the items separated by newlines; other sequences are rejected. On error returns a negative
+ * code and writes one line naming the file and position into err. */
 int config_load_file(struct config *c, const char *path, char *err, size_t errn);
 /* Applies BERTH_* overrides for every known key. */
 void config_apply_env(struct config *c);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 
 int64_t time_now_ms(void)
@@ -91,6 +92,39 @@ int fs_sync_dir(const char *path)
 		return berth_from_errno(errno);
 	if (fsync(fd) < 0)
 		rc = berth_from_errno(errno);
+	close(fd);
+	return rc;
+}
+
+int fs_read_file(const char *path, size_t max, struct buf *b)
+{
+	char chunk[16384];
+	size_t total = 0;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berth_from_errno(errno);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = berth_from_errno(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max) {
+			rc = -BERTH_ETOOBIG;
+			break;
+		}
+		rc = buf_add(b, chunk, (size_t)n);
+		if (rc < 0)
+			break;
+	}
 	close(fd);
 	return rc;
 }

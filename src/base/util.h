@@ -20,5 +20,9 @@ int uuid_valid(const char *s);
 int fs_mkdirs(const char *path);
 /* fsync of a directory, so a rename or create in it is durable. */
 int fs_sync_dir(const char *path);
+/* Reads the whole file at path into b (appending; b's own max also applies). 0, -BERTH_ENOENT,
+ * -BERTH_ETOOBIG when the file is larger than max bytes, or another negative error. */
+struct buf;
+int fs_read_file(const char *path, size_t max, struct buf *b);
 
 #endif

@@ -3,6 +3,9 @@
 #ifndef BERTH_CLI_CLI_H
 #define BERTH_CLI_CLI_H
 
+#include <stdint.h>
+#include <stddef.h>
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -11,6 +14,7 @@ struct command {
 };
 
 int cmd_serve(int argc, char **argv);
+int cmd_errata(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
 int cmd_push(int argc, char **argv);
@@ -20,6 +24,34 @@ int cmd_tags(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_layers(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
+int cmd_umount(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+
+/* The host-store commands' shared options (cmd_store.c): --root DIR (default /var/lib/berth),
+ * --driver NAME, --json, --name NAME (mount only), and the positional arguments. */
+struct graph_store;
+struct store_cli {
+	const char *root, *driver, *name;
+	int json;
+	char **args;
+	size_t nargs;
+	struct graph_store *store;
+};
+/* 0 when parsed, 2 on a usage error (printed), -1 after printing --help. */
+int store_cli_parse(int argc, char **argv, struct store_cli *o, int allow_name, const char *usage);
+/* Opens o->store; 0, or 1 after printing why. */
+int store_cli_open(struct store_cli *o);
+void store_cli_release(struct store_cli *o);
+void store_cli_size(unsigned long long n, char *out, size_t outn);
+void store_cli_age(long long ms, char *out, size_t outn);
+
+/* Parses a duration: seconds, or a number with s, m, h or d ("90", "30m", "6h"). 0 or -BERTH_EINVAL. */
+int cli_duration_parse(const char *s, int64_t *secs);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

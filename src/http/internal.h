@@ -76,7 +76,15 @@ void paging_link(struct MHD_Response *r, const char *path, const char *last, lon
 void answer_names(struct req *q, const char *key0, const char *val0, const char *key, const struct meta_names *names,
 		  int more, const char *path, long limit);
 
+/* metrics.c: counters for GET /metrics. request_done is called once per request as it completes. */
+void metrics_request_done(const char *method, int status, uint64_t bytes, uint64_t us, int aborted);
+/* Appends the Prometheus text exposition; 0 or -1. */
+int metrics_render(struct buf *b, int in_flight);
+/* server.c: requests begun and not yet completed. */
+int http__in_flight(void);
+
 /* Handlers, one file per resource. */
+void h_metrics(struct req *q);
 void h_api_base(struct req *q);
 void h_api_catalog(struct req *q);
 void h_tags_list(struct req *q);
@@ -85,5 +93,7 @@ void h_upload_start(struct req *q);
 void h_upload(struct req *q);
 void h_manifest(struct req *q);
 void h_referrers(struct req *q);
+/* /api/v1/errata and /api/v1/errata/<id>; rest is the path after "/api/v1/errata". */
+void h_errata(struct req *q, const char *rest);
 
 #endif

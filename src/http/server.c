@@ -19,14 +19,27 @@
 
 static atomic_int in_flight; /* requests begun and not yet completed */
 
+int http__in_flight(void)
+{
+	return atomic_load(&in_flight);
+}
+
 /* Splits "/v2/<name>/<resource>/<arg>" and calls the handler; answers 404 for anything else. */
 static void route(struct req *q)
 {
 	char *p = q->route_buf, *last, *prev;
 	size_t n = strlen(p);
 
+	if (strcmp(p, "/metrics") == 0) {
+		h_metrics(q);
+		return;
+	}
 	if (strcmp(p, "/v2") == 0 || strcmp(p, "/v2/") == 0) {
 		h_api_base(q);
+		return;
+	}
+	if (strncmp(p, "/api/v1/errata", 14) == 0 && (p[14] == '\0' || p[14] == '/')) {
+		h_errata(q, p + 14);
 		return;
 	}
 	if (strncmp(p, "/v2/", 4) != 0)
@@ -219,6 +232,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		q->on_abort(q);
 	us = (time_mono_ns() - q->start_ns) / 1000;
 	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	metrics_request_done(q->method, q->status, q->bytes, us, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		if (q->status >= 500)
 			log_msg(LOG_ERROR, q->id, "method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu error=\"%s\"",
@@ -281,6 +295,8 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 	struct sockaddr_in sa;
 	struct server *s;
 	int threads = o->threads;
+	unsigned int flags;
+	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	*out = NULL;
@@ -290,17 +306,34 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 	}
 	if (threads <= 0)
 		threads = ncpu > 2 ? (int)ncpu * 2 : 4;
+	if (!o->tls_cert_pem != !o->tls_key_pem) {
+		snprintf(why, whyn, "TLS needs both a certificate and a key");
+		return -BERTH_EINVAL;
+	}
+	if (o->tls_cert_pem && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		snprintf(why, whyn, "this libmicrohttpd was built without TLS");
+		return -BERTH_EUNSUPPORTED;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->reg = o->reg;
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
-				     0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (o->tls_cert_pem)
+		flags |= MHD_USE_TLS;
+	if (o->tls_cert_pem) {
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem};
+	}
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
 				     on_completed, s,
 				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				     MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(why, whyn, "cannot listen on %s: %s", o->addr, errno ? strerror(errno) : "failed");
+		snprintf(why, whyn, "cannot listen on %s: %s", o->addr,
+			 o->tls_cert_pem ? "failed (is the TLS certificate and key pair valid PEM?)"
+					 : errno ? strerror(errno) : "failed");
 		free(s);
 		return -BERTH_EIO;
 	}

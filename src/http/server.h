@@ -1,5 +1,6 @@
 /* http server: berth's HTTP front end on libmicrohttpd (epoll, a thread pool, sendfile for blobs,
- * request bodies streamed to the registry as they arrive). One log line per request.
+ * request bodies streamed to the registry as they arrive), plain HTTP or HTTPS (GnuTLS inside
+ * libmicrohttpd; blobs are then copied instead of sent with sendfile). One log line per request.
  *
  *   struct server *s; server_start(&opts, &s, why, sizeof why);
  *   ... wait for SIGTERM ...; server_stop(s, 30);
@@ -16,6 +17,8 @@ struct server_opts {
 	const char *addr; /* "HOST:PORT"; port 0 picks a free one */
 	int threads;      /* 0: two per core, at least 4 */
 	struct registry *reg;
+	const char *tls_cert_pem; /* PEM text of the certificate chain; NULL serves plain HTTP */
+	const char *tls_key_pem;  /* PEM text of its private key (required with tls_cert_pem) */
 };
 
 /* Binds and starts serving. On failure writes one line into why and returns a negative error. */

@@ -36,6 +36,18 @@ struct meta_ops {
 	int (*upload_put)(void *be, const char *uuid, const char *repo);
 	int (*upload_get)(void *be, const char *uuid, char *repo, size_t n);
 	int (*upload_delete)(void *be, const char *uuid);
+	/* errata: v[] is validated (ids, sources, hashes, enum ranges) before the backend sees it. */
+	int (*errata_put)(void *be, const struct meta_erratum *v, size_t n, enum meta_put_result *res,
+			  int64_t *generation);
+	int (*errata_generation)(void *be, int64_t *generation);
+	int (*errata_get)(void *be, const char *id, struct meta_erratum *out);
+	int (*errata_list)(void *be, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n,
+			   int *more);
+	int (*errata_affecting)(void *be, const char *release, const char *const *pkgs, size_t npkgs,
+				struct meta_errata_hit **out, size_t *n);
+	int (*errata_changed_since)(void *be, int64_t since, struct meta_names *out);
+	int (*feed_get)(void *be, const char *feed, struct meta_feed_state *out);
+	int (*feed_put)(void *be, const char *feed, const struct meta_feed_state *st);
 };
 
 /* The SQLite backend: opens (creating and migrating) the database file at path.

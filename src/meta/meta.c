@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/err.h"
 #include "meta/backend.h"
@@ -293,4 +294,267 @@ int meta_upload_delete(struct meta *m, const char *uuid)
 	if (!m || !meta_name_ok(uuid))
 		return -BERTH_EINVAL;
 	return m->ops->upload_delete(m->be, uuid);
+}
+
+/* --- errata ---------------------------------------------------------------------------------- */
+
+static const char *const meta_type_names[] = {"security", "bugfix", "enhancement"};
+static const char *const meta_sev_names[] = {"unknown", "Low", "Moderate", "Important", "Critical"};
+static const char *const meta_status_names[] = {"fixed", "unfixed", "not-affected", "end-of-life"};
+#define META_NAMES_N(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *meta_erratum_type_name(enum meta_erratum_type t)
+{
+	return (unsigned)t < META_NAMES_N(meta_type_names) ? meta_type_names[t] : "unknown";
+}
+
+const char *meta_severity_name(enum meta_severity s)
+{
+	return (unsigned)s < META_NAMES_N(meta_sev_names) ? meta_sev_names[s] : "unknown";
+}
+
+const char *meta_pkg_status_name(enum meta_pkg_status s)
+{
+	return (unsigned)s < META_NAMES_N(meta_status_names) ? meta_status_names[s] : "unknown";
+}
+
+/* Finds s among names (case-insensitively when fold): its index, or -1. */
+static int meta_name_index(const char *const *names, size_t n, const char *s, int fold)
+{
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (fold ? strcasecmp(names[i], s) == 0 : strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+int meta_erratum_type_parse(const char *s, enum meta_erratum_type *out)
+{
+	int i = meta_name_index(meta_type_names, META_NAMES_N(meta_type_names), s, 1);
+
+	if (i < 0 || !out)
+		return -BERTH_EINVAL;
+	*out = (enum meta_erratum_type)i;
+	return 0;
+}
+
+int meta_severity_parse(const char *s, enum meta_severity *out)
+{
+	int i = meta_name_index(meta_sev_names, META_NAMES_N(meta_sev_names), s, 1);
+
+	if (i < 0 || !out)
+		return -BERTH_EINVAL;
+	*out = (enum meta_severity)i;
+	return 0;
+}
+
+int meta_pkg_status_parse(const char *s, enum meta_pkg_status *out)
+{
+	int i = meta_name_index(meta_status_names, META_NAMES_N(meta_status_names), s, 0);
+
+	if (i < 0 || !out)
+		return -BERTH_EINVAL;
+	*out = (enum meta_pkg_status)i;
+	return 0;
+}
+
+/* Frees everything e owns and zeroes it. */
+void meta_erratum_release(struct meta_erratum *e)
+{
+	if (!e)
+		return;
+	free(e->id);
+	free(e->source);
+	free(e->summary);
+	free(e->details);
+	for (size_t i = 0; i < e->ncves; i++)
+		free(e->cves[i]);
+	free(e->cves);
+	for (size_t i = 0; i < e->nrefs; i++)
+		free(e->refs[i]);
+	free(e->refs);
+	for (size_t i = 0; i < e->npkgs; i++) {
+		free(e->pkgs[i].release);
+		free(e->pkgs[i].package);
+		free(e->pkgs[i].introduced);
+		free(e->pkgs[i].fixed);
+		free(e->pkgs[i].last_affected);
+	}
+	free(e->pkgs);
+	memset(e, 0, sizeof(*e));
+}
+
+void meta_errata_free(struct meta_erratum *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		meta_erratum_release(&v[i]);
+	free(v);
+}
+
+void meta_errata_hits_free(struct meta_errata_hit *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].pkg.release);
+		free(v[i].pkg.package);
+		free(v[i].pkg.introduced);
+		free(v[i].pkg.fixed);
+		free(v[i].pkg.last_affected);
+	}
+	free(v);
+}
+
+void meta_feed_state_release(struct meta_feed_state *st)
+{
+	if (!st)
+		return;
+	free(st->etag);
+	free(st->last_modified);
+	free(st->content_hash);
+	memset(st, 0, sizeof(*st));
+}
+
+/* 1 when s is a usable stored string: non-NULL, non-empty, at most max bytes, no control characters
+ * (so ids, names and versions print on one line). */
+static int meta_text_ok(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (!s || !*s)
+		return 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f)
+			return 0;
+	return n <= max;
+}
+
+/* 1 when h is 64 lower-case hex digits. */
+static int meta_hash_ok(const char *h)
+{
+	size_t i = 0;
+
+	for (; h[i]; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return 0;
+	return i == 64;
+}
+
+/* Checks one erratum before any backend stores it. */
+static int meta_erratum_ok(const struct meta_erratum *e)
+{
+	if (!meta_text_ok(e->id, 255) || !meta_text_ok(e->source, 64) || !meta_hash_ok(e->hash))
+		return 0;
+	if ((unsigned)e->type > META_ERRATUM_ENHANCEMENT || (unsigned)e->severity > META_SEV_CRITICAL)
+		return 0;
+	if ((e->ncves && !e->cves) || (e->nrefs && !e->refs) || (e->npkgs && !e->pkgs))
+		return 0;
+	for (size_t i = 0; i < e->ncves; i++)
+		if (!meta_text_ok(e->cves[i], 64))
+			return 0;
+	for (size_t i = 0; i < e->nrefs; i++)
+		if (!meta_text_ok(e->refs[i], 4096))
+			return 0;
+	for (size_t i = 0; i < e->npkgs; i++) {
+		const struct meta_erratum_pkg *p = &e->pkgs[i];
+		if (!meta_text_ok(p->release, 128) || !meta_text_ok(p->package, 255))
+			return 0;
+		if ((unsigned)p->status > META_PKG_END_OF_LIFE || (p->status == META_PKG_FIXED) != (p->fixed != NULL))
+			return 0;
+		if ((p->introduced && !meta_text_ok(p->introduced, 255)) || (p->fixed && !meta_text_ok(p->fixed, 255)) ||
+		    (p->last_affected && !meta_text_ok(p->last_affected, 255)))
+			return 0;
+	}
+	return 1;
+}
+
+/* Validates every erratum, then stores them all in one backend transaction. */
+int meta_errata_put(struct meta *m, const struct meta_erratum *v, size_t n, enum meta_put_result *res,
+		    int64_t *generation)
+{
+	if (!m || (n && !v))
+		return -BERTH_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!meta_erratum_ok(&v[i]))
+			return -BERTH_EINVAL;
+	return m->ops->errata_put(m->be, v, n, res, generation);
+}
+
+int meta_errata_generation(struct meta *m, int64_t *generation)
+{
+	if (!m || !generation)
+		return -BERTH_EINVAL;
+	*generation = 0;
+	return m->ops->errata_generation(m->be, generation);
+}
+
+int meta_errata_get(struct meta *m, const char *id, struct meta_erratum *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !meta_name_ok(id) || !out)
+		return -BERTH_EINVAL;
+	return m->ops->errata_get(m->be, id, out);
+}
+
+int meta_errata_list(struct meta *m, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n,
+		     int *more)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (more)
+		*more = 0;
+	if (!m || !f || !out || !n || !more)
+		return -BERTH_EINVAL;
+	if (f->severity > META_SEV_CRITICAL || f->severity < -1 || f->type > META_ERRATUM_ENHANCEMENT || f->type < -1)
+		return -BERTH_EINVAL;
+	return m->ops->errata_list(m->be, f, out, n, more);
+}
+
+int meta_errata_affecting(struct meta *m, const char *release, const char *const *pkgs, size_t npkgs,
+			  struct meta_errata_hit **out, size_t *n)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !meta_name_ok(release) || (npkgs && !pkgs) || !out || !n)
+		return -BERTH_EINVAL;
+	for (size_t i = 0; i < npkgs; i++)
+		if (!meta_name_ok(pkgs[i]))
+			return -BERTH_EINVAL;
+	return m->ops->errata_affecting(m->be, release, pkgs, npkgs, out, n);
+}
+
+int meta_errata_changed_since(struct meta *m, int64_t since, struct meta_names *out)
+{
+	if (out) {
+		out->v = NULL;
+		out->n = 0;
+	}
+	if (!m || !out)
+		return -BERTH_EINVAL;
+	return m->ops->errata_changed_since(m->be, since, out);
+}
+
+int meta_feed_get(struct meta *m, const char *feed, struct meta_feed_state *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !meta_name_ok(feed) || !out)
+		return -BERTH_EINVAL;
+	return m->ops->feed_get(m->be, feed, out);
+}
+
+int meta_feed_put(struct meta *m, const char *feed, const struct meta_feed_state *st)
+{
+	if (!m || !meta_name_ok(feed) || !st)
+		return -BERTH_EINVAL;
+	return m->ops->feed_put(m->be, feed, st);
 }

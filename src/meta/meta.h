@@ -1,5 +1,5 @@
 /* meta: berth's metadata, behind one interface: repositories, blob links, manifests, tags,
- * referrers and upload sessions. `meta_open("sqlite:PATH")` (or a bare path) is the embedded
+ * referrers, upload sessions, and security errata with their feeds' sync state. `meta_open("sqlite:PATH")` (or a bare path) is the embedded
  * backend (SQLite, WAL); a PostgreSQL backend will implement the same calls later, so nothing
  * above this header speaks SQL.
  *
@@ -134,5 +134,145 @@ void meta_descs_free(struct meta_desc *v, size_t n);
 int meta_upload_put(struct meta *m, const char *uuid, const char *repo);
 int meta_upload_get(struct meta *m, const char *uuid, char *repo, size_t n);
 int meta_upload_delete(struct meta *m, const char *uuid);
+
+/* --- errata -------------------------------------------------------------------------------------
+ * Security advisories (errata) imported from feeds (src/errata). An erratum is keyed by its id
+ * ("DSA-5310-1", "ALSA-2024:0003"); the source that first stored an id owns it. Releases are the
+ * normalized keys of docs/internals/errata.md ("debian:11", "almalinux:8", "alpine:3.11").
+ * Every import that changes anything bumps one store-wide generation number, so a matcher can tell
+ * whether it must re-match stored images. */
+
+enum meta_erratum_type { META_ERRATUM_SECURITY = 0, META_ERRATUM_BUGFIX, META_ERRATUM_ENHANCEMENT };
+/* Ordered: a higher value is more severe. */
+enum meta_severity {
+	META_SEV_UNKNOWN = 0,
+	META_SEV_LOW,
+	META_SEV_MODERATE,
+	META_SEV_IMPORTANT,
+	META_SEV_CRITICAL
+};
+/* What an affected entry says about one package in one release. FIXED: versions before `fixed`
+ * (and from `introduced`, when given) are affected. UNFIXED: affected with no fix yet (from
+ * `introduced`, up to `last_affected` when given). NOT_AFFECTED: the source says this release is
+ * not affected. END_OF_LIFE: affected, and the release gets no fix (out of security support). */
+enum meta_pkg_status { META_PKG_FIXED = 0, META_PKG_UNFIXED, META_PKG_NOT_AFFECTED, META_PKG_END_OF_LIFE };
+
+/* One affected package of one release. Strings are owned by the enclosing erratum. */
+struct meta_erratum_pkg {
+	char *release;       /* "debian:11" */
+	char *package;       /* as the source names it */
+	int binary;          /* 1: a binary package name (rpm); 0: a source package (dpkg Source, apk origin) */
+	enum meta_pkg_status status;
+	char *introduced;    /* NULL: affected from the first version */
+	char *fixed;         /* NULL unless status is FIXED */
+	char *last_affected; /* NULL unless the source gives one (OSV last_affected) */
+};
+
+/* One advisory. Every string is malloc()ed and owned by the struct (meta_erratum_release frees it);
+ * optional ones are NULL when absent. Times are seconds since the epoch, UTC. */
+struct meta_erratum {
+	char *id;
+	char *source;            /* the importer that produced it: "debian-tracker", "osv", "alpine-secdb" */
+	enum meta_erratum_type type;
+	enum meta_severity severity;
+	int64_t issued;          /* when issued_known is 0 the store answers first_seen here */
+	int issued_known;        /* 1: the source gave the date */
+	int64_t modified;        /* 0: the source gives none */
+	int64_t withdrawn;       /* 0: not withdrawn */
+	char *summary;
+	char *details;
+	char **cves;             /* sorted, unique "CVE-YYYY-N" */
+	size_t ncves;
+	char **refs;             /* URLs and non-CVE identifiers (XSA-254) in source order */
+	size_t nrefs;
+	struct meta_erratum_pkg *pkgs;
+	size_t npkgs;
+	char hash[65];           /* content hash (lower-case sha256 hex) set by the importer */
+	/* Set by the store on reads; ignored on writes. */
+	int64_t first_seen, updated, generation;
+};
+/* Frees every string and array of e and zeroes it; NULL and a zeroed struct are fine. */
+void meta_erratum_release(struct meta_erratum *e);
+/* Frees an array of n errata returned by a list call. */
+void meta_errata_free(struct meta_erratum *v, size_t n);
+
+/* Names used in storage, the CLI and the API ("security", "Important", "not-affected"), and back.
+ * The parse calls answer 0 or -BERTH_EINVAL; severity names compare case-insensitively. */
+const char *meta_erratum_type_name(enum meta_erratum_type t);
+const char *meta_severity_name(enum meta_severity s);
+const char *meta_pkg_status_name(enum meta_pkg_status s);
+int meta_erratum_type_parse(const char *s, enum meta_erratum_type *out);
+int meta_severity_parse(const char *s, enum meta_severity *out);
+int meta_pkg_status_parse(const char *s, enum meta_pkg_status *out);
+
+/* What meta_errata_put did with one erratum. */
+enum meta_put_result {
+	META_PUT_UNCHANGED = 0, /* stored with the same hash: nothing written */
+	META_PUT_ADDED,
+	META_PUT_UPDATED,       /* the hash differed: rewritten, first_seen kept */
+	META_PUT_CONFLICT,      /* the id belongs to another source: left alone */
+};
+
+/* Stores v[0..n) in one transaction: an unknown id is added, a known one with another hash is
+ * rewritten (its first_seen kept), an equal hash writes nothing, and an id owned by another source
+ * is left alone. res[i] (res may be NULL) says which. When anything was added or updated, the errata
+ * generation goes up by exactly one and every changed erratum records it. *generation (may be NULL)
+ * is the generation afterwards. Each erratum needs id, source, summary-or-NULL and a 64-hex hash;
+ * else -BERTH_EINVAL and nothing is written. */
+int meta_errata_put(struct meta *m, const struct meta_erratum *v, size_t n, enum meta_put_result *res,
+		    int64_t *generation);
+/* The errata generation: 0 before any import, then one more for every import that changed something. */
+int meta_errata_generation(struct meta *m, int64_t *generation);
+/* The full erratum id: 0, or -BERTH_ENOENT. out is released by the caller with meta_erratum_release(). */
+int meta_errata_get(struct meta *m, const char *id, struct meta_erratum *out);
+
+/* Filters for meta_errata_list; NULL / -1 fields do not filter. */
+struct meta_errata_filter {
+	const char *release;    /* has an affected entry for this release */
+	const char *package;    /* has an affected entry naming this package */
+	const char *cve;        /* lists this CVE */
+	int severity;           /* an enum meta_severity, or -1 */
+	int type;               /* an enum meta_erratum_type, or -1 */
+	const char *last;       /* the id the previous page ended with */
+	long limit;             /* < 0: all */
+};
+/* Errata matching f, newest first (issued descending, then id in byte order), after f->last and at
+ * most f->limit, with their CVEs and affected packages but without details. *more is 1 when more
+ * follow. A `last` that names no stored erratum is -BERTH_ENOENT. Free *out with meta_errata_free(). */
+int meta_errata_list(struct meta *m, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n,
+		     int *more);
+
+/* One affected entry found by meta_errata_affecting, with the erratum's headline facts. */
+struct meta_errata_hit {
+	char *id;
+	enum meta_erratum_type type;
+	enum meta_severity severity;
+	int64_t issued; /* first_seen when the source gave no date */
+	struct meta_erratum_pkg pkg;
+};
+/* Every affected entry of a non-withdrawn erratum for release and any of the package names
+ * pkgs[0..npkgs), ordered by package, then erratum id. One read transaction, one indexed lookup per
+ * name. Callers ask with source names for entries whose pkg.binary is 0 and binary names for those
+ * whose pkg.binary is 1. Free *out with meta_errata_hits_free(). */
+int meta_errata_affecting(struct meta *m, const char *release, const char *const *pkgs, size_t npkgs,
+			  struct meta_errata_hit **out, size_t *n);
+void meta_errata_hits_free(struct meta_errata_hit *v, size_t n);
+/* Ids of the errata added or updated by imports with a generation above `since`, in id order. */
+int meta_errata_changed_since(struct meta *m, int64_t since, struct meta_names *out);
+
+/* Remembered state of one errata feed (a URL or a path): HTTP validators and the hash of the
+ * content last imported. Strings are malloc()ed, NULL when absent. */
+struct meta_feed_state {
+	char *etag;
+	char *last_modified;
+	char *content_hash;
+	int64_t checked; /* last attempt */
+	int64_t changed; /* last import that found new content */
+};
+/* 0 with *out filled, or -BERTH_ENOENT for a feed never synced. Release with meta_feed_state_release. */
+int meta_feed_get(struct meta *m, const char *feed, struct meta_feed_state *out);
+/* Records st for feed (replacing what was there). */
+int meta_feed_put(struct meta *m, const char *feed, const struct meta_feed_state *st);
+void meta_feed_state_release(struct meta_feed_state *st);
 
 #endif

@@ -75,6 +75,58 @@ static const char *const sq_migrations[] = {
 	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
 	"  created INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX uploads_repo ON uploads(repo_id);",
+	/* errata (security advisories), their CVEs and affected packages, the store-wide errata
+	 * generation and the feeds' sync state. issued is NULL when the source gives no date;
+	 * issued_eff is issued or else first_seen, the order lists use. refs is newline-joined. */
+	"CREATE TABLE errata ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"
+	"  issued INTEGER,"
+	"  issued_eff INTEGER NOT NULL,"
+	"  modified INTEGER,"
+	"  withdrawn INTEGER,"
+	"  summary TEXT,"
+	"  details TEXT,"
+	"  refs TEXT,"
+	"  hash TEXT NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  generation INTEGER NOT NULL);"
+	"CREATE INDEX errata_order ON errata(issued_eff DESC, name);"
+	"CREATE INDEX errata_generation ON errata(generation);"
+	"CREATE TABLE errata_cves ("
+	"  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
+	"  cve TEXT NOT NULL,"
+	"  PRIMARY KEY (erratum_id, cve)) WITHOUT ROWID;"
+	"CREATE INDEX errata_cves_cve ON errata_cves(cve);"
+	"CREATE TABLE errata_pkgs ("
+	"  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  release TEXT NOT NULL,"
+	"  package TEXT NOT NULL,"
+	"  binary INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  introduced TEXT,"
+	"  fixed TEXT,"
+	"  last_affected TEXT,"
+	"  PRIMARY KEY (erratum_id, seq)) WITHOUT ROWID;"
+	"CREATE INDEX errata_pkgs_release ON errata_pkgs(release, package);"
+	"CREATE INDEX errata_pkgs_package ON errata_pkgs(package);"
+	"CREATE TABLE errata_state ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  generation INTEGER NOT NULL,"
+	"  changed INTEGER NOT NULL);"
+	"INSERT INTO errata_state(id, generation, changed) VALUES (1, 0, 0);"
+	"CREATE TABLE errata_feeds ("
+	"  feed TEXT PRIMARY KEY,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  content_hash TEXT,"
+	"  checked INTEGER NOT NULL,"
+	"  changed INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -107,6 +159,24 @@ enum sq_stmt {
 	ST_UPLOAD_PUT,
 	ST_UPLOAD_GET,
 	ST_UPLOAD_DELETE,
+	ST_ER_LOOKUP,
+	ST_ER_INSERT,
+	ST_ER_UPDATE,
+	ST_ER_DEL_CVES,
+	ST_ER_DEL_PKGS,
+	ST_ER_ADD_CVE,
+	ST_ER_ADD_PKG,
+	ST_ER_GEN_GET,
+	ST_ER_GEN_SET,
+	ST_ER_GET,
+	ST_ER_CVES,
+	ST_ER_PKGS,
+	ST_ER_LAST,
+	ST_ER_LIST,
+	ST_ER_AFFECTING,
+	ST_ER_CHANGED,
+	ST_FEED_GET,
+	ST_FEED_PUT,
 	ST_MAX
 };
 
@@ -163,6 +233,44 @@ static const char *const sq_sql[ST_MAX] = {
 			  " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
 	[ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
 	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
+	[ST_ER_LOOKUP] = "SELECT id, source, hash, first_seen FROM errata WHERE name = ?1",
+	[ST_ER_INSERT] = "INSERT INTO errata(name, source, type, severity, issued, issued_eff, modified, withdrawn,"
+			 " summary, details, refs, hash, first_seen, updated, generation)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+	[ST_ER_UPDATE] = "UPDATE errata SET source = ?2, type = ?3, severity = ?4, issued = ?5, issued_eff = ?6,"
+			 " modified = ?7, withdrawn = ?8, summary = ?9, details = ?10, refs = ?11, hash = ?12,"
+			 " updated = ?13, generation = ?14 WHERE id = ?1",
+	[ST_ER_DEL_CVES] = "DELETE FROM errata_cves WHERE erratum_id = ?1",
+	[ST_ER_DEL_PKGS] = "DELETE FROM errata_pkgs WHERE erratum_id = ?1",
+	[ST_ER_ADD_CVE] = "INSERT INTO errata_cves(erratum_id, cve) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	[ST_ER_ADD_PKG] = "INSERT INTO errata_pkgs(erratum_id, seq, release, package, binary, status, introduced, fixed,"
+			  " last_affected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_ER_GEN_GET] = "SELECT generation FROM errata_state WHERE id = 1",
+	[ST_ER_GEN_SET] = "UPDATE errata_state SET generation = ?1, changed = ?2 WHERE id = 1",
+	[ST_ER_GET] = "SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
+		      " hash, first_seen, updated, generation, details FROM errata WHERE name = ?1",
+	[ST_ER_CVES] = "SELECT cve FROM errata_cves WHERE erratum_id = ?1 ORDER BY cve",
+	[ST_ER_PKGS] = "SELECT release, package, binary, status, introduced, fixed, last_affected FROM errata_pkgs"
+		       " WHERE erratum_id = ?1 ORDER BY seq",
+	[ST_ER_LAST] = "SELECT issued_eff FROM errata WHERE name = ?1",
+	/* One statement for every filter combination: a NULL parameter switches its condition off. */
+	[ST_ER_LIST] = "SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
+		       " hash, first_seen, updated, generation FROM errata e"
+		       " WHERE (?1 IS NULL AND ?2 IS NULL OR EXISTS (SELECT 1 FROM errata_pkgs p"
+		       "   WHERE p.erratum_id = e.id AND (?1 IS NULL OR p.release = ?1) AND (?2 IS NULL OR p.package = ?2)))"
+		       " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM errata_cves c WHERE c.erratum_id = e.id AND c.cve = ?3))"
+		       " AND (?4 IS NULL OR e.severity = ?4) AND (?5 IS NULL OR e.type = ?5)"
+		       " AND (?6 IS NULL OR e.issued_eff < ?6 OR (e.issued_eff = ?6 AND e.name > ?7))"
+		       " ORDER BY e.issued_eff DESC, e.name LIMIT ?8",
+	[ST_ER_AFFECTING] = "SELECT e.name, e.type, e.severity, e.issued_eff, p.release, p.package, p.binary, p.status,"
+			    " p.introduced, p.fixed, p.last_affected FROM errata_pkgs p JOIN errata e ON e.id = p.erratum_id"
+			    " WHERE p.release = ?1 AND p.package = ?2 AND e.withdrawn IS NULL ORDER BY e.name, p.seq",
+	[ST_ER_CHANGED] = "SELECT name FROM errata WHERE generation > ?1 ORDER BY name",
+	[ST_FEED_GET] = "SELECT etag, last_modified, content_hash, checked, changed FROM errata_feeds WHERE feed = ?1",
+	[ST_FEED_PUT] = "INSERT INTO errata_feeds(feed, etag, last_modified, content_hash, checked, changed)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(feed) DO UPDATE SET etag = excluded.etag,"
+			" last_modified = excluded.last_modified, content_hash = excluded.content_hash,"
+			" checked = excluded.checked, changed = excluded.changed",
 };
 
 struct sq_meta;
@@ -1405,6 +1513,785 @@ static int sq_blob_commit(void *be, const char *repo, const struct digest *d, ui
 	return sq_tx(be, 1, sq_blob_commit_tx, NULL, &a);
 }
 
+/* --- errata ---------------------------------------------------------------------------------- */
+
+/* Binds an int64 when v != 0, else NULL (optional times). */
+static int sq_bind_opt_time(sqlite3_stmt *st, int idx, int64_t v)
+{
+	int src = v ? sqlite3_bind_int64(st, idx, v) : sqlite3_bind_null(st, idx);
+
+	return src == SQLITE_OK ? 0 : sq_err(src);
+}
+
+/* The current errata generation. */
+static int sq_gen_get(struct sq_conn *c, int64_t *gen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_ER_GEN_GET, &st);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_EDB; /* the migration inserts the one row */
+	if (rc > 0) {
+		*gen = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Joins e's references with newlines into b (validated: none contains one). */
+static int sq_refs_join(const struct meta_erratum *e, struct buf *b)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < e->nrefs && rc == 0; i++) {
+		if (i)
+			rc = buf_add(b, "\n", 1);
+		if (rc == 0)
+			rc = buf_adds(b, e->refs[i]);
+	}
+	return rc;
+}
+
+/* Binds the erratum columns ST_ER_INSERT and ST_ER_UPDATE share: parameters ?2 to ?12, numbered
+ * alike in both statements. */
+static int sq_er_bind_body(sqlite3_stmt *st, const struct meta_erratum *e, int64_t issued_eff, const char *refs)
+{
+	int rc;
+
+	rc = sq_bind_text(st, 2, e->source);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, meta_erratum_type_name(e->type));
+	if (rc == 0)
+		rc = sq_bind_text(st, 4, meta_severity_name(e->severity));
+	if (rc == 0)
+		rc = e->issued_known ? sq_bind_int(st, 5, e->issued) : sq_bind_text(st, 5, NULL);
+	if (rc == 0)
+		rc = sq_bind_int(st, 6, issued_eff);
+	if (rc == 0)
+		rc = sq_bind_opt_time(st, 7, e->modified);
+	if (rc == 0)
+		rc = sq_bind_opt_time(st, 8, e->withdrawn);
+	if (rc == 0)
+		rc = sq_bind_text(st, 9, e->summary);
+	if (rc == 0)
+		rc = sq_bind_text(st, 10, e->details);
+	if (rc == 0)
+		rc = sq_bind_text(st, 11, refs);
+	if (rc == 0)
+		rc = sq_bind_text(st, 12, e->hash);
+	return rc;
+}
+
+/* Inserts e's CVE and package rows under erratum row id. */
+static int sq_er_children(struct sq_conn *c, int64_t id, const struct meta_erratum *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < e->ncves && rc == 0; i++) {
+		rc = sq_stmt(c, ST_ER_ADD_CVE, &st);
+		if (rc == 0)
+			rc = sq_bind_int(st, 1, id);
+		if (rc == 0)
+			rc = sq_bind_text(st, 2, e->cves[i]);
+		if (rc == 0)
+			rc = sq_step(st);
+	}
+	for (size_t i = 0; i < e->npkgs && rc == 0; i++) {
+		const struct meta_erratum_pkg *p = &e->pkgs[i];
+		rc = sq_stmt(c, ST_ER_ADD_PKG, &st);
+		if (rc == 0)
+			rc = sq_bind_int(st, 1, id);
+		if (rc == 0)
+			rc = sq_bind_int(st, 2, (int64_t)i);
+		if (rc == 0)
+			rc = sq_bind_text(st, 3, p->release);
+		if (rc == 0)
+			rc = sq_bind_text(st, 4, p->package);
+		if (rc == 0)
+			rc = sq_bind_int(st, 5, p->binary ? 1 : 0);
+		if (rc == 0)
+			rc = sq_bind_text(st, 6, meta_pkg_status_name(p->status));
+		if (rc == 0)
+			rc = sq_bind_text(st, 7, p->introduced);
+		if (rc == 0)
+			rc = sq_bind_text(st, 8, p->fixed);
+		if (rc == 0)
+			rc = sq_bind_text(st, 9, p->last_affected);
+		if (rc == 0)
+			rc = sq_step(st);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+/* Runs a cached statement whose only parameter is an erratum row id (the child deletes). */
+static int sq_er_run_id(struct sq_conn *c, enum sq_stmt id, int64_t row)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, id, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, row);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+struct sq_er_put_arg {
+	const struct meta_erratum *v;
+	size_t n;
+	enum meta_put_result *res;
+	int64_t *generation;
+};
+
+/* Looks e up; 0 with *row 0 when absent, else its row id, and whether it is the same source and
+ * hash, and its first_seen. */
+static int sq_er_lookup(struct sq_conn *c, const struct meta_erratum *e, int64_t *row, int *same_source,
+			int *same_hash, int64_t *first_seen)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *src = NULL, *hash = NULL;
+	int rc;
+
+	*row = 0;
+	rc = sq_stmt(c, ST_ER_LOOKUP, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, e->id);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc > 0) {
+		*row = sqlite3_column_int64(st, 0);
+		src = sqlite3_column_text(st, 1);
+		hash = sqlite3_column_text(st, 2);
+		*first_seen = sqlite3_column_int64(st, 3);
+		*same_source = src && strcmp((const char *)src, e->source) == 0;
+		*same_hash = hash && strcmp((const char *)hash, e->hash) == 0;
+		rc = 0;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* The whole import: each erratum added, rewritten or left alone, then the generation bumped once
+ * when anything changed. */
+static int sq_errata_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_er_put_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	struct buf refs;
+	int64_t gen = 0, now = (int64_t)time(NULL);
+	size_t changed = 0;
+	int rc;
+
+	buf_init(&refs, BUF_UNLIMITED);
+	rc = sq_gen_get(c, &gen);
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		const struct meta_erratum *e = &a->v[i];
+		int64_t row = 0, first_seen = now;
+		int same_source = 0, same_hash = 0;
+		enum meta_put_result r;
+
+		rc = sq_er_lookup(c, e, &row, &same_source, &same_hash, &first_seen);
+		if (rc < 0)
+			break;
+		if (row && !same_source)
+			r = META_PUT_CONFLICT;
+		else if (row && same_hash)
+			r = META_PUT_UNCHANGED;
+		else
+			r = row ? META_PUT_UPDATED : META_PUT_ADDED;
+		if (a->res)
+			a->res[i] = r;
+		if (r != META_PUT_ADDED && r != META_PUT_UPDATED)
+			continue;
+		changed++;
+		buf_reset(&refs);
+		rc = sq_refs_join(e, &refs);
+		if (rc == 0)
+			rc = sq_stmt(c, r == META_PUT_ADDED ? ST_ER_INSERT : ST_ER_UPDATE, &st);
+		if (rc == 0)
+			rc = sq_er_bind_body(st, e, e->issued_known ? e->issued : first_seen, e->nrefs ? refs.ptr : NULL);
+		if (rc == 0)
+			rc = r == META_PUT_ADDED ? sq_bind_text(st, 1, e->id) : sq_bind_int(st, 1, row);
+		if (rc == 0)
+			rc = sq_bind_int(st, 13, now);
+		if (rc == 0)
+			rc = sq_bind_int(st, 14, gen + 1);
+		if (rc == 0)
+			rc = sq_step(st);
+		if (st) {
+			sqlite3_reset(st);
+			st = NULL;
+		}
+		if (rc < 0)
+			break;
+		if (r == META_PUT_ADDED)
+			row = sqlite3_last_insert_rowid(c->db);
+		else {
+			rc = sq_er_run_id(c, ST_ER_DEL_CVES, row);
+			if (rc == 0)
+				rc = sq_er_run_id(c, ST_ER_DEL_PKGS, row);
+			if (rc < 0)
+				break;
+		}
+		rc = sq_er_children(c, row, e);
+	}
+	if (rc == 0 && changed) {
+		gen++;
+		rc = sq_stmt(c, ST_ER_GEN_SET, &st);
+		if (rc == 0)
+			rc = sq_bind_int(st, 1, gen);
+		if (rc == 0)
+			rc = sq_bind_int(st, 2, now);
+		if (rc == 0)
+			rc = sq_step(st);
+		if (st)
+			sqlite3_reset(st);
+	}
+	if (rc == 0 && a->generation)
+		*a->generation = gen;
+	buf_release(&refs);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_errata_put(void *be, const struct meta_erratum *v, size_t n, enum meta_put_result *res,
+			 int64_t *generation)
+{
+	struct sq_er_put_arg a = {v, n, res, generation};
+
+	return sq_tx(be, 1, sq_errata_put_tx, NULL, &a);
+}
+
+static int sq_errata_generation_tx(struct sq_conn *c, void *arg)
+{
+	return sq_gen_get(c, arg);
+}
+
+static int sq_errata_generation(void *be, int64_t *generation)
+{
+	return sq_tx(be, 0, sq_errata_generation_tx, NULL, generation);
+}
+
+/* Splits newline-joined text into e->refs. */
+static int sq_refs_split(const char *s, struct meta_erratum *e)
+{
+	size_t n = 1, k = 0;
+	const char *p = s, *nl = NULL;
+
+	for (const char *q = s; *q; q++)
+		n += *q == '\n';
+	e->refs = calloc(n, sizeof(*e->refs));
+	if (!e->refs)
+		return -BERTH_ENOMEM;
+	for (;;) {
+		nl = strchr(p, '\n');
+		e->refs[k] = nl ? strndup(p, (size_t)(nl - p)) : strdup(p);
+		if (!e->refs[k])
+			return -BERTH_ENOMEM;
+		e->nrefs = ++k;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Reads the erratum columns of ST_ER_GET / ST_ER_LIST (same order) into e; *row gets its row id. */
+static int sq_er_row(sqlite3_stmt *st, struct meta_erratum *e, int64_t *row)
+{
+	const unsigned char *t = NULL;
+	int rc;
+
+	*row = sqlite3_column_int64(st, 0);
+	rc = sq_column_strdup(st, 1, &e->id);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 2, &e->source);
+	if (rc == 0 && (!e->id || !e->source))
+		rc = -BERTH_EDB;
+	if (rc == 0) {
+		t = sqlite3_column_text(st, 3);
+		if (!t || meta_erratum_type_parse((const char *)t, &e->type) < 0)
+			rc = -BERTH_EDB;
+	}
+	if (rc == 0) {
+		t = sqlite3_column_text(st, 4);
+		if (!t || meta_severity_parse((const char *)t, &e->severity) < 0)
+			rc = -BERTH_EDB;
+	}
+	if (rc < 0)
+		return rc;
+	e->issued_known = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	e->issued = sqlite3_column_int64(st, 6);
+	e->modified = sqlite3_column_int64(st, 7);
+	e->withdrawn = sqlite3_column_int64(st, 8);
+	rc = sq_column_strdup(st, 9, &e->summary);
+	if (rc == 0 && sqlite3_column_type(st, 10) != SQLITE_NULL) {
+		t = sqlite3_column_text(st, 10);
+		rc = t ? sq_refs_split((const char *)t, e) : -BERTH_ENOMEM;
+	}
+	if (rc == 0) {
+		t = sqlite3_column_text(st, 11);
+		if (!t || str_copy(e->hash, sizeof(e->hash), (const char *)t) < 0)
+			rc = -BERTH_EDB;
+	}
+	e->first_seen = sqlite3_column_int64(st, 12);
+	e->updated = sqlite3_column_int64(st, 13);
+	e->generation = sqlite3_column_int64(st, 14);
+	return rc;
+}
+
+/* Appends one more element to a growing array (*v of *n, capacity *cap, element size sz); the new
+ * element is zeroed. 0 or -BERTH_ENOMEM. */
+static int sq_grow(void **v, size_t *n, size_t *cap, size_t sz)
+{
+	void *g = NULL;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		g = realloc(*v, nc * sz);
+		if (!g)
+			return -BERTH_ENOMEM;
+		*v = g;
+		*cap = nc;
+	}
+	memset((char *)*v + *n * sz, 0, sz);
+	(*n)++;
+	return 0;
+}
+
+/* Fills a package entry from columns col.. of st (release, package, binary, status, introduced,
+ * fixed, last_affected). */
+static int sq_pkg_row(sqlite3_stmt *st, int col, struct meta_erratum_pkg *p)
+{
+	const unsigned char *t = NULL;
+	int rc;
+
+	rc = sq_column_strdup(st, col, &p->release);
+	if (rc == 0)
+		rc = sq_column_strdup(st, col + 1, &p->package);
+	if (rc == 0 && (!p->release || !p->package))
+		rc = -BERTH_EDB;
+	if (rc < 0)
+		return rc;
+	p->binary = sqlite3_column_int(st, col + 2) != 0;
+	t = sqlite3_column_text(st, col + 3);
+	if (!t || meta_pkg_status_parse((const char *)t, &p->status) < 0)
+		return -BERTH_EDB;
+	rc = sq_column_strdup(st, col + 4, &p->introduced);
+	if (rc == 0)
+		rc = sq_column_strdup(st, col + 5, &p->fixed);
+	if (rc == 0)
+		rc = sq_column_strdup(st, col + 6, &p->last_affected);
+	return rc;
+}
+
+/* Loads the CVEs and packages of erratum row id into e. */
+static int sq_er_children_get(struct sq_conn *c, int64_t row, struct meta_erratum *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc;
+
+	rc = sq_stmt(c, ST_ER_CVES, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, row);
+	while (rc == 0) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		rc = sq_grow((void **)&e->cves, &e->ncves, &cap, sizeof(*e->cves));
+		if (rc == 0)
+			rc = sq_column_strdup(st, 0, &e->cves[e->ncves - 1]);
+		if (rc == 0 && !e->cves[e->ncves - 1])
+			rc = -BERTH_EDB;
+	}
+	if (st)
+		sqlite3_reset(st);
+	st = NULL;
+	if (rc < 0)
+		return rc;
+	cap = 0;
+	rc = sq_stmt(c, ST_ER_PKGS, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, row);
+	while (rc == 0) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		rc = sq_grow((void **)&e->pkgs, &e->npkgs, &cap, sizeof(*e->pkgs));
+		if (rc == 0)
+			rc = sq_pkg_row(st, 0, &e->pkgs[e->npkgs - 1]);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+struct sq_er_get_arg {
+	const char *id;
+	struct meta_erratum *out;
+};
+
+static int sq_errata_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_er_get_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t row = 0;
+	int rc;
+
+	rc = sq_stmt(c, ST_ER_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->id);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc > 0)
+		rc = sq_er_row(st, a->out, &row);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 15, &a->out->details);
+	if (st)
+		sqlite3_reset(st);
+	if (rc == 0)
+		rc = sq_er_children_get(c, row, a->out);
+	if (rc < 0)
+		meta_erratum_release(a->out);
+	return rc;
+}
+
+static void sq_errata_get_undo(void *arg)
+{
+	struct sq_er_get_arg *a = arg;
+
+	meta_erratum_release(a->out);
+}
+
+static int sq_errata_get(void *be, const char *id, struct meta_erratum *out)
+{
+	struct sq_er_get_arg a = {id, out};
+
+	return sq_tx(be, 0, sq_errata_get_tx, sq_errata_get_undo, &a);
+}
+
+struct sq_er_list_arg {
+	const struct meta_errata_filter *f;
+	struct meta_erratum **out;
+	size_t *n;
+	int *more;
+};
+
+/* The page: resolve `last` to its position, run ST_ER_LIST asking for one row past the page, then
+ * load each erratum's CVEs and packages. */
+static int sq_errata_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_er_list_arg *a = arg;
+	const struct meta_errata_filter *f = a->f;
+	sqlite3_stmt *st = NULL;
+	struct meta_erratum *v = NULL;
+	int64_t *rows = NULL, last_eff = 0, fetch;
+	size_t n = 0, cap = 0, rcap = 0, nrows = 0;
+	int rc = 0;
+
+	if (f->last) {
+		rc = sq_stmt(c, ST_ER_LAST, &st);
+		if (rc == 0)
+			rc = sq_bind_text(st, 1, f->last);
+		if (rc == 0)
+			rc = sq_step(st);
+		if (rc == 0)
+			rc = -BERTH_ENOENT;
+		if (rc > 0) {
+			last_eff = sqlite3_column_int64(st, 0);
+			rc = 0;
+		}
+		if (st)
+			sqlite3_reset(st);
+		st = NULL;
+		if (rc < 0)
+			goto out;
+	}
+	fetch = f->limit < 0 ? -1 : (f->limit >= INT64_MAX - 1 ? INT64_MAX : (int64_t)f->limit + 1);
+	rc = sq_stmt(c, ST_ER_LIST, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, f->release);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, f->package);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, f->cve);
+	if (rc == 0)
+		rc = sq_bind_text(st, 4, f->severity >= 0 ? meta_severity_name((enum meta_severity)f->severity) : NULL);
+	if (rc == 0)
+		rc = sq_bind_text(st, 5, f->type >= 0 ? meta_erratum_type_name((enum meta_erratum_type)f->type) : NULL);
+	if (rc == 0 && f->last) {
+		rc = sq_bind_int(st, 6, last_eff);
+		if (rc == 0)
+			rc = sq_bind_text(st, 7, f->last);
+	}
+	if (rc == 0)
+		rc = sq_bind_int(st, 8, fetch);
+	while (rc == 0) {
+		rc = sq_step(st);
+		if (rc <= 0)
+			break;
+		if (f->limit >= 0 && n >= (size_t)f->limit) {
+			*a->more = 1;
+			rc = 0;
+			break;
+		}
+		rc = sq_grow((void **)&v, &n, &cap, sizeof(*v));
+		if (rc == 0)
+			rc = sq_grow((void **)&rows, &nrows, &rcap, sizeof(*rows));
+		if (rc == 0)
+			rc = sq_er_row(st, &v[n - 1], &rows[nrows - 1]);
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = sq_er_children_get(c, rows[i], &v[i]);
+	if (rc < 0)
+		goto out;
+	*a->out = v;
+	*a->n = n;
+	v = NULL;
+	n = 0;
+out:
+	free(rows);
+	meta_errata_free(v, n);
+	if (rc < 0)
+		*a->more = 0;
+	return rc;
+}
+
+static void sq_errata_list_undo(void *arg)
+{
+	struct sq_er_list_arg *a = arg;
+
+	meta_errata_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+	*a->more = 0;
+}
+
+static int sq_errata_list(void *be, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n,
+			  int *more)
+{
+	struct sq_er_list_arg a = {f, out, n, more};
+
+	return sq_tx(be, 0, sq_errata_list_tx, sq_errata_list_undo, &a);
+}
+
+struct sq_er_aff_arg {
+	const char *release;
+	const char *const *pkgs;
+	size_t npkgs;
+	struct meta_errata_hit **out;
+	size_t *n;
+};
+
+/* One indexed lookup per package name, all in one read transaction. */
+static int sq_errata_affecting_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_er_aff_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	struct meta_errata_hit *v = NULL, *h = NULL;
+	const unsigned char *t = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->npkgs && rc == 0; i++) {
+		rc = sq_stmt(c, ST_ER_AFFECTING, &st);
+		if (rc == 0)
+			rc = sq_bind_text(st, 1, a->release);
+		if (rc == 0)
+			rc = sq_bind_text(st, 2, a->pkgs[i]);
+		while (rc == 0) {
+			rc = sq_step(st);
+			if (rc <= 0)
+				break;
+			rc = sq_grow((void **)&v, &n, &cap, sizeof(*v));
+			if (rc < 0)
+				break;
+			h = &v[n - 1];
+			rc = sq_column_strdup(st, 0, &h->id);
+			if (rc == 0 && !h->id)
+				rc = -BERTH_EDB;
+			if (rc == 0) {
+				t = sqlite3_column_text(st, 1);
+				if (!t || meta_erratum_type_parse((const char *)t, &h->type) < 0)
+					rc = -BERTH_EDB;
+			}
+			if (rc == 0) {
+				t = sqlite3_column_text(st, 2);
+				if (!t || meta_severity_parse((const char *)t, &h->severity) < 0)
+					rc = -BERTH_EDB;
+			}
+			h->issued = sqlite3_column_int64(st, 3);
+			if (rc == 0)
+				rc = sq_pkg_row(st, 4, &h->pkg);
+		}
+		if (st)
+			sqlite3_reset(st);
+	}
+	if (rc < 0)
+		goto out;
+	*a->out = v;
+	*a->n = n;
+	v = NULL;
+	n = 0;
+out:
+	meta_errata_hits_free(v, n);
+	return rc;
+}
+
+static void sq_errata_affecting_undo(void *arg)
+{
+	struct sq_er_aff_arg *a = arg;
+
+	meta_errata_hits_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+}
+
+static int sq_errata_affecting(void *be, const char *release, const char *const *pkgs, size_t npkgs,
+			       struct meta_errata_hit **out, size_t *n)
+{
+	struct sq_er_aff_arg a = {release, pkgs, npkgs, out, n};
+
+	return sq_tx(be, 0, sq_errata_affecting_tx, sq_errata_affecting_undo, &a);
+}
+
+struct sq_er_changed_arg {
+	int64_t since;
+	struct meta_names *out;
+};
+
+static int sq_errata_changed_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_er_changed_arg *a = arg;
+	struct sq_list_arg la = {NULL, NULL, -1, a->out, NULL};
+	sqlite3_stmt *st = NULL;
+	int more = 0, rc;
+
+	la.more = &more;
+	rc = sq_stmt(c, ST_ER_CHANGED, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, a->since);
+	if (rc == 0)
+		rc = sq_list_collect(st, &la);
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0)
+		meta_names_release(a->out);
+	return rc;
+}
+
+static void sq_errata_changed_undo(void *arg)
+{
+	struct sq_er_changed_arg *a = arg;
+
+	meta_names_release(a->out);
+}
+
+static int sq_errata_changed_since(void *be, int64_t since, struct meta_names *out)
+{
+	struct sq_er_changed_arg a = {since, out};
+
+	return sq_tx(be, 0, sq_errata_changed_tx, sq_errata_changed_undo, &a);
+}
+
+struct sq_feed_arg {
+	const char *feed;
+	struct meta_feed_state *out;
+	const struct meta_feed_state *in;
+};
+
+static int sq_feed_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_feed_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_FEED_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->feed);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc > 0) {
+		rc = sq_column_strdup(st, 0, &a->out->etag);
+		if (rc == 0)
+			rc = sq_column_strdup(st, 1, &a->out->last_modified);
+		if (rc == 0)
+			rc = sq_column_strdup(st, 2, &a->out->content_hash);
+		a->out->checked = sqlite3_column_int64(st, 3);
+		a->out->changed = sqlite3_column_int64(st, 4);
+	}
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0)
+		meta_feed_state_release(a->out);
+	return rc;
+}
+
+static void sq_feed_get_undo(void *arg)
+{
+	struct sq_feed_arg *a = arg;
+
+	meta_feed_state_release(a->out);
+}
+
+static int sq_feed_get(void *be, const char *feed, struct meta_feed_state *out)
+{
+	struct sq_feed_arg a = {feed, out, NULL};
+
+	return sq_tx(be, 0, sq_feed_get_tx, sq_feed_get_undo, &a);
+}
+
+static int sq_feed_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_feed_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_FEED_PUT, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->feed);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, a->in->etag);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, a->in->last_modified);
+	if (rc == 0)
+		rc = sq_bind_text(st, 4, a->in->content_hash);
+	if (rc == 0)
+		rc = sq_bind_int(st, 5, a->in->checked);
+	if (rc == 0)
+		rc = sq_bind_int(st, 6, a->in->changed);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_feed_put(void *be, const char *feed, const struct meta_feed_state *st)
+{
+	struct sq_feed_arg a = {feed, NULL, st};
+
+	return sq_tx(be, 1, sq_feed_put_tx, NULL, &a);
+}
+
 /* --- open and close -------------------------------------------------------------------------- */
 
 /* Applies the migrations the file has not seen yet, inside the caller's write transaction. A file
@@ -1490,6 +2377,14 @@ static const struct meta_ops sq_ops = {
 	.upload_put = sq_upload_put,
 	.upload_get = sq_upload_get,
 	.upload_delete = sq_upload_delete,
+	.errata_put = sq_errata_put,
+	.errata_generation = sq_errata_generation,
+	.errata_get = sq_errata_get,
+	.errata_list = sq_errata_list,
+	.errata_affecting = sq_errata_affecting,
+	.errata_changed_since = sq_errata_changed_since,
+	.feed_get = sq_feed_get,
+	.feed_put = sq_feed_put,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import shutil
+import ssl
 import signal
 import socket
 import subprocess
@@ -335,7 +336,7 @@ class Client:
         """One request on a fresh connection. path may be absolute URL; body bytes or None."""
         if path.startswith("http://") or path.startswith("https://"):
             path = path_of(path)
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        conn = self.server.connection(timeout=timeout)
         try:
             hdrs = dict(headers or {})
             if body is None and method in ("POST", "PUT", "PATCH") and not any(
@@ -517,7 +518,11 @@ def free_port():
 class Server:
     """One registry process (berth or docker-registry) on a random loopback port."""
 
-    def __init__(self, data_dir=None, name="server"):
+    def __init__(self, data_dir=None, name="server", env=None, tls=None):
+        """env: extra environment for the server process (BERTH_* settings); tls: (cert_path,
+        key_path) to serve HTTPS, which the client then trusts as its only CA."""
+        self.extra_env = dict(env or {})
+        self.tls = tls
         self.tmp = tempfile.mkdtemp(prefix="berth-it-")
         self.own_data = data_dir is None
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
@@ -558,6 +563,9 @@ class Server:
         logf.flush()
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        env.update(self.extra_env)
+        if self.tls:
+            env["BERTH_HTTP_TLS_CERTIFICATE"], env["BERTH_HTTP_TLS_KEY"] = self.tls
         self.proc = subprocess.Popen(self._cmd(), stdout=logf, stderr=logf,
                                      stdin=subprocess.DEVNULL, env=env)
         logf.close()
@@ -567,7 +575,7 @@ class Server:
                 raise TestFailure("server exited with status %s before becoming ready\n%s" % (
                     self.proc.returncode, self.log_tail()))
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn = self.connection(timeout=2)
                 conn.request("GET", "/v2/")
                 r = conn.getresponse()
                 r.read()
@@ -579,6 +587,13 @@ class Server:
             time.sleep(0.05)
         self.kill()
         raise TestFailure("server not ready after %.0fs\n%s" % (READY_TIMEOUT, self.log_tail()))
+
+    def connection(self, timeout=None):
+        """A new http.client connection to the server (HTTPS trusting only its certificate with tls)."""
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.tls[0])
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def stop(self, timeout_=15):
         """SIGTERM and wait; returns the exit status (None if it had to be killed)."""
