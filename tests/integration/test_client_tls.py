@@ -7,7 +7,7 @@ import os
 import shutil
 
 import lib
-from client_lib import DockerRegistry, Layout, berth, docker_ref, make_ca, make_server_cert, tmpdir
+from client_lib import DockerRegistry, Layout, berth, docker_ref, make_ca, make_server_cert, openssl, tmpdir
 
 
 @lib.no_server
@@ -66,4 +66,42 @@ def test_client_tls_verification(reg):
     finally:
         if dreg:
             dreg.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@lib.no_server
+@lib.berth_only("berth serve's own TLS settings")
+@lib.timeout(120)
+def test_client_against_berth_over_https(reg):
+    """The client against berth serve with a self-signed certificate: refused without it, accepted
+    with it in --cert-dir, and the round trip over verified HTTPS keeps the digest."""
+    tmp = tmpdir()
+    srv = None
+    try:
+        # self-signed, so the readiness probe of lib.Server (which trusts only this certificate) works
+        crt, key = os.path.join(tmp, "self.crt"), os.path.join(tmp, "self.key")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+        ca_crt = crt
+        srv = lib.Server(name="client-tls", tls=(crt, key))
+        srv.start()
+        lay = Layout(os.path.join(tmp, "src"))
+        man, _, _ = lay.image(nlayers=2, size=500)
+        lay.add_ref(man, lib.OCI_MANIFEST, "v1")
+        dest = docker_ref(srv.port, "tls/berth", "v1")
+        e = berth("copy", "oci:%s:v1" % lay.path, dest, rc=1)
+        lib.ok("is not trusted" in e.err, "unknown CA: %r" % e.err)
+        cdir = os.path.join(tmp, "ca")
+        os.makedirs(cdir)
+        shutil.copy(ca_crt, os.path.join(cdir, "ca.crt"))
+        r = berth("copy", "--json", "--cert-dir", cdir, "oci:%s:v1" % lay.path, dest).json()
+        lib.eq(r["digest"], lib.sha256(man), "push over verified HTTPS")
+        out = os.path.join(tmp, "out")
+        r = berth("copy", "--json", "--cert-dir", cdir, dest, "oci:%s:v1" % out).json()
+        lib.eq(r["digest"], lib.sha256(man), "pull over verified HTTPS")
+        lib.eq(berth("tags", "--cert-dir", cdir, docker_ref(srv.port, "tls/berth")).out, "v1\n", "tags")
+        lib.eq(srv.errors_5xx, [], "500 answers")
+    finally:
+        if srv:
+            srv.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
