@@ -12,11 +12,13 @@ BUILD="gcc make meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev li
 # for the loop-mounted btrfs store); dpkg's and rpm's own version comparison (libdpkg-dev,
 # librpm-dev) for the differential tests of scan/ver, rpm (rpmbuild, rpm --initdb) to make real rpm
 # databases as test fixtures, and db5.3-util (the Berkeley DB library's db_load) to write the old
-# Berkeley DB rpm database format, which Debian's rpm can read but no longer write
+# Berkeley DB rpm database format, which Debian's rpm can read but no longer write; the client's
+# auth and TLS tests run docker-registry with htpasswd (apache2-utils) and with certificates and
+# token keys made by the openssl CLI
 TEST="python3 skopeo curl util-linux clang libclang-rt-14-dev umoci btrfs-progs libdpkg-dev librpm-dev rpm
-      db5.3-util gnupg"
-# bench: the reference registry, a static server and a load generator
-BENCH="docker-registry nginx-light wrk debootstrap umoci"
+      db5.3-util gnupg docker-registry openssl apache2-utils"
+# bench: a static server, a load generator, image builders (the reference registry is in TEST)
+BENCH="nginx-light wrk debootstrap umoci"
 
 want="$BUILD $TEST"
 case "${1:-}" in

@@ -381,9 +381,14 @@ int errata_release_osv(const char *eco, char *out, size_t n, int *binary)
 		*binary = 0;
 		/* "Ubuntu:Pro:18.04:LTS" is Ubuntu Pro's ESM archive, which plain images do not have: its own key. */
 		if (strcmp(ver, "Pro") == 0) {
-			const char *pv = v + len + 1;
-			size_t pl = strcspn(pv, ":");
-			if (v[len] != ':' || pl == 0 || !isdigit((unsigned char)pv[0]))
+			const char *pv;
+			size_t pl;
+
+			if (v[len] != ':') /* "Ubuntu:Pro" with nothing after it */
+				return -BERTH_EUNSUPPORTED;
+			pv = v + len + 1;
+			pl = strcspn(pv, ":");
+			if (pl == 0 || !isdigit((unsigned char)pv[0]))
 				return -BERTH_EUNSUPPORTED;
 			return snprintf(out, n, "ubuntu-pro:%.*s", (int)pl, pv) < (int)n ? 0 : -BERTH_ETOOBIG;
 		}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "http/internal.h"
 
 void header_add(struct MHD_Response *r, const char *k, const char *v)
@@ -33,6 +34,8 @@ void answer(struct req *q, struct MHD_Response *r, int status)
 	MHD_destroy_response(r);
 	q->answered = 1;
 	q->status = status;
+	/* Counted when queued, so a client that reads /metrics after its previous answer sees it. */
+	metrics_request_done(q->method, status, q->bytes, (time_mono_ns() - q->start_ns) / 1000, 0);
 }
 
 struct MHD_Response *response_empty(void)

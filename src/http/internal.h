@@ -76,7 +76,9 @@ void paging_link(struct MHD_Response *r, const char *path, const char *last, lon
 void answer_names(struct req *q, const char *key0, const char *val0, const char *key, const struct meta_names *names,
 		  int more, const char *path, long limit);
 
-/* metrics.c: counters for GET /metrics. request_done is called once per request as it completes. */
+/* metrics.c: counters for GET /metrics. request_done is called once per request when its answer is
+ * queued (aborted 0; bytes is the body length announced), and again with aborted 1 when a request
+ * breaks off before completing. */
 void metrics_request_done(const char *method, int status, uint64_t bytes, uint64_t us, int aborted);
 /* Appends the Prometheus text exposition; 0 or -1. */
 int metrics_render(struct buf *b, int in_flight);

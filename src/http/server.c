@@ -232,7 +232,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		q->on_abort(q);
 	us = (time_mono_ns() - q->start_ns) / 1000;
 	ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
-	metrics_request_done(q->method, q->status, q->bytes, us, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		metrics_request_done(q->method, q->status, q->bytes, us, 1);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		if (q->status >= 500)
 			log_msg(LOG_ERROR, q->id, "method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu error=\"%s\"",

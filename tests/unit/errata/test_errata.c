@@ -673,7 +673,8 @@ TEST(release_keys)
 		   {"Alpine:edge", "alpine:edge", 0},        {"AlmaLinux:8", "almalinux:8", 1},
 		   {"AlmaLinux:9.4", "almalinux:9", 1},      {"Rocky Linux:9", "rocky:9", 1}};
 	static const char *const unsupported[] = {"PyPI", "npm", "Debian", "Debian:", "SUSE:Linux Enterprise 15",
-						  "Red Hat:enterprise_linux:8::appstream", "Alpine:3.16", "Go"};
+						  "Red Hat:enterprise_linux:8::appstream", "Alpine:3.16", "Go",
+						  "Ubuntu:Pro", "Ubuntu:Pro:", "Ubuntu:Pro:LTS"};
 	static const struct {
 		const char *id, *ver, *want;
 	} os[] = {{"debian", "11", "debian:11"},       {"debian", "3.1", "debian:3.1"},
