@@ -1405,8 +1405,8 @@ int registry_signature_put(struct registry *r, const char *repo, const struct di
 			return fail(e, rc, REG_MANIFEST_INVALID, 400, "%s", why);
 		for (size_t i = 0; i < list.n && rc == 0; i++) {
 			struct sign_ext_sig *s = &list.v[i];
-			char pre[DIGEST_STR_MAX + 1];
-			snprintf(pre, sizeof(pre), "%s@", digest_str(d, pre));
+			char ds[DIGEST_STR_MAX], pre[DIGEST_STR_MAX + 1];
+			snprintf(pre, sizeof(pre), "%s@", digest_str(d, ds));
 			if (!sign_ext_sig_is_atomic(s) || !s->name || strncmp(s->name, pre, strlen(pre)) != 0 ||
 			    !s->name[strlen(pre)]) {
 				rc = fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400,
