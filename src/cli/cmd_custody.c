@@ -85,7 +85,7 @@ static int cc_log(struct meta *m, const char *ref, int json)
 	struct meta_names tags = {0};
 	struct digest d;
 	struct buf b;
-	char repo[512], ts[40], ds[DIGEST_STR_MAX];
+	char repo[512], ts[80], ds[DIGEST_STR_MAX];
 	const char *at = strchr(ref, '@'), *colon = NULL;
 	size_t n = 0;
 	int rc;

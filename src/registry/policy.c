@@ -373,7 +373,7 @@ static int pol_check_sigstore(struct pol_rule *r, struct meta *m, struct store *
 	if (rc < 0)
 		goto out;
 	if (sign_attachment_parse(mf.body, (size_t)mf.size, &a, w, sizeof(w)) < 0) {
-		snprintf(why, whyn, "%s: %s", tag, w);
+		snprintf(why, whyn, "%s: %.120s", tag, w);
 		goto out;
 	}
 	snprintf(why, whyn, "no sigstore signature by the required keys");
