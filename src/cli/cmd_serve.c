@@ -370,6 +370,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	maint.gc.delete_untagged = config_get_bool(&cfg, "storage.gc.delete_untagged", 0, &ok);
 	ro.log_pulls = config_get_bool(&cfg, "custody.log_pulls", 0, &ok);
+	ro.no_sig_extension = !config_get_bool(&cfg, "signatures.extension_api", 1, &ok);
 	maint.gc.stop = &maint.stopping;
 	if (!ok) {
 		cli_fail("config: a number or boolean setting is malformed");

@@ -51,6 +51,7 @@ struct registry {
 	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
 	struct registry_policy *policy; /* signature requirements, immutable tags; NULL: none */
 	int log_pulls;
+	int no_sig_extension;
 	void (*on_event)(void *arg); /* after a write that journaled (notify's kick) */
 	void *on_event_arg;
 };
@@ -137,6 +138,7 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 	r->delete_enabled = o->delete_enabled;
 	r->upload_ttl_ms = o->upload_ttl_ms > 0 ? o->upload_ttl_ms : 0;
 	r->log_pulls = o->log_pulls;
+	r->no_sig_extension = o->no_sig_extension;
 	pthread_mutex_init(&r->lock, NULL);
 	if (!o->no_upload_sweep)
 		upload_sweep(r, 1, NULL);
@@ -1322,6 +1324,11 @@ int registry_referrers(struct registry *r, const char *repo, const struct digest
 }
 
 /* ---- signature extension API ---- */
+
+int registry_signatures_announced(const struct registry *r)
+{
+	return !r->no_sig_extension;
+}
 
 /* A signature's content must look like an OpenPGP message: its first byte a packet tag (bit 7 set)
  * of a type a signed message starts with (compressed data 8, one-pass signature 4, signature 2,

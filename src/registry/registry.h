@@ -63,6 +63,7 @@ struct registry_opts {
 	int64_t upload_ttl_ms; /* an upload session idle this long is swept; 0: sessions never expire */
 	int no_upload_sweep;   /* leave uploads/ alone at open: another process (berth serve) owns them */
 	int log_pulls;         /* journal a "pull" for every manifest GET (custody.log_pulls) */
+	int no_sig_extension;  /* do not announce the signature extension API (signatures.extension_api: false) */
 };
 
 struct registry;
@@ -208,6 +209,10 @@ void registry_set_policy(struct registry *r, struct registry_policy *p);
 /* fn(arg) runs after every write that appended to the journal (push, tag, delete, signature, GC,
  * pull when logged), on the request's thread: berth serve wakes webhook delivery with it. */
 void registry_set_event_hook(struct registry *r, void (*fn)(void *arg), void *arg);
+
+/* 1 when /v2/ announces X-Registry-Supports-Signatures (containers/image then stores and reads simple
+ * signatures through the extension API instead of a registries.d lookaside). */
+int registry_signatures_announced(const struct registry *r);
 
 #define REGISTRY_SIGNATURE_MAX (64u << 10) /* bytes of one simple signature */
 
