@@ -32,6 +32,8 @@ static const struct command commands[] = {
 	 "remove unreferenced blobs (online: safe while serve runs)"},
 	{"keygen", cmd_keygen, "keygen [--output-prefix P] [--passphrase-file F]",
 	 "write a sigstore (cosign) key pair P.key and P.pub"},
+	{"custody", cmd_custody, "custody log REF | verify [--expect-head H] [--data DIR] [--json]",
+	 "show an image's custody log; verify the log's hash chain"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };
