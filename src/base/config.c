@@ -29,6 +29,9 @@ const struct config_key config_keys[] = {
 	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
 	{"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
 	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds: seconds, or with s, m, h or d"},
+	{"scan.workers", "2", "image scan threads (low priority); 0 = do not scan"},
+	{"scan.max_layer_bytes", "17179869184", "bytes a layer may inflate to while it is indexed; past it the image fails"},
+	{"scan.max_image_bytes", "68719476736", "bytes all of an image's layers may inflate to while indexed"},
 	{NULL, NULL, NULL},
 };
 

@@ -95,5 +95,7 @@ void h_manifest(struct req *q);
 void h_referrers(struct req *q);
 /* /api/v1/errata and /api/v1/errata/<id>; rest is the path after "/api/v1/errata". */
 void h_errata(struct req *q, const char *rest);
+/* /api/v1/repositories/<name>/manifests/<ref>/scan; rest is the path after "/api/v1/repositories". */
+void h_scan(struct req *q, const char *rest);
 
 #endif

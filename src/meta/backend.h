@@ -55,6 +55,17 @@ struct meta_ops {
 	int (*feed_get)(void *be, const char *feed, struct meta_feed_state *out);
 	int (*feed_put)(void *be, const char *feed, const struct meta_feed_state *st);
 	int (*upload_list)(void *be, int64_t created_max, struct meta_names *out);
+	int (*scan_claim)(void *be, struct meta_scan_job *job);
+	int (*scan_requeue)(void *be);
+	int (*scan_enqueue)(void *be, const char *repo, const struct digest *d);
+	int (*scan_queued)(void *be, const struct digest *d);
+	int (*scan_layer_get)(void *be, const struct digest *d, void **blob, size_t *n, char **why);
+	int (*scan_layer_put)(void *be, const struct digest *d, const void *blob, size_t n, const char *why);
+	int (*scan_layer_count)(void *be, int64_t *n);
+	int (*scan_put)(void *be, const struct meta_scan *s);
+	int (*scan_get)(void *be, const struct digest *d, struct meta_scan *out);
+	int (*scan_each_stale)(void *be, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx);
+	int (*scan_findings_put)(void *be, const struct meta_scan *v, size_t n);
 };
 
 /* The SQLite backend: opens (creating and migrating) the database file at path.

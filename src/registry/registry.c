@@ -46,7 +46,15 @@ struct registry {
 	pthread_mutex_t lock; /* guards the uploads list, each session's busy/swept/last_ms, sweep_gen */
 	struct upload *uploads;
 	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
+	void (*manifest_hook)(void *ctx);
+	void *manifest_hook_ctx;
 };
+
+void registry_set_manifest_hook(struct registry *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->manifest_hook = fn;
+	r->manifest_hook_ctx = ctx;
+}
 
 /* Upload files no session owns are removed by a running server only once they are this old, so a
  * file that a starting session has created but not yet published is never mistaken for one. */
@@ -1186,6 +1194,8 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 		*subject = m.subject;
 		*has_subject = 1;
 	}
+	if (r->manifest_hook)
+		r->manifest_hook(r->manifest_hook_ctx);
 out:
 	manifest_release(&m);
 	return rc;
