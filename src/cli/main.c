@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	 "remove unreferenced blobs (online: safe while serve runs)"},
 	{"keygen", cmd_keygen, "keygen [--output-prefix P] [--passphrase-file F]",
 	 "write a sigstore (cosign) key pair P.key and P.pub"},
+	{"scan", cmd_scan, "scan REF [--errata PATH]... [--json] [--tls-verify=false]",
+	 "an image's packages and the advisories that hit them (offline with --errata)"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

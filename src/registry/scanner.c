@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/util.h"
+#include "errata/errata.h"
 #include "image/manifest.h"
 #include "registry/registry.h"
 
@@ -850,5 +851,286 @@ out:
 	json_decref(layers);
 	free(lv);
 	scan_pkgs_release(&pk);
+	return out;
+}
+
+/* ---- local images ---- */
+
+/* Reads a JSON file (bounded). */
+static json_t *load_json(const char *path, char *why, size_t whyn)
+{
+	json_error_t err;
+	json_t *j = json_load_file(path, 0, &err);
+
+	if (!j)
+		snprintf(why, whyn, "%s: %s", path, err.text);
+	return j;
+}
+
+/* dir/blobs/<alg>/<hex> for a descriptor's digest text; NULL when the digest is malformed. */
+static char *blob_path(const char *dir, const char *digest)
+{
+	struct digest d;
+	char *p = NULL, *colon;
+
+	if (!digest || digest_parse_cstr(digest, &d) < 0)
+		return NULL;
+	colon = strchr(digest, ':');
+	if (asprintf(&p, "%s/blobs/%.*s/%s", dir, (int)(colon - digest), digest, colon + 1) < 0)
+		return NULL;
+	return p;
+}
+
+int scanner_oci_layout_layers(const char *dir, const char *tag, char ***paths, size_t *n, char *why, size_t whyn)
+{
+	char *path = NULL;
+	json_t *idx = NULL, *mf = NULL, *pick = NULL, *layers;
+	int rc = -BERTH_EINVAL;
+
+	*paths = NULL;
+	*n = 0;
+	if (asprintf(&path, "%s/index.json", dir) < 0)
+		return -BERTH_ENOMEM;
+	if (access(path, R_OK) != 0) {
+		snprintf(why, whyn, "%s: not an OCI image layout (no index.json)", dir);
+		rc = -BERTH_ENOENT;
+		goto out;
+	}
+	idx = load_json(path, why, whyn);
+	if (!idx)
+		goto out;
+	for (int depth = 0; depth < 2; depth++) {
+		json_t *list = json_object_get(idx, "manifests"), *m;
+		size_t i;
+
+		pick = NULL;
+		json_array_foreach (list, i, m) {
+			const char *name = json_string_value(
+				json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+			json_t *plat = json_object_get(m, "platform");
+			if (depth == 0 && tag) {
+				if (name && strcmp(name, tag) == 0)
+					pick = m;
+			} else if (depth == 0 && json_array_size(list) == 1) {
+				pick = m;
+			} else if (depth == 1) {
+				const char *os = json_string_value(json_object_get(plat, "os"));
+				const char *arch = json_string_value(json_object_get(plat, "architecture"));
+				if (!pick || (os && arch && !strcmp(os, "linux") && !strcmp(arch, "amd64")))
+					pick = m;
+			}
+		}
+		if (!pick) {
+			snprintf(why, whyn, "%s: %s", dir, tag ? "no manifest with that tag" : "several manifests: name a tag");
+			rc = -BERTH_ENOENT;
+			goto out;
+		}
+		free(path);
+		path = blob_path(dir, json_string_value(json_object_get(pick, "digest")));
+		if (!path) {
+			snprintf(why, whyn, "%s: a descriptor has a malformed digest", dir);
+			goto out;
+		}
+		json_decref(mf);
+		mf = load_json(path, why, whyn);
+		if (!mf)
+			goto out;
+		if (!json_object_get(mf, "manifests"))
+			break;
+		json_decref(idx);
+		idx = mf;
+		mf = NULL;
+	}
+	layers = json_object_get(mf, "layers");
+	if (!json_is_array(layers)) {
+		snprintf(why, whyn, "%s: not an image manifest", path);
+		goto out;
+	}
+	*paths = calloc(json_array_size(layers) + 1, sizeof **paths);
+	if (!*paths) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		(*paths)[i] = blob_path(dir, json_string_value(json_object_get(json_array_get(layers, i), "digest")));
+		if (!(*paths)[i]) {
+			snprintf(why, whyn, "%s: layer %zu has a malformed digest", path, i);
+			for (size_t k = 0; k < i; k++)
+				free((*paths)[k]);
+			free(*paths);
+			*paths = NULL;
+			goto out;
+		}
+		(*n)++;
+	}
+	rc = 0;
+out:
+	free(path);
+	json_decref(idx);
+	json_decref(mf);
+	return rc;
+}
+
+/* Imports errata files into m; any file that does not parse fails the scan (a CI step must not
+ * pass on half its advisories). */
+static int scanner__import(struct meta *m, const char *const *paths, size_t n, char *why, size_t whyn)
+{
+	struct errata_import rep;
+	int rc;
+
+	errata_import_init(&rep);
+	rc = errata_import_paths(m, paths, n, ERRATA_FORMAT_AUTO, &rep);
+	if (rc < 0)
+		snprintf(why, whyn, "importing errata: %s", berth_strerror(rc));
+	for (size_t i = 0; rc == 0 && i < rep.n; i++)
+		if (rep.src[i].failed || rep.src[i].files == 0) {
+			snprintf(why, whyn, "%s: %s", rep.src[i].name,
+				 rep.src[i].errors ? rep.src[i].errors : "no advisory file could be read");
+			why[strcspn(why, "\n")] = '\0';
+			rc = -BERTH_EINVAL;
+		}
+	errata_import_release(&rep);
+	return rc;
+}
+
+static int open_path(void *ctx, size_t i, int *fd)
+{
+	const char *const *paths = ctx;
+
+	*fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? berth_from_errno(errno) : 0;
+}
+
+int scanner_scan_offline(const char *const *layers, size_t nlayers, const char *const *errata, size_t nerrata,
+			 const struct scanner_opts *o, char **report, char *why, size_t whyn)
+{
+	char tmpl[4096], dbpath[4200];
+	const char *tmpdir = o && o->tmpdir ? o->tmpdir : getenv("TMPDIR");
+	struct meta *m = NULL;
+	struct scan_image im;
+	struct scanner_errata er = {0};
+	struct meta_scan ms = {0};
+	struct buf pk;
+	json_t *ldig = json_array();
+	int rc, have_dir = 0;
+
+	*report = NULL;
+	scan_image_init(&im);
+	buf_init(&pk, BUF_UNLIMITED);
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	snprintf(tmpl, sizeof tmpl, "%s/berth-scan-XXXXXX", tmpdir);
+	if (!mkdtemp(tmpl)) {
+		rc = berth_from_errno(errno);
+		snprintf(why, whyn, "cannot create a temporary directory in %s: %s", tmpdir, strerror(errno));
+		goto out;
+	}
+	have_dir = 1;
+	snprintf(dbpath, sizeof dbpath, "sqlite:%s/errata.db", tmpl);
+	rc = meta_open(dbpath, &m);
+	if (rc < 0) {
+		snprintf(why, whyn, "temporary errata store: %s", berth_strerror(rc));
+		goto out;
+	}
+	rc = scanner__import(m, errata, nerrata, why, whyn);
+	if (rc < 0)
+		goto out;
+	rc = scanner_image_local(nlayers, open_path, (void *)layers, o ? o : &(struct scanner_opts){0}, &im);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < nlayers; i++) {
+		const char *slash = strrchr(layers[i], '/'), *alg;
+		char d[DIGEST_STR_MAX];
+		/* .../blobs/<alg>/<hex> */
+		for (alg = slash - 1; alg > layers[i] && *alg != '/'; alg--)
+			;
+		snprintf(d, sizeof d, "%.*s:%s", (int)(slash - alg - 1), alg + 1, slash + 1);
+		json_array_append_new(ldig, json_string(d));
+	}
+	ms.status = (char *)scan_status_name(im.status);
+	ms.why = im.why[0] ? im.why : NULL;
+	ms.os = im.os.release[0] ? im.os.release : (im.os.distro[0] ? im.os.distro : NULL);
+	ms.pretty = im.os.pretty[0] ? im.os.pretty : NULL;
+	ms.layers = json_dumps(ldig, JSON_COMPACT);
+	ms.generation = -1;
+	ms.updated = (int64_t)time(NULL);
+	rc = ms.layers ? scan_pkgs_encode(&im.pkgs, im.layer, &pk) : -BERTH_ENOMEM;
+	if (rc < 0)
+		goto out;
+	ms.packages = pk.ptr;
+	ms.packages_len = pk.len;
+	if (im.status == SCAN_SCANNED) {
+		char **ld;
+		size_t nld = 0;
+		rc = meta_errata_generation(m, &ms.generation);
+		if (rc == 0)
+			rc = errata_load(m, im.os.release, &er);
+		if (rc < 0)
+			goto out;
+		ld = layer_list(ms.layers, &nld);
+		ms.findings = scanner_findings_json(&im.pkgs, im.layer, im.os.release, &er, (const char *const *)ld, nld);
+		for (size_t k = 0; ld && k < nld; k++)
+			free(ld[k]);
+		free(ld);
+		if (!ms.findings) {
+			rc = -BERTH_ENOMEM;
+			goto out;
+		}
+	}
+	*report = scanner_report_json(&ms);
+	rc = *report ? 0 : -BERTH_ENOMEM;
+out:
+	free(ms.layers);
+	free(ms.findings);
+	json_decref(ldig);
+	buf_release(&pk);
+	scanner_errata_release(&er);
+	scan_image_release(&im);
+	meta_free(m);
+	if (have_dir) {
+		char p[4300];
+		const char *sfx[] = {"errata.db", "errata.db-wal", "errata.db-shm", "errata.db-journal"};
+		for (size_t i = 0; i < 4; i++) {
+			snprintf(p, sizeof p, "%s/%s", tmpl, sfx[i]);
+			unlink(p);
+		}
+		rmdir(tmpl);
+	}
+	return rc;
+}
+
+char *scanner_report_table(const char *report_json)
+{
+	json_t *j = json_loads(report_json, 0, NULL), *f;
+	struct buf b;
+	size_t i;
+	char *out = NULL;
+
+	if (!json_is_object(j))
+		goto done;
+	buf_init(&b, BUF_UNLIMITED);
+	buf_addf(&b, "status:   %s\n", json_string_value(json_object_get(j, "status")));
+	if (json_string_value(json_object_get(j, "reason")))
+		buf_addf(&b, "reason:   %s\n", json_string_value(json_object_get(j, "reason")));
+	if (json_string_value(json_object_get(j, "os")))
+		buf_addf(&b, "os:       %s\n", json_string_value(json_object_get(j, "os")));
+	buf_addf(&b, "packages: %zu\n", json_array_size(json_object_get(j, "packages")));
+	buf_addf(&b, "findings: %zu\n", json_array_size(json_object_get(j, "findings")));
+	if (json_array_size(json_object_get(j, "findings"))) {
+		buf_addf(&b, "\n%-18s %-10s %-28s %-28s %-28s %s\n", "ADVISORY", "SEVERITY", "PACKAGE", "INSTALLED",
+			 "FIXED", "LAYER");
+		json_array_foreach (json_object_get(j, "findings"), i, f) {
+			const char *fixed = json_string_value(json_object_get(f, "fixed"));
+			buf_addf(&b, "%-18s %-10s %-28s %-28s %-28s %lld\n",
+				 json_string_value(json_object_get(f, "advisory")),
+				 json_string_value(json_object_get(f, "severity")),
+				 json_string_value(json_object_get(f, "package")),
+				 json_string_value(json_object_get(f, "version")), fixed ? fixed : "(none)",
+				 (long long)json_integer_value(json_object_get(f, "layer_index")));
+		}
+	}
+	out = buf_detach(&b, NULL);
+done:
+	json_decref(j);
 	return out;
 }

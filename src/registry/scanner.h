@@ -87,4 +87,23 @@ int scanner_image_local(size_t nlayers, int (*open_layer)(void *ctx, size_t i, i
  * NULL when out of memory or the stored row is damaged. */
 char *scanner_report_json(const struct meta_scan *s);
 
+/* ---- local images (berth scan) ----
+ * Until the client's transports take over, `berth scan` reads OCI image layouts itself. */
+
+/* The layer blob paths of the image tagged tag (NULL: the layout's only manifest) in the OCI
+ * layout dir; an index is resolved to its first linux/amd64 child, else its first child. *paths is
+ * a malloc()ed array of malloc()ed strings (free each and the array). 0, or -BERTH_ENOENT /
+ * -BERTH_EINVAL with why. */
+int scanner_oci_layout_layers(const char *dir, const char *tag, char ***paths, size_t *n, char *why, size_t whyn);
+
+/* Scans the layers (blob files, bottom first) against the errata files and directories
+ * errata[0..nerrata) with no server: the feeds are imported into a temporary metadata store under
+ * tmpdir (removed afterwards). *report gets the report JSON text (scanner_report_json's shape,
+ * malloc()ed). 0 (whatever the image's status), or an error with why (feeds unreadable, ...). */
+int scanner_scan_offline(const char *const *layers, size_t nlayers, const char *const *errata, size_t nerrata,
+			 const struct scanner_opts *o, char **report, char *why, size_t whyn);
+
+/* A report's JSON text as a table for a terminal (malloc()ed), or NULL when it is not a report. */
+char *scanner_report_table(const char *report_json);
+
 #endif
