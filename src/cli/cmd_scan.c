@@ -90,13 +90,13 @@ static int scan_remote(const char *ref, int tls_verify, char **report, char *why
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (curl_easy_perform(h) != CURLE_OK) {
-		snprintf(why, whyn, "%s: cannot reach the registry", url);
+		snprintf(why, whyn, "%.600s: cannot reach the registry", url);
 		rc = -BERTH_EIO;
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
-		snprintf(why, whyn, "%s: HTTP %ld: %.300s", url, status, b.p ? b.p : "");
+		snprintf(why, whyn, "%.600s: HTTP %ld: %.300s", url, status, b.p ? b.p : "");
 		rc = status == 404 ? -BERTH_ENOENT : -BERTH_EIO;
 		goto out;
 	}
