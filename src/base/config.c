@@ -32,6 +32,9 @@ const struct config_key config_keys[] = {
 	{"signatures.extension_api", "true",
 	 "announce the signature extension API on /v2/ (false: clients use their registries.d lookaside)"},
 	{"custody.log_pulls", "false", "journal a pull event for every manifest GET (one write per pull)"},
+	{"scan.workers", "2", "image scan threads (low priority); 0 = do not scan"},
+	{"scan.max_layer_bytes", "17179869184", "bytes a layer may inflate to while it is indexed; past it the image fails"},
+	{"scan.max_image_bytes", "68719476736", "bytes all of an image's layers may inflate to while indexed"},
 	{NULL, NULL, NULL},
 };
 

@@ -56,6 +56,7 @@ void store_cli_age(long long ms, char *out, size_t outn);
 int cli_duration_parse(const char *s, int64_t *secs);
 int cmd_keygen(int argc, char **argv);
 int cmd_custody(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

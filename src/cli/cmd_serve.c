@@ -19,6 +19,7 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "errata/errata.h"
+#include "registry/scanner.h"
 #include "http/server.h"
 #include "meta/meta.h"
 #include "notify/notify.h"
@@ -191,6 +192,12 @@ static int load_tls(const struct config *cfg, struct buf *cert, struct buf *key)
 	return 0;
 }
 
+/* The registry's manifest hook: a push wakes the scan workers. */
+static void serve_scan_wake(void *ctx)
+{
+	scanner_wake(ctx);
+}
+
 /* Logs one background errata sync: a line per feed. */
 static void serve_errata_report(const struct errata_sync *s, int rc, void *arg)
 {
@@ -300,6 +307,8 @@ int cmd_serve(int argc, char **argv)
 	struct notify_config ncfg = {0};
 	struct notify_source nsrc = {0};
 	struct notify *notifier = NULL;
+	struct scanner *scanner = NULL;
+	struct scanner_opts sco = {0};
 	char **feeds = NULL;
 	size_t nfeeds = 0;
 	int64_t interval = 0;
@@ -362,6 +371,9 @@ int cmd_serve(int argc, char **argv)
 	ro.reserve_bytes = config_get_int(&cfg, "storage.reserve_bytes", -1, &ok);
 	ro.delete_enabled = config_get_bool(&cfg, "storage.delete.enabled", 1, &ok);
 	so.threads = (int)config_get_int(&cfg, "http.threads", 0, &ok);
+	sco.workers = (int)config_get_int(&cfg, "scan.workers", 2, &ok);
+	sco.max_layer_bytes = (uint64_t)config_get_int(&cfg, "scan.max_layer_bytes", 0, &ok);
+	sco.max_image_bytes = (uint64_t)config_get_int(&cfg, "scan.max_image_bytes", 0, &ok);
 	so.addr = config_get(&cfg, "http.addr");
 	if (config_duration(&cfg, "storage.uploads.ttl", &ro.upload_ttl_ms) < 0 ||
 	    config_duration(&cfg, "storage.uploads.sweep_interval", &maint.sweep_ms) < 0 ||
@@ -427,6 +439,13 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	maint_init = 1;
+	if (sco.workers > 0) {
+		if (scanner_start(reg, &sco, &scanner) < 0) {
+			cli_fail("cannot start the scan workers");
+			goto out;
+		}
+		registry_set_manifest_hook(reg, serve_scan_wake, scanner);
+	}
 	so.reg = reg;
 	if (server_start(&so, &srv, why, sizeof(why)) < 0) {
 		cli_fail("%s", why);
@@ -451,6 +470,7 @@ out:
 	errata_syncer_stop(syncer);
 	errata_feeds_free(feeds);
 	server_stop(srv, 0);
+	scanner_stop(scanner);
 	if (maint_init) {
 		maint_stop(&maint);
 		pthread_cond_destroy(&maint.cond);

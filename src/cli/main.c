@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	 "write a sigstore (cosign) key pair P.key and P.pub"},
 	{"custody", cmd_custody, "custody log REF | verify [--expect-head H] [--data DIR] [--json]",
 	 "show an image's custody log; verify the log's hash chain"},
+	{"scan", cmd_scan, "scan REF [--errata PATH]... [--json] [--tls-verify=false]",
+	 "an image's packages and the advisories that hit them (offline with --errata)"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -101,5 +101,7 @@ void h_errata(struct req *q, const char *rest);
 void h_signatures(struct req *q);
 /* /api/v1/custody */
 void h_custody(struct req *q);
+/* /api/v1/repositories/<name>/manifests/<ref>/scan; rest is the path after "/api/v1/repositories". */
+void h_scan(struct req *q, const char *rest);
 
 #endif

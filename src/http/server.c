@@ -63,6 +63,10 @@ static void route(struct req *q)
 		h_signatures(q);
 		return;
 	}
+	if (strncmp(p, "/api/v1/repositories/", 21) == 0) {
+		h_scan(q, p + 20);
+		return;
+	}
 	if (strncmp(p, "/v2/", 4) != 0)
 		goto notfound;
 	if (strcmp(p, "/v2/_catalog") == 0) {

@@ -68,6 +68,17 @@ struct meta_ops {
 	int (*signatures_list)(void *be, const char *repo, const struct digest *d, struct meta_signature **out,
 			       size_t *n);
 	int (*signature_delete)(void *be, const char *repo, const struct digest *d, const char *name);
+	int (*scan_claim)(void *be, struct meta_scan_job *job);
+	int (*scan_requeue)(void *be);
+	int (*scan_enqueue)(void *be, const char *repo, const struct digest *d);
+	int (*scan_queued)(void *be, const struct digest *d);
+	int (*scan_layer_get)(void *be, const struct digest *d, void **blob, size_t *n, char **why);
+	int (*scan_layer_put)(void *be, const struct digest *d, const void *blob, size_t n, const char *why);
+	int (*scan_layer_count)(void *be, int64_t *n);
+	int (*scan_put)(void *be, const struct meta_scan *s);
+	int (*scan_get)(void *be, const struct digest *d, struct meta_scan *out);
+	int (*scan_each_stale)(void *be, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx);
+	int (*scan_findings_put)(void *be, const struct meta_scan *v, size_t n);
 };
 
 /* The compact, key-sorted text of the JSON object in s (malloc()ed into *out). -BERTH_EINVAL when s

@@ -844,3 +844,104 @@ int meta_signature_delete(struct meta *m, const char *repo, const struct digest 
 		return -BERTH_EINVAL;
 	return m->ops->signature_delete(m->be, repo, d, name);
 }
+
+/* ---- scans ---- */
+
+void meta_scan_release(struct meta_scan *s)
+{
+	if (!s)
+		return;
+	free(s->status);
+	free(s->why);
+	free(s->os);
+	free(s->pretty);
+	free(s->layers);
+	free(s->packages);
+	free(s->findings);
+	memset(s, 0, sizeof(*s));
+}
+
+int meta_scan_claim(struct meta *m, struct meta_scan_job *job)
+{
+	if (!m || !job)
+		return -BERTH_EINVAL;
+	memset(job, 0, sizeof(*job));
+	return m->ops->scan_claim(m->be, job);
+}
+
+int meta_scan_requeue(struct meta *m)
+{
+	return m ? m->ops->scan_requeue(m->be) : -BERTH_EINVAL;
+}
+
+int meta_scan_enqueue(struct meta *m, const char *repo, const struct digest *d)
+{
+	if (!m || !meta_name_ok(repo) || !d)
+		return -BERTH_EINVAL;
+	return m->ops->scan_enqueue(m->be, repo, d);
+}
+
+int meta_scan_queued(struct meta *m, const struct digest *d)
+{
+	if (!m || !d)
+		return -BERTH_EINVAL;
+	return m->ops->scan_queued(m->be, d);
+}
+
+int meta_scan_layer_get(struct meta *m, const struct digest *d, void **blob, size_t *n, char **why)
+{
+	if (blob)
+		*blob = NULL;
+	if (n)
+		*n = 0;
+	if (why)
+		*why = NULL;
+	if (!m || !d || !blob || !n || !why)
+		return -BERTH_EINVAL;
+	return m->ops->scan_layer_get(m->be, d, blob, n, why);
+}
+
+int meta_scan_layer_put(struct meta *m, const struct digest *d, const void *blob, size_t n, const char *why)
+{
+	if (!m || !d || (!blob && !why) || n > INT32_MAX)
+		return -BERTH_EINVAL;
+	return m->ops->scan_layer_put(m->be, d, blob, n, why);
+}
+
+int meta_scan_layer_count(struct meta *m, int64_t *n)
+{
+	if (!m || !n)
+		return -BERTH_EINVAL;
+	*n = 0;
+	return m->ops->scan_layer_count(m->be, n);
+}
+
+int meta_scan_put(struct meta *m, const struct meta_scan *s)
+{
+	if (!m || !s || !s->status || !s->layers || s->packages_len > INT32_MAX)
+		return -BERTH_EINVAL;
+	return m->ops->scan_put(m->be, s);
+}
+
+int meta_scan_get(struct meta *m, const struct digest *d, struct meta_scan *out)
+{
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!m || !d || !out)
+		return -BERTH_EINVAL;
+	return m->ops->scan_get(m->be, d, out);
+}
+
+int meta_scan_each_stale(struct meta *m, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx)
+{
+	if (!m || !fn)
+		return -BERTH_EINVAL;
+	return m->ops->scan_each_stale(m->be, gen, fn, ctx);
+}
+
+int meta_scan_findings_put(struct meta *m, const struct meta_scan *v, size_t n)
+{
+	if (!m || (n && !v))
+		return -BERTH_EINVAL;
+	return n ? m->ops->scan_findings_put(m->be, v, n) : 0;
+}

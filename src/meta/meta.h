@@ -434,4 +434,56 @@ int meta_signatures_list(struct meta *m, const char *repo, const struct digest *
 /* Removes the signature called name, journaling "signature" {"op": "remove", ...}. 0 or -BERTH_ENOENT. */
 int meta_signature_delete(struct meta *m, const char *repo, const struct digest *d, const char *name);
 
+/* --- scans (docs/internals/scan.md) ----------------------------------------------------------------
+ * Layer index results keyed by layer digest (computed once, shared by every image and repository),
+ * image scans keyed by manifest digest, and a durable queue of manifests to scan. A manifest is
+ * queued by a trigger in the same transaction that stores it (when no scan of that digest exists),
+ * so a crash cannot lose a scan; the queue outlives restarts. */
+
+/* One queued manifest: the repository to read its blobs through, and its digest. */
+struct meta_scan_job {
+	char repo[256];
+	struct digest digest;
+};
+/* Takes the oldest unclaimed job and marks it claimed. 0 with *job, or -BERTH_ENOENT when none. */
+int meta_scan_claim(struct meta *m, struct meta_scan_job *job);
+/* Makes every claimed job claimable again (at start: the jobs a stopped process held). */
+int meta_scan_requeue(struct meta *m);
+/* Queues digest (of repo) again unless it is queued already; its stored scan stays until replaced. */
+int meta_scan_enqueue(struct meta *m, const char *repo, const struct digest *d);
+/* 1 when digest is queued, else 0. */
+int meta_scan_queued(struct meta *m, const struct digest *d);
+
+/* A layer's stored index: the bytes of scan_layer_encode(), or why it failed (blob NULL). get gives
+ * malloc()ed copies (free()d by the caller); -BERTH_ENOENT when the layer was never indexed. */
+int meta_scan_layer_get(struct meta *m, const struct digest *d, void **blob, size_t *n, char **why);
+int meta_scan_layer_put(struct meta *m, const struct digest *d, const void *blob, size_t n, const char *why);
+/* Layers indexed so far (a figure for tests and metrics). */
+int meta_scan_layer_count(struct meta *m, int64_t *n);
+
+/* One image's stored scan. Strings and packages are malloc()ed, released by meta_scan_release. */
+struct meta_scan {
+	struct digest digest;
+	char *status;      /* "scanned", "unsupported", "failed" */
+	char *why;         /* NULL unless unsupported or failed */
+	char *os;          /* release key ("debian:12") or NULL */
+	char *pretty;      /* PRETTY_NAME or NULL */
+	char *layers;      /* JSON array text of the layer digests, bottom first */
+	void *packages;    /* scan_pkgs_encode() bytes, NULL when none */
+	size_t packages_len;
+	int64_t generation; /* errata generation the findings were matched at; -1: never matched */
+	char *findings;    /* JSON array text, NULL before matching */
+	int64_t updated;
+};
+void meta_scan_release(struct meta_scan *s);
+/* Stores (replacing) the scan of s->digest and removes its queue row, in one transaction. */
+int meta_scan_put(struct meta *m, const struct meta_scan *s);
+/* 0 with *out, or -BERTH_ENOENT. */
+int meta_scan_get(struct meta *m, const struct digest *d, struct meta_scan *out);
+/* Calls fn for every scanned image whose generation is below gen (digest, os, packages set; the
+ * struct is valid only during the call), from one read snapshot; fn's negative return stops it. */
+int meta_scan_each_stale(struct meta *m, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx);
+/* Sets findings and generation of v[0..n) (matched by digest) in one transaction. */
+int meta_scan_findings_put(struct meta *m, const struct meta_scan *v, size_t n);
+
 #endif

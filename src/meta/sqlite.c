@@ -163,6 +163,38 @@ static const char *const sq_migrations[] = {
 	"  content_sha256 TEXT NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (repo_id, digest, content_sha256));",
+	/* 5: scanning. scan_layers: one layer's index (scan_layer_encode bytes) or why it failed, by
+	 * layer digest. scans: one image's scan by manifest digest. scan_queue: manifests waiting for a
+	 * scan, filled by a trigger in the transaction that stores the manifest; manifests stored before
+	 * this migration are queued by it. */
+	"CREATE TABLE scan_layers ("
+	"  digest TEXT PRIMARY KEY,"
+	"  result BLOB,"
+	"  why TEXT,"
+	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE scans ("
+	"  digest TEXT PRIMARY KEY,"
+	"  status TEXT NOT NULL,"
+	"  why TEXT,"
+	"  os TEXT,"
+	"  pretty TEXT,"
+	"  layers TEXT NOT NULL,"
+	"  packages BLOB,"
+	"  generation INTEGER NOT NULL,"
+	"  findings TEXT,"
+	"  updated INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX scans_generation ON scans(generation) WHERE status = 'scanned';"
+	"CREATE TABLE scan_queue ("
+	"  digest TEXT PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  enqueued INTEGER NOT NULL,"
+	"  claimed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"CREATE INDEX scan_queue_order ON scan_queue(claimed, enqueued);"
+	"CREATE TRIGGER scan_enqueue AFTER INSERT ON manifests"
+	" WHEN NOT EXISTS (SELECT 1 FROM scans WHERE digest = NEW.digest) BEGIN"
+	"  INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) VALUES (NEW.digest, NEW.repo_id, NEW.created);"
+	" END;"
+	"INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) SELECT digest, repo_id, created FROM manifests;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -230,6 +262,18 @@ enum sq_stmt {
 	ST_SIG_ADD,
 	ST_SIG_LIST,
 	ST_SIG_DEL,
+	ST_SCAN_CLAIM,
+	ST_SCAN_REQUEUE,
+	ST_SCAN_ENQUEUE,
+	ST_SCAN_QUEUED,
+	ST_SCAN_LAYER_GET,
+	ST_SCAN_LAYER_PUT,
+	ST_SCAN_LAYER_COUNT,
+	ST_SCAN_PUT,
+	ST_SCAN_DEQUEUE,
+	ST_SCAN_GET,
+	ST_SCAN_STALE,
+	ST_SCAN_FINDINGS,
 	ST_MAX
 };
 
@@ -387,6 +431,28 @@ static const char *const sq_sql[ST_MAX] = {
 	[ST_SIG_LIST] = "SELECT name, content, created FROM signatures WHERE repo_id = ?1 AND digest = ?2 ORDER BY id",
 	[ST_SIG_DEL] = "DELETE FROM signatures WHERE repo_id = ?1 AND digest = ?2 AND name = ?3"
 		       " RETURNING content_sha256",
+	[ST_SCAN_CLAIM] = "UPDATE scan_queue SET claimed = 1 WHERE digest ="
+			  " (SELECT digest FROM scan_queue WHERE claimed = 0 ORDER BY enqueued, digest LIMIT 1)"
+			  " RETURNING digest, (SELECT name FROM repositories WHERE id = repo_id)",
+	[ST_SCAN_REQUEUE] = "UPDATE scan_queue SET claimed = 0 WHERE claimed <> 0",
+	[ST_SCAN_ENQUEUE] = "INSERT INTO scan_queue(digest, repo_id, enqueued) VALUES (?1, ?2, ?3)"
+			    " ON CONFLICT(digest) DO NOTHING",
+	[ST_SCAN_QUEUED] = "SELECT EXISTS (SELECT 1 FROM scan_queue WHERE digest = ?1)",
+	[ST_SCAN_LAYER_GET] = "SELECT result, why FROM scan_layers WHERE digest = ?1",
+	[ST_SCAN_LAYER_PUT] = "INSERT INTO scan_layers(digest, result, why, created) VALUES (?1, ?2, ?3, ?4)"
+			      " ON CONFLICT(digest) DO UPDATE SET result = excluded.result, why = excluded.why",
+	[ST_SCAN_LAYER_COUNT] = "SELECT COUNT(*) FROM scan_layers",
+	[ST_SCAN_PUT] = "INSERT INTO scans(digest, status, why, os, pretty, layers, packages, generation, findings, updated)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(digest) DO UPDATE SET"
+			" status = excluded.status, why = excluded.why, os = excluded.os, pretty = excluded.pretty,"
+			" layers = excluded.layers, packages = excluded.packages, generation = excluded.generation,"
+			" findings = excluded.findings, updated = excluded.updated",
+	[ST_SCAN_DEQUEUE] = "DELETE FROM scan_queue WHERE digest = ?1",
+	[ST_SCAN_GET] = "SELECT digest, status, why, os, pretty, layers, packages, generation, findings, updated"
+			" FROM scans WHERE digest = ?1",
+	[ST_SCAN_STALE] = "SELECT digest, status, why, os, pretty, layers, packages, generation, findings, updated"
+			  " FROM scans WHERE status = 'scanned' AND generation < ?1",
+	[ST_SCAN_FINDINGS] = "UPDATE scans SET findings = ?2, generation = ?3, updated = ?4 WHERE digest = ?1",
 };
 
 struct sq_meta;
@@ -3389,6 +3455,401 @@ static void sq_free(void *be)
 	free(sm);
 }
 
+/* ---- scans ---- */
+
+/* Copies a BLOB column (NULL stays NULL). */
+static int sq_column_blob(sqlite3_stmt *st, int col, void **out, size_t *n)
+{
+	const void *p;
+	int len;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	p = sqlite3_column_blob(st, col);
+	len = sqlite3_column_bytes(st, col);
+	*out = malloc(len > 0 ? (size_t)len : 1);
+	if (!*out)
+		return -BERTH_ENOMEM;
+	if (len > 0)
+		memcpy(*out, p, (size_t)len);
+	*n = (size_t)len;
+	return 0;
+}
+
+static int sq_bind_blob(sqlite3_stmt *st, int idx, const void *p, size_t n)
+{
+	int src = p ? sqlite3_bind_blob64(st, idx, p, n, SQLITE_TRANSIENT) : sqlite3_bind_null(st, idx);
+
+	return src == SQLITE_OK ? 0 : sq_err(src);
+}
+
+static int sq_scan_claim_tx(struct sq_conn *c, void *arg)
+{
+	struct meta_scan_job *job = arg;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *repo;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_CLAIM, &st);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	rc = sq_column_digest(st, 0, &job->digest);
+	repo = sqlite3_column_text(st, 1);
+	if (rc == 0)
+		rc = repo ? str_copy(job->repo, sizeof job->repo, (const char *)repo) : -BERTH_EDB;
+	if (rc == 0)
+		while ((rc = sq_step(st)) > 0)
+			;
+out:
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_claim(void *be, struct meta_scan_job *job)
+{
+	return sq_tx(be, 1, sq_scan_claim_tx, NULL, job);
+}
+
+static int sq_scan_requeue_tx(struct sq_conn *c, void *arg)
+{
+	(void)arg;
+	return sq_exec(c, ST_SCAN_REQUEUE);
+}
+
+static int sq_scan_requeue(void *be)
+{
+	return sq_tx(be, 1, sq_scan_requeue_tx, NULL, NULL);
+}
+
+struct sq_scan_arg {
+	const char *repo;
+	const struct digest *d;
+	const void *blob;
+	size_t n;
+	const char *why;
+	void **blob_out;
+	size_t *n_out;
+	char **why_out;
+	int64_t *count;
+	const struct meta_scan *s;
+	size_t ns;
+	struct meta_scan *out;
+	int64_t gen;
+	int (*fn)(void *ctx, const struct meta_scan *s);
+	void *ctx;
+};
+
+static int sq_scan_enqueue_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	int rc;
+
+	rc = sq_repo_id(c, a->repo, &repo_id);
+	if (rc == 0)
+		rc = sq_stmt(c, ST_SCAN_ENQUEUE, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, repo_id);
+	if (rc == 0)
+		rc = sq_bind_int(st, 3, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_enqueue(void *be, const char *repo, const struct digest *d)
+{
+	struct sq_scan_arg a = {.repo = repo, .d = d};
+	return sq_tx(be, 1, sq_scan_enqueue_tx, NULL, &a);
+}
+
+static int sq_scan_queued_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_QUEUED, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc > 0)
+		rc = sqlite3_column_int(st, 0) ? 1 : 0;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_scan_queued(void *be, const struct digest *d)
+{
+	struct sq_scan_arg a = {.d = d};
+	return sq_tx(be, 0, sq_scan_queued_tx, NULL, &a);
+}
+
+static int sq_scan_layer_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_LAYER_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc > 0)
+		rc = sq_column_blob(st, 0, a->blob_out, a->n_out);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 1, a->why_out);
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0) {
+		free(*a->blob_out);
+		*a->blob_out = NULL;
+		*a->n_out = 0;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_layer_get(void *be, const struct digest *d, void **blob, size_t *n, char **why)
+{
+	struct sq_scan_arg a = {.d = d, .blob_out = blob, .n_out = n, .why_out = why};
+	return sq_tx(be, 0, sq_scan_layer_get_tx, NULL, &a);
+}
+
+static int sq_scan_layer_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_LAYER_PUT, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_bind_blob(st, 2, a->blob, a->n);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, a->why);
+	if (rc == 0)
+		rc = sq_bind_int(st, 4, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_layer_put(void *be, const struct digest *d, const void *blob, size_t n, const char *why)
+{
+	struct sq_scan_arg a = {.d = d, .blob = blob, .n = n, .why = why};
+	return sq_tx(be, 1, sq_scan_layer_put_tx, NULL, &a);
+}
+
+static int sq_scan_layer_count_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_LAYER_COUNT, &st);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc > 0)
+		*a->count = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_layer_count(void *be, int64_t *n)
+{
+	struct sq_scan_arg a = {.count = n};
+	return sq_tx(be, 0, sq_scan_layer_count_tx, NULL, &a);
+}
+
+static int sq_scan_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	const struct meta_scan *s = a->s;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_PUT, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, &s->digest);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, s->status);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, s->why);
+	if (rc == 0)
+		rc = sq_bind_text(st, 4, s->os);
+	if (rc == 0)
+		rc = sq_bind_text(st, 5, s->pretty);
+	if (rc == 0)
+		rc = sq_bind_text(st, 6, s->layers);
+	if (rc == 0)
+		rc = sq_bind_blob(st, 7, s->packages, s->packages_len);
+	if (rc == 0)
+		rc = sq_bind_int(st, 8, s->generation);
+	if (rc == 0)
+		rc = sq_bind_text(st, 9, s->findings);
+	if (rc == 0)
+		rc = sq_bind_int(st, 10, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	st = NULL;
+	if (rc == 0)
+		rc = sq_stmt(c, ST_SCAN_DEQUEUE, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, &s->digest);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_put(void *be, const struct meta_scan *s)
+{
+	struct sq_scan_arg a = {.s = s};
+	return sq_tx(be, 1, sq_scan_put_tx, NULL, &a);
+}
+
+/* Reads one scans row (columns of ST_SCAN_GET) into *s. */
+static int sq_scan_row(sqlite3_stmt *st, struct meta_scan *s)
+{
+	int rc = sq_column_digest(st, 0, &s->digest);
+
+	if (rc == 0)
+		rc = sq_column_strdup(st, 1, &s->status);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 2, &s->why);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 3, &s->os);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 4, &s->pretty);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 5, &s->layers);
+	if (rc == 0)
+		rc = sq_column_blob(st, 6, &s->packages, &s->packages_len);
+	if (rc == 0)
+		s->generation = sqlite3_column_int64(st, 7);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 8, &s->findings);
+	if (rc == 0)
+		s->updated = sqlite3_column_int64(st, 9);
+	if (rc < 0)
+		meta_scan_release(s);
+	return rc;
+}
+
+static int sq_scan_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc > 0)
+		rc = sq_scan_row(st, a->out);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static void sq_scan_get_undo(void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	meta_scan_release(a->out);
+}
+
+static int sq_scan_get(void *be, const struct digest *d, struct meta_scan *out)
+{
+	struct sq_scan_arg a = {.d = d, .out = out};
+	return sq_tx(be, 0, sq_scan_get_tx, sq_scan_get_undo, &a);
+}
+
+static int sq_scan_each_stale_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_SCAN_STALE, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, a->gen);
+	while (rc == 0 && (rc = sq_step(st)) > 0) {
+		struct meta_scan s = {0};
+		rc = sq_scan_row(st, &s);
+		if (rc == 0)
+			rc = a->fn(a->ctx, &s);
+		meta_scan_release(&s);
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_each_stale(void *be, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx)
+{
+	struct sq_scan_arg a = {.gen = gen, .fn = fn, .ctx = ctx};
+	return sq_tx(be, 0, sq_scan_each_stale_tx, NULL, &a);
+}
+
+static int sq_scan_findings_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_scan_arg *a = arg;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < a->ns; i++) {
+		sqlite3_stmt *st = NULL;
+		rc = sq_stmt(c, ST_SCAN_FINDINGS, &st);
+		if (rc == 0)
+			rc = sq_bind_digest(st, 1, &a->s[i].digest);
+		if (rc == 0)
+			rc = sq_bind_text(st, 2, a->s[i].findings);
+		if (rc == 0)
+			rc = sq_bind_int(st, 3, a->s[i].generation);
+		if (rc == 0)
+			rc = sq_bind_int(st, 4, now);
+		if (rc == 0)
+			rc = sq_step(st);
+		if (st)
+			sqlite3_reset(st);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_scan_findings_put(void *be, const struct meta_scan *v, size_t n)
+{
+	struct sq_scan_arg a = {.s = v, .ns = n};
+	return sq_tx(be, 1, sq_scan_findings_tx, NULL, &a);
+}
+
 static const struct meta_ops sq_ops = {
 	.name = "sqlite",
 	.free = sq_free,
@@ -3431,6 +3892,17 @@ static const struct meta_ops sq_ops = {
 	.signature_put = sq_signature_put,
 	.signatures_list = sq_signatures_list,
 	.signature_delete = sq_signature_delete,
+	.scan_claim = sq_scan_claim,
+	.scan_requeue = sq_scan_requeue,
+	.scan_enqueue = sq_scan_enqueue,
+	.scan_queued = sq_scan_queued,
+	.scan_layer_get = sq_scan_layer_get,
+	.scan_layer_put = sq_scan_layer_put,
+	.scan_layer_count = sq_scan_layer_count,
+	.scan_put = sq_scan_put,
+	.scan_get = sq_scan_get,
+	.scan_each_stale = sq_scan_each_stale,
+	.scan_findings_put = sq_scan_findings_put,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

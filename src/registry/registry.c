@@ -54,7 +54,15 @@ struct registry {
 	int no_sig_extension;
 	void (*on_event)(void *arg); /* after a write that journaled (notify's kick) */
 	void *on_event_arg;
+	void (*manifest_hook)(void *ctx);
+	void *manifest_hook_ctx;
 };
+
+void registry_set_manifest_hook(struct registry *r, void (*fn)(void *ctx), void *ctx)
+{
+	r->manifest_hook = fn;
+	r->manifest_hook_ctx = ctx;
+}
 
 /* Upload files no session owns are removed by a running server only once they are this old, so a
  * file that a starting session has created but not yet published is never mistaken for one. */
@@ -1196,6 +1204,8 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 		*subject = m.subject;
 		*has_subject = 1;
 	}
+	if (r->manifest_hook)
+		r->manifest_hook(r->manifest_hook_ctx);
 out:
 	manifest_release(&m);
 	return rc;

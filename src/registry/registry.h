@@ -173,6 +173,10 @@ int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct reg
 char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run);
 char *registry_gc_item_json(const struct registry_gc_item *it);
 
+/* Sets a function called (on the request's thread, after the commit) each time a manifest is
+ * stored: berth serve wakes the scan workers with it. fn may be NULL. Set before serving. */
+void registry_set_manifest_hook(struct registry *r, void (*fn)(void *ctx), void *ctx);
+
 /* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
  * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */
 int registry_manifest_put(struct registry *r, const char *repo, const char *ref, const char *content_type,

@@ -964,6 +964,7 @@ TEST(migration_gives_old_links_their_time)
 	tdb_sql(&t, "ALTER TABLE blob_links DROP COLUMN touched; UPDATE blob_links SET created = 200;"
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
 		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
+		    " DROP TRIGGER scan_enqueue; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
 		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
 	CHECK_EQ(meta_gc_plan(m, 200, 0, &p), 0);
