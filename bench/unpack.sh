@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Unpack speed of a big multi-layer image into the host store: berth (graph_import into an overlay2
+# Unpack speed of a big multi-layer image into the host store: berth (`berth copy oci: local:` into an overlay2
 # store: verify + unpack, layers in parallel) against umoci unpack, and against skopeo copy (layout to
 # layout, as a pull would) followed by umoci unpack, all on the same OCI layout with a warm page cache.
 # The layers are tars of this machine's own /usr trees, gzip-compressed, so content is realistic.
@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-IMPORT="$BUILD/tests/graph_import"
+BERTH="$BUILD/berth"
 T=$(mktemp -d /var/tmp/berth-unpack-XXXXXX)
 cleanup() {
 	grep -o " $T/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
@@ -51,7 +51,7 @@ echo "image: $n layers, $((total / 1000000)) MB of tar, $((comp / 1000000)) MB c
 secs() { python3 -c "import sys,time; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$@"; }
 now() { date +%s.%N; }
 
-t0=$(now); "$IMPORT" --root "$T/store" --driver overlay2 "$T/layout:big" big:1 >/dev/null; sync; t1=$(now)
+t0=$(now); "$BERTH" copy -q --root "$T/store" --driver overlay2 "oci:$T/layout:big" local:big:1 >/dev/null; sync; t1=$(now)
 b=$(secs "$t0" "$t1")
 t0=$(now); umoci unpack --image "$T/layout:big" "$T/bundle" >/dev/null 2>&1; sync; t1=$(now)
 u=$(secs "$t0" "$t1")
@@ -64,7 +64,7 @@ import sys
 total, b, u, su = int(sys.argv[1]), *map(float, sys.argv[2:])
 mb = total / 1e6
 print("%-40s %8s %10s %8s" % ("", "seconds", "MB/s (tar)", "vs berth"))
-print("%-40s %8.2f %10.0f %8s" % ("berth (graph_import, overlay2)", b, mb / b, "1.00x"))
+print("%-40s %8.2f %10.0f %8s" % ("berth copy oci: local: (overlay2)", b, mb / b, "1.00x"))
 print("%-40s %8.2f %10.0f %7.2fx" % ("umoci unpack", u, mb / u, u / b))
 print("%-40s %8.2f %10.0f %7.2fx" % ("skopeo copy + umoci unpack", su, mb / su, su / b))
 PY

@@ -30,6 +30,8 @@ enum {
 	OPT_RAW,
 	OPT_CONFIG,
 	OPT_PASSWORD_STDIN,
+	OPT_ROOT,   /* --root DIR: the host store (local:) */
+	OPT_DRIVER, /* --driver NAME */
 };
 
 #define CLIENT_COMMON_OPTIONS                                                                           \

@@ -55,7 +55,9 @@ static void help(enum copy_kind k)
 	       "      --authfile FILE       credentials file (default: REGISTRY_AUTH_FILE, then the containers\n"
 	       "                            auth.json, then ~/.docker/config.json)\n"
 	       "      --creds USER:PASS, --src-creds, --dest-creds   credentials for this command\n"
-	       "      --retries N           how often a broken download resumes (default 5)\n",
+	       "      --retries N           how often a broken download resumes (default 5)\n"
+	       "      --root DIR            local: the host store's root (default /var/lib/berth)\n"
+	       "      --driver NAME         local: its graph driver (overlay2, vfs, btrfs; default: the store's)\n",
 	       usage_of(k));
 }
 
@@ -109,6 +111,8 @@ static int run(int argc, char **argv, enum copy_kind kind)
 		{"dest-cert-dir", required_argument, NULL, OPT_DEST_CERT_DIR},
 		{"src-creds", required_argument, NULL, OPT_SRC_CREDS},
 		{"dest-creds", required_argument, NULL, OPT_DEST_CREDS},
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"driver", required_argument, NULL, OPT_DRIVER},
 		CLIENT_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
@@ -170,6 +174,12 @@ static int run(int argc, char **argv, enum copy_kind kind)
 				goto out;
 			}
 			(c == OPT_SRC_TLS_VERIFY ? &so : &dopt)->tls_verify = v;
+			break;
+		case OPT_ROOT:
+			so.store_root = dopt.store_root = optarg;
+			break;
+		case OPT_DRIVER:
+			so.store_driver = dopt.store_driver = optarg;
 			break;
 		case OPT_SRC_CERT_DIR:
 			so.cert_dir = optarg;

@@ -35,6 +35,8 @@ struct client_opts {
 	int retries;          /* how often a broken blob download is resumed; 0: the default (5), < 0: never */
 	const char *tmp_dir;  /* where downloads are spooled; NULL: $TMPDIR, else /var/tmp */
 	const char *user_agent;
+	const char *store_root;   /* local: the host store's root; NULL: /var/lib/berth */
+	const char *store_driver; /* local: its graph driver; NULL: the store's own (or the default) */
 };
 
 void client_opts_init(struct client_opts *o);

@@ -554,6 +554,75 @@ static int put_image(struct engine *g, struct pimage *p, int top, struct client_
 	return rc;
 }
 
+/* ---------------------------------------------------------------- whole-image destinations (local:) */
+
+struct direct {
+	struct engine *g;
+	struct pimage *p;
+};
+
+static void direct_progress(void *ctx, size_t layer, uint64_t done, uint64_t total)
+{
+	struct direct *d = ctx;
+	size_t slot = d->p->layer_jobs[layer];
+
+	d->g->jobs[slot].action = CLIENT_BLOB_COPIED;
+	/* read, decompressed, verified and unpacked in one pass: one phase, "unpacking" */
+	emit(d->g, slot, CLIENT_PHASE_CONVERT, done, total, CLIENT_BLOB_COPIED);
+}
+
+/* A destination with image_put gets the one image manifest and its config, and reads the layers it
+ * lacks from src itself (streaming them); then commits. Layers it never asked for were already there. */
+static int copy_direct(struct engine *g, struct pimage *p, struct client_copy_result *res, struct client_err *e)
+{
+	struct job *cj = &g->jobs[p->config_job];
+	struct direct d = {g, p};
+	struct client_image_put ip = {0};
+	struct buf cfg;
+	int rc;
+
+	buf_init(&cfg, CONFIG_MAX);
+	for (size_t i = 0; i < g->njobs; i++) {
+		image_desc_copy(&g->jobs[i].out, &g->jobs[i].src);
+		g->jobs[i].action = CLIENT_BLOB_SKIPPED;
+	}
+	emit(g, p->config_job, CLIENT_PHASE_FETCH, 0, (uint64_t)cj->src.size, CLIENT_BLOB_COPIED);
+	rc = client_image_blob_read(g->src, &cj->src, CONFIG_MAX, &cfg, e);
+	if (rc < 0) {
+		emit(g, p->config_job, CLIENT_PHASE_FAILED, 0, 0, CLIENT_BLOB_COPIED);
+		goto out;
+	}
+	cj->action = CLIENT_BLOB_COPIED;
+	emit(g, p->config_job, CLIENT_PHASE_DONE, cfg.len, cfg.len, CLIENT_BLOB_COPIED);
+	ip.manifest = p->body.ptr;
+	ip.mlen = p->body.len;
+	ip.media_type = p->media_type;
+	ip.config = cfg.ptr;
+	ip.clen = cfg.len;
+	ip.jobs = g->o->jobs;
+	ip.progress = direct_progress;
+	ip.ctx = &d;
+	ip.cancel = g->cancel;
+	rc = g->dst->ops->image_put(g->dst, g->src, &ip, e);
+	for (size_t i = 0; i < p->doc.nlayers; i++) {
+		size_t slot = p->layer_jobs[i];
+		if (rc < 0 && g->jobs[slot].action == CLIENT_BLOB_COPIED)
+			emit(g, slot, CLIENT_PHASE_FAILED, 0, 0, CLIENT_BLOB_COPIED);
+		else if (rc == 0)
+			emit(g, slot, CLIENT_PHASE_DONE, (uint64_t)g->jobs[slot].out.size,
+			     (uint64_t)g->jobs[slot].out.size, g->jobs[slot].action);
+	}
+	if (rc < 0)
+		goto out;
+	res->digest = p->digest;
+	res->media_type = xstrdup(p->media_type ? p->media_type : "");
+	result_add_manifest(res, &p->digest);
+	rc = client_image_commit(g->dst, e);
+out:
+	buf_release(&cfg);
+	return rc;
+}
+
 int client_copy(struct client_image *src, struct client_image *dst, const struct client_copy_opts *o,
 		struct client_copy_result *res, struct client_err *e)
 {
@@ -572,7 +641,7 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 	atomic_init(&g.own_cancel, 0);
 	g.cancel = o->cancel ? o->cancel : &g.own_cancel;
 	buf_init(&top, CLIENT_MANIFEST_MAX);
-	if (!dst->ops->blob_put || !dst->ops->manifest_put) {
+	if (!dst->ops->image_put && (!dst->ops->blob_put || !dst->ops->manifest_put)) {
 		rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s cannot be written to", dst->name);
 		goto out;
 	}
@@ -660,6 +729,16 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 			goto out;
 	}
 
+	if (dst->ops->image_put) {
+		if (nimgs != 1) {
+			rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s takes one image at a time", dst->name);
+			goto out;
+		}
+		rc = copy_direct(&g, &imgs[0], res, e);
+		if (rc < 0)
+			goto out;
+		goto committed;
+	}
 	rc = run_jobs(&g, e);
 	if (rc < 0)
 		goto out;
@@ -695,7 +774,7 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 	rc = client_image_commit(dst, e);
 	if (rc < 0)
 		goto out;
-
+committed:
 	res->blobs = xcalloc(g.njobs + 1, sizeof(*res->blobs));
 	for (size_t i = 0; i < g.njobs; i++) {
 		struct client_copy_blob *b = &res->blobs[res->nblobs++];

@@ -75,6 +75,7 @@ struct req {
 	size_t body_max;
 	/* download into a file */
 	int sink_fd;
+	int sink_stream; /* sink_fd is a pipe: write() in order, never truncate (see blob_stream) */
 	uint64_t *sink_off, sink_max;
 	struct hasher *sink_hash;
 	/* upload progress and cancellation */
@@ -88,6 +89,7 @@ struct perform {
 	struct resp *s;
 	uint64_t read_pos;
 	int sink_started, overflow, bad_range, io_error;
+	uint64_t skip; /* stream sink: bytes of a 200 answer already delivered by an earlier try */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -432,7 +434,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 {
 	struct perform *pf = ud;
 	struct req *q = pf->q;
-	size_t n = sz * nm;
+	size_t n = sz * nm, whole = n;
 
 	if (q->sink_fd >= 0 && pf->s->status >= 200 && pf->s->status < 300) {
 		if (!pf->sink_started) {
@@ -442,6 +444,9 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 					pf->bad_range = 1;
 					return 0;
 				}
+			} else if (*q->sink_off > 0 && q->sink_stream) {
+				/* the server ignored our Range: what a pipe already got is not sent again */
+				pf->skip = *q->sink_off;
 			} else if (*q->sink_off > 0) {
 				/* the server ignored our Range: start over */
 				if (ftruncate(q->sink_fd, 0) < 0) {
@@ -453,12 +458,21 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 				hasher_init(q->sink_hash, q->sink_hash->alg);
 			}
 		}
+		if (pf->skip) {
+			size_t k = n < pf->skip ? n : (size_t)pf->skip;
+			pf->skip -= k;
+			if (k == n)
+				return n;
+			p += k;
+			n -= k;
+		}
 		if (n > q->sink_max - *q->sink_off) {
 			pf->overflow = 1;
 			return 0;
 		}
 		for (size_t done = 0; done < n;) {
-			ssize_t w = pwrite(q->sink_fd, p + done, n - done, (off_t)(*q->sink_off + done));
+			ssize_t w = q->sink_stream ? write(q->sink_fd, p + done, n - done)
+						   : pwrite(q->sink_fd, p + done, n - done, (off_t)(*q->sink_off + done));
 			if (w < 0) {
 				if (errno == EINTR)
 					continue;
@@ -471,7 +485,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 		*q->sink_off += n;
 		if (q->x && q->x->progress)
 			q->x->progress(q->x->ctx, q->x_base + *q->sink_off, q->x_total);
-		return n;
+		return whole;
 	}
 	if (buf_add(&pf->s->body, p, n) < 0) {
 		pf->overflow = 1;
@@ -1296,8 +1310,8 @@ int client_remote_blob_exists(struct client_remote *r, const char *repo, const s
 	return rc;
 }
 
-int client_remote_blob_fetch(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
-			     struct client_xfer *x, struct client_err *e)
+static int blob_get(struct client_remote *r, const char *repo, const struct image_desc *d, int fd, int stream,
+		    struct client_xfer *x, struct client_err *e)
 {
 	struct req q;
 	struct resp s;
@@ -1311,7 +1325,7 @@ int client_remote_blob_fetch(struct client_remote *r, const char *repo, const st
 	digest_str(&d->digest, ds);
 	req_init(&q, "GET");
 	resp_init(&s, 0);
-	if (ftruncate(fd, 0) < 0) {
+	if (!stream && ftruncate(fd, 0) < 0) {
 		rc = client_err_set(e, berth_from_errno(errno), "cannot truncate the download file: %s", strerror(errno));
 		goto out;
 	}
@@ -1322,14 +1336,15 @@ int client_remote_blob_fetch(struct client_remote *r, const char *repo, const st
 	q.scope = scope;
 	q.follow = 1;
 	q.sink_fd = fd;
+	q.sink_stream = stream;
 	q.sink_off = &off;
 	q.sink_max = size;
 	q.sink_hash = &h;
 	q.x = x;
 	q.x_total = size;
-	for (;;) {
+	for (int norange = 0;;) {
 		q.range = NULL;
-		if (off > 0) {
+		if (off > 0 && !norange) {
 			snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)off);
 			q.range = range;
 		}
@@ -1360,7 +1375,11 @@ int client_remote_blob_fetch(struct client_remote *r, const char *repo, const st
 				       (unsigned long long)size);
 			goto out;
 		}
-		if (rc == -BERTH_ERANGE) {
+		if (rc == -BERTH_ERANGE && stream) {
+			/* resumed at another offset than asked: ask for the whole blob, drop what the pipe has */
+			norange = 1;
+			cc = CURLE_RECV_ERROR;
+		} else if (rc == -BERTH_ERANGE) {
 			/* resumed at another offset than asked: start over from byte 0 */
 			if (ftruncate(fd, 0) < 0) {
 				rc = client_err_set(e, berth_from_errno(errno), "cannot truncate the download file");
@@ -1395,6 +1414,18 @@ out:
 	req_release(&q);
 	resp_release(&s);
 	return rc;
+}
+
+int client_remote_blob_fetch(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
+			     struct client_xfer *x, struct client_err *e)
+{
+	return blob_get(r, repo, d, fd, 0, x, e);
+}
+
+int client_remote_blob_stream(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
+			      struct client_xfer *x, struct client_err *e)
+{
+	return blob_get(r, repo, d, fd, 1, x, e);
 }
 
 /* Appends ?digest= or &digest= to a Location. */

@@ -66,6 +66,12 @@ int client_remote_blob_exists(struct client_remote *r, const char *repo, const s
  * -BERTH_EDIGEST / -BERTH_ETOOBIG when the bytes are not the descriptor's. */
 int client_remote_blob_fetch(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
 			     struct client_xfer *x, struct client_err *e);
+/* Like client_remote_blob_fetch, but fd is a pipe (or socket) read by someone else as the bytes come:
+ * they are written in order, once each (a resumed download skips what was delivered, even when the
+ * registry ignores Range). The check of size and digest happens at the end, so the reader must not
+ * trust the bytes before this returns 0 (the host store verifies them itself before committing). */
+int client_remote_blob_stream(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
+			      struct client_xfer *x, struct client_err *e);
 /* Asks for a cross-repository mount of d from repository from (same registry). 1 when the
  * registry mounted it, 0 when it would not (the upload session it opened instead is cancelled). */
 int client_remote_blob_mount(struct client_remote *r, const char *repo, const char *from,

@@ -51,6 +51,12 @@ static int d_blob_open(struct client_image *im, const struct image_desc *d, cons
 	return 0;
 }
 
+static int d_blob_stream(struct client_image *im, const struct image_desc *d, int fd, struct client_xfer *x,
+			 struct client_err *e)
+{
+	return client_remote_blob_stream(remote_of(im), im->ref.repo, d, fd, x, e);
+}
+
 static int d_blob_exists(struct client_image *im, const struct image_desc *d, struct client_err *e)
 {
 	return client_remote_blob_exists(remote_of(im), im->ref.repo, d, e);
@@ -126,6 +132,7 @@ static void d_free(struct client_image *im)
 static const struct client_image_ops docker_ops = {
 	.manifest_get = d_manifest_get,
 	.blob_open = d_blob_open,
+	.blob_stream = d_blob_stream,
 	.blob_exists = d_blob_exists,
 	.blob_mount = d_blob_mount,
 	.blob_put = d_blob_put,

@@ -1,5 +1,6 @@
 #include "client/transport.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,6 +100,44 @@ int client_image_blob_open(struct client_image *im, const struct image_desc *d, 
 	if (!im->ops->blob_open)
 		return unsupported(im, "read blobs", e);
 	return im->ops->blob_open(im, d, spool_dir, x, fd, temp, e);
+}
+
+int client_image_blob_stream(struct client_image *im, const struct image_desc *d, int fd, struct client_xfer *x,
+			     struct client_err *e)
+{
+	int in = -1, temp = 0, rc;
+	char *chunk;
+	ssize_t n = 0;
+
+	if (im->ops->blob_stream)
+		return im->ops->blob_stream(im, d, fd, x, e);
+	rc = client_image_blob_open(im, d, NULL, x, &in, &temp, e);
+	if (rc < 0)
+		return rc;
+	chunk = xmalloc(1 << 20);
+	while (rc == 0 && (n = read(in, chunk, 1 << 20)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = client_err_set(e, berth_from_errno(errno), "cannot read a blob: %s", strerror(errno));
+			break;
+		}
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, chunk + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = client_err_set(e, -BERTH_EIO, "cannot pass a blob on: %s", strerror(errno));
+				break;
+			}
+			done += w;
+		}
+		if (rc == 0 && x && x->cancel && atomic_load(x->cancel))
+			rc = client_err_set(e, -BERTH_EIO, "cancelled");
+	}
+	free(chunk);
+	close(in);
+	return rc;
 }
 
 int client_image_blob_read(struct client_image *im, const struct image_desc *d, size_t max, struct buf *out,

@@ -32,6 +32,23 @@ enum client_mode { CLIENT_SRC = 1, CLIENT_DST = 2, CLIENT_ADMIN = 4 /* tags, del
 
 struct client_image;
 
+/* What the copy engine hands a destination that takes a whole image at once (image_put, local:):
+ * the manifest and config (already read and verified), and how to report and stop. */
+struct client_image_put {
+	const void *manifest;
+	size_t mlen;
+	const char *media_type;
+	const void *config;
+	size_t clen;
+	int jobs; /* layers read at once where the destination can; <= 0: its default */
+	/* Bytes of layer i (its place in the manifest) consumed so far, from the threads reading the
+	 * layers; called once with done = 0 when a layer starts, and only for layers the destination
+	 * reads (a layer it already has is never reported). May be NULL. */
+	void (*progress)(void *ctx, size_t layer, uint64_t done, uint64_t total);
+	void *ctx;
+	atomic_int *cancel; /* nonzero: stop soon, fail with "cancelled", change nothing */
+};
+
 struct client_image_ops {
 	/* source: the manifest dg (NULL: the one the reference names), verified; *media_type is
 	 * caller-freed; *out its digest. */
@@ -41,6 +58,16 @@ struct client_image_ops {
 	 * private temporary file (made in spool_dir when given) the destination may link instead of copy. */
 	int (*blob_open)(struct client_image *im, const struct image_desc *d, const char *spool_dir,
 			 struct client_xfer *x, int *fd, int *temp, struct client_err *e);
+	/* source: writes d's bytes in order into fd (a pipe another thread reads as they come), checking
+	 * digest and size only at the end: the reader must not commit anything before this returned 0.
+	 * NULL: client_image_blob_stream() copies from blob_open() instead. */
+	int (*blob_stream)(struct client_image *im, const struct image_desc *d, int fd, struct client_xfer *x,
+			   struct client_err *e);
+	/* destination: takes one image manifest (never an index) and reads the layers it lacks from src
+	 * itself, as it needs them, committing everything in one step (local:, streaming into the host
+	 * store). When set, the copy engine calls it instead of blob_put/manifest_put; commit follows. */
+	int (*image_put)(struct client_image *im, struct client_image *src, const struct client_image_put *p,
+			 struct client_err *e);
 	/* destination: 1 when d is already there, 0 when not. */
 	int (*blob_exists)(struct client_image *im, const struct image_desc *d, struct client_err *e);
 	/* destination: 1 when d could be taken from src without moving bytes (cross-repository mount),
@@ -88,6 +115,12 @@ int client_image_manifest_get(struct client_image *im, const struct digest *dg, 
 			      char **media_type, struct digest *out, struct client_err *e);
 int client_image_blob_open(struct client_image *im, const struct image_desc *d, const char *spool_dir,
 			   struct client_xfer *x, int *fd, int *temp, struct client_err *e);
+/* Writes d's bytes into fd (a pipe) in order, through the source's blob_stream when it has one,
+ * else by copying what blob_open() gives. The bytes are verified only when this returns 0. A reader
+ * that stops early makes it fail with -BERTH_EIO (SIGPIPE must be blocked or ignored in the calling
+ * thread). */
+int client_image_blob_stream(struct client_image *im, const struct image_desc *d, int fd, struct client_xfer *x,
+			     struct client_err *e);
 /* Reads a small blob (a config) into out, verified; -BERTH_ETOOBIG past max bytes. */
 int client_image_blob_read(struct client_image *im, const struct image_desc *d, size_t max, struct buf *out,
 			   struct client_err *e);

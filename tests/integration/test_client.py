@@ -367,8 +367,12 @@ def test_client_errors_and_usage(reg):
         lib.ok("no default registry" in e.err, "message: %r" % e.err)
         e = berth("copy", "oci:%s" % os.path.join(tmp, "missing"), "oci:%s" % os.path.join(tmp, "x"), rc=1)
         lib.ok("not an OCI image layout" in e.err, "message: %r" % e.err)
-        e = berth("pull", TLS, "127.0.0.1:%d/%s:v1" % (reg.server.port, repo), rc=1)
-        lib.eq(e.err, "berth: local: transport not available yet\n", "pull without the host store")
+        e = berth("pull", TLS, "--root", os.path.join(tmp, "store"), "127.0.0.1:%d/%s:nope" % (reg.server.port, repo),
+                  rc=1)
+        lib.eq(e.err, "berth: manifest unknown: 127.0.0.1:%d/%s:nope\n" % (reg.server.port, repo),
+               "pull of a missing tag")
+        e = berth("copy", "local:app:v1", "oci:%s" % os.path.join(tmp, "x"), rc=1)
+        lib.ok("local: can only be written to" in e.err, "local: as a source: %r" % e.err)
         berth("copy", "just-one-arg", rc=2)
         berth("copy", "--jobs", "0", "a", "b", rc=2)
         berth("copy", "--tls-verify=maybe", "a", "b", rc=2)

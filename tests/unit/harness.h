@@ -1,6 +1,7 @@
 /* harness: a one-header unit test runner.
  * Each test runs in its own process with a timeout; a failed CHECK prints both values with file:line.
- * The runner prints one line per test and ends with "N passed, N failed".
+ * The runner prints one line per test and ends with "N passed, N failed" (", N skipped" when a test
+ * called SKIP: a skipped check is never counted as passed).
  *
  *   TEST(buf_grows) { struct buf b; buf_init(&b, 10); CHECK_EQ(buf_add(&b, "x", 1), 0); }
  *   static const struct test tests[] = { T(buf_grows), {0} };
@@ -36,6 +37,18 @@ static int harness_failures;
 		exit(1);                                                                                \
 	} while (0)
 
+/* Ends the test as skipped (not passed): the runner prints "skip NAME: reason" and counts it apart.
+ * For checks this machine cannot make (no root, no overlayfs), never for a failure. */
+#define HARNESS_SKIP_STATUS 77
+#define SKIP(...)                                                                                       \
+	do {                                                                                            \
+		printf("  skipped: ");                                                                  \
+		printf(__VA_ARGS__);                                                                    \
+		putchar('\n');                                                                          \
+		fflush(stdout);                                                                         \
+		exit(HARNESS_SKIP_STATUS);                                                              \
+	} while (0)
+
 #define CHECK(cond)                                                                                     \
 	do {                                                                                            \
 		if (!(cond))                                                                            \
@@ -66,7 +79,7 @@ static int harness_failures;
 /* Runs every test (or only those named on the command line), each in a child with a 60 s alarm. */
 static inline int test_main(const struct test *tests, int argc, char **argv)
 {
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 	const char *to = getenv("BERTH_TEST_TIMEOUT");
 	unsigned timeout = to ? (unsigned)atoi(to) : 60;
 
@@ -87,7 +100,10 @@ static inline int test_main(const struct test *tests, int argc, char **argv)
 			exit(harness_failures ? 1 : 0);
 		}
 		waitpid(pid, &status, 0);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == HARNESS_SKIP_STATUS) {
+			skipped++;
+			printf("skip %s\n", t->name);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 			passed++;
 			printf("ok   %s\n", t->name);
 		} else {
@@ -99,7 +115,10 @@ static inline int test_main(const struct test *tests, int argc, char **argv)
 				printf("FAIL %s\n", t->name);
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	if (skipped)
+		printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	else
+		printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
 

@@ -619,16 +619,23 @@ TEST(doc_parse_manifest_and_hostile)
 
 /* ---------------------------------------------------------------- transports without a network */
 
-TEST(local_transport_is_a_clear_error)
+TEST(local_transport_errors_are_clear)
 {
 	struct client_opts o;
 	struct client_image *im = NULL;
 	struct client_err e = {0};
 
 	client_opts_init(&o);
-	CHECK_EQ(client_image_open("local:app:v1", CLIENT_DST, &o, &im, &e), -BERTH_EUNSUPPORTED);
+	/* a destination now (streamed into the host store, tested in test_pull.py); not a source yet */
+	CHECK_EQ(client_image_open("local:app:v1", CLIENT_SRC, &o, &im, &e), -BERTH_EUNSUPPORTED);
 	CHECK(im == NULL);
-	CHECK_STR(e.msg, "local: transport not available yet");
+	CHECK_STR(e.msg, "local: can only be written to for now (the store does not keep layer blobs)");
+	/* a store that cannot be opened is a clear error, and nothing is left open */
+	o.store_root = "/nonexistent-berth-parent/store";
+	o.store_driver = "zfs";
+	CHECK(client_image_open("local:app:v1", CLIENT_DST, &o, &im, &e) < 0);
+	CHECK(im == NULL);
+	CHECK(strstr(e.msg, "zfs") != NULL);
 }
 
 TEST(oci_missing_layout)
@@ -891,7 +898,7 @@ static const struct test tests[] = {
 	T(authfile_default_path_and_lookup_order),
 	T(platform_parse_and_pick),
 	T(doc_parse_manifest_and_hostile),
-	T(local_transport_is_a_clear_error),
+	T(local_transport_errors_are_clear),
 	T(oci_missing_layout),
 	T(tar_extract_refuses_escapes),
 	T(remote_content_range_and_link),
