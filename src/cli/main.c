@@ -32,6 +32,10 @@ static const struct command commands[] = {
 	 "remove unreferenced blobs (online: safe while serve runs)"},
 	{"keygen", cmd_keygen, "keygen [--output-prefix P] [--passphrase-file F]",
 	 "write a sigstore (cosign) key pair P.key and P.pub"},
+	{"sign", cmd_sign, "sign [options] REF (--key FILE | --gpg KEYID)",
+	 "sign an image in a registry (sigstore or simple signing)"},
+	{"verify", cmd_verify, "verify [--policy FILE] [--registries-d DIR] [--json] REF",
+	 "check an image's signatures against the trust policy"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };
