@@ -601,12 +601,27 @@ out:
 	return rc;
 }
 
-int client_sigs_can_carry(const struct client_image *dst, struct client_err *e)
+int client_sigs_can_carry(struct client_image *dst, const struct registries *registries,
+			  const struct client_sigs *s, struct client_err *e)
 {
-	if (dst->ref.transport == REF_DOCKER)
+	struct client_remote *r = client__docker_remote(dst);
+	struct sign_ref ref;
+
+	if (!client_sigs_count(s))
 		return 0;
-	return client_err_set(e, -BERTH_EUNSUPPORTED,
-			      "%s cannot hold signatures; copy with --remove-signatures to drop them", dst->name);
+	if (!r)
+		return client_err_set(e, -BERTH_EUNSUPPORTED,
+				      "%s cannot hold signatures; copy with --remove-signatures to drop them", dst->name);
+	if (!s->c.nsimple || client_remote_supports_signatures(r))
+		return 0;
+	if (client_sigs_ref(dst, &ref, e) < 0)
+		return e->code;
+	if (!registries || !registries_lookaside(registries, &ref, 1))
+		return client_err_set(e, -BERTH_EUNSUPPORTED,
+				      "%s has no place for simple signatures (no signature extension API, no registries.d "
+				      "lookaside for %s); copy with --remove-signatures to drop them",
+				      dst->name, ref.name);
+	return 0;
 }
 
 int client_sigs_carry(struct client_image *dst, const struct registries *registries, const struct client_sigs *s,
@@ -618,7 +633,7 @@ int client_sigs_carry(struct client_image *dst, const struct registries *registr
 
 	if (!client_sigs_count(s))
 		return 0;
-	rc = client_sigs_can_carry(dst, e);
+	rc = client_sigs_can_carry(dst, registries, s, e);
 	for (size_t i = 0; rc == 0 && i < s->c.nsimple; i++)
 		rc = client_sigs_put_simple(dst, registries, dg, s->c.simple[i].ptr, s->c.simple[i].len, NULL, e);
 	if (rc == 0 && s->nattached)

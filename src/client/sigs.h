@@ -79,9 +79,11 @@ int client_sigs_sign_gpg(struct client_image *im, const struct registries *regis
 int client_sigs_put_simple(struct client_image *im, const struct registries *registries, const struct digest *dg,
 			   const void *sig, size_t n, char **where, struct client_err *e);
 
-/* 0 when dst can hold signatures (docker://), else -BERTH_EUNSUPPORTED with e set naming
- * --remove-signatures. */
-int client_sigs_can_carry(const struct client_image *dst, struct client_err *e);
+/* 0 when dst can hold the signatures of s (nothing to carry; or a docker:// destination that takes
+ * simple signatures through the extension API or a registries.d lookaside when s has any), else
+ * -BERTH_EUNSUPPORTED with e set naming --remove-signatures. Call before copying. */
+int client_sigs_can_carry(struct client_image *dst, const struct registries *registries,
+			  const struct client_sigs *s, struct client_err *e);
 
 /* Writes every signature of s to dst (docker://) for manifest dg: simple ones as
  * client_sigs_put_simple does, attached sigstore ones into dst's .sig attachment, referrers as
