@@ -29,6 +29,9 @@ const struct config_key config_keys[] = {
 	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
 	{"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
 	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds (30m, 6h, 1d)"},
+	{"signatures.extension_api", "true",
+	 "announce the signature extension API on /v2/ (false: clients use their registries.d lookaside)"},
+	{"custody.log_pulls", "false", "journal a pull event for every manifest GET (one write per pull)"},
 	{NULL, NULL, NULL},
 };
 

@@ -66,6 +66,7 @@ struct policy;
 struct registries;
 int cli_sig_config_load(const char *policy_path, int policy_required, const char *regd, struct policy **policy,
 			struct registries **regs);
+int cmd_custody(int argc, char **argv);
 
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

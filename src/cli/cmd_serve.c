@@ -20,6 +20,9 @@
 #include "cli/cli.h"
 #include "errata/errata.h"
 #include "http/server.h"
+#include "meta/meta.h"
+#include "notify/notify.h"
+#include "registry/policy.h"
 #include "registry/registry.h"
 
 /* The maintenance thread: periodic jobs on the registry, stopped by maint_stop(). */
@@ -205,6 +208,75 @@ static void serve_errata_report(const struct errata_sync *s, int rc, void *arg)
 		log_msg(LOG_ERROR, NULL, "msg=\"errata sync failed\" error=\"%s\"", berth_strerror(rc));
 }
 
+/* --- webhooks: the journal as notify's event source ------------------------------------------ */
+
+static int src_fetch(void *ctx, int64_t after, size_t max, struct notify_event **out, size_t *n)
+{
+	struct meta_event_filter f = {.after = after, .limit = (long)max};
+	struct meta_event *v = NULL;
+	size_t nv = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = meta_events_list(ctx, &f, &v, &nv, NULL);
+	if (rc < 0 || nv == 0) {
+		meta_events_free(v, nv);
+		return rc;
+	}
+	/* the batch keeps the rows alive: their array sits right after the events */
+	*out = xcalloc(1, nv * sizeof(**out) + sizeof(struct meta_event *) + sizeof(size_t));
+	for (size_t i = 0; i < nv; i++)
+		(*out)[i] = (struct notify_event){v[i].seq,    v[i].time_ms, v[i].action,
+						  v[i].repo,   v[i].digest,  v[i].tag,
+						  v[i].detail};
+	memcpy((char *)*out + nv * sizeof(**out), &v, sizeof(v));
+	*n = nv;
+	return 0;
+}
+
+static void src_release(void *ctx, struct notify_event *v, size_t n)
+{
+	struct meta_event *rows = NULL;
+
+	(void)ctx;
+	if (!v)
+		return;
+	memcpy(&rows, (char *)v + n * sizeof(*v), sizeof(rows));
+	meta_events_free(rows, n);
+	free(v);
+}
+
+static int src_cursor_get(void *ctx, const char *endpoint, int64_t *seq)
+{
+	return meta_notify_cursor_get(ctx, endpoint, seq);
+}
+
+static int src_cursor_set(void *ctx, const char *endpoint, int64_t seq)
+{
+	return meta_notify_cursor_set(ctx, endpoint, seq);
+}
+
+/* One webhook POST, logged. */
+static void serve_notify_report(void *arg, const struct notify_report *r)
+{
+	(void)arg;
+	if (r->error || r->status < 200 || r->status >= 300)
+		log_msg(LOG_WARN, NULL,
+			"msg=\"webhook delivery failed\" endpoint=%s first_seq=%lld last_seq=%lld status=%d attempt=%d "
+			"retry_in_ms=%lld error=\"%s\"",
+			r->endpoint, (long long)r->first_seq, (long long)r->last_seq, r->status, r->attempt,
+			(long long)r->retry_in_ms, r->error ? r->error : "");
+	else
+		log_msg(LOG_INFO, NULL, "msg=\"webhook delivered\" endpoint=%s first_seq=%lld last_seq=%lld status=%d",
+			r->endpoint, (long long)r->first_seq, (long long)r->last_seq, r->status);
+}
+
+static void serve_kick(void *arg)
+{
+	notify_kick(arg);
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -224,6 +296,10 @@ int cmd_serve(int argc, char **argv)
 	int maint_init = 0;
 	struct buf tls_cert, tls_key;
 	struct errata_syncer *syncer = NULL;
+	struct registry_policy *policy = NULL;
+	struct notify_config ncfg = {0};
+	struct notify_source nsrc = {0};
+	struct notify *notifier = NULL;
 	char **feeds = NULL;
 	size_t nfeeds = 0;
 	int64_t interval = 0;
@@ -293,6 +369,8 @@ int cmd_serve(int argc, char **argv)
 	    config_duration(&cfg, "storage.gc.grace", &maint.gc.grace_ms) < 0)
 		goto out;
 	maint.gc.delete_untagged = config_get_bool(&cfg, "storage.gc.delete_untagged", 0, &ok);
+	ro.log_pulls = config_get_bool(&cfg, "custody.log_pulls", 0, &ok);
+	ro.no_sig_extension = !config_get_bool(&cfg, "signatures.extension_api", 1, &ok);
 	maint.gc.stop = &maint.stopping;
 	if (!ok) {
 		cli_fail("config: a number or boolean setting is malformed");
@@ -300,6 +378,14 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (load_tls(&cfg, &tls_cert, &tls_key) < 0)
 		goto out;
+	if (registry_policy_load(&cfg, &policy, why, sizeof(why)) < 0) {
+		cli_fail("config: %s", why);
+		goto out;
+	}
+	if (notify_config_load(&cfg, &ncfg, why, sizeof(why)) < 0) {
+		cli_fail("config: %s", why);
+		goto out;
+	}
 	if (tls_cert.len) {
 		so.tls_cert_pem = tls_cert.ptr;
 		so.tls_key_pem = tls_key.ptr;
@@ -322,6 +408,17 @@ int cmd_serve(int argc, char **argv)
 		cli_fail("%s", why);
 		goto out;
 	}
+	registry_set_policy(reg, policy);
+	policy = NULL;
+	/* webhooks read the journal after each endpoint's cursor; the registry wakes them after writes */
+	nsrc = (struct notify_source){registry_meta(reg), src_fetch, src_release, src_cursor_get, src_cursor_set};
+	ncfg.instance = config_get(&cfg, "http.addr");
+	ncfg.on_report = serve_notify_report;
+	if (notify_start(&ncfg, &nsrc, &notifier) < 0) {
+		cli_fail("cannot start webhook delivery");
+		goto out;
+	}
+	registry_set_event_hook(reg, serve_kick, notifier);
 	maint.reg = reg;
 	if (ro.upload_ttl_ms == 0)
 		maint.sweep_ms = 0; /* nothing ever expires */
@@ -359,7 +456,11 @@ out:
 		pthread_cond_destroy(&maint.cond);
 		pthread_mutex_destroy(&maint.lock);
 	}
+	/* after everything that can kick it: requests and scheduled collections */
+	notify_stop(notifier);
 	registry_free(reg);
+	registry_policy_free(policy);
+	notify_config_release(&ncfg);
 	config_release(&cfg);
 	buf_release(&tls_cert);
 	buf_release(&tls_key);

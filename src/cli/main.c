@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	 "sign an image in a registry (sigstore or simple signing)"},
 	{"verify", cmd_verify, "verify [--policy FILE] [--registries-d DIR] [--json] REF",
 	 "check an image's signatures against the trust policy"},
+	{"custody", cmd_custody, "custody log REF | verify [--expect-head H] [--data DIR] [--json]",
+	 "show an image's custody log; verify the log's hash chain"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

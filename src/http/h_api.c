@@ -13,6 +13,9 @@ void h_api_base(struct req *q)
 		return;
 	}
 	answer_json(q, 200, strdup("{}"), 2, NULL, &r);
+	/* containers/image then reads and writes simple signatures through /extensions/v2/ */
+	if (registry_signatures_announced(q->srv->reg))
+		header_add(r, "X-Registry-Supports-Signatures", "1");
 	answer(q, r, 200);
 }
 

@@ -97,5 +97,9 @@ void h_manifest(struct req *q);
 void h_referrers(struct req *q);
 /* /api/v1/errata and /api/v1/errata/<id>; rest is the path after "/api/v1/errata". */
 void h_errata(struct req *q, const char *rest);
+/* /extensions/v2/<name>/signatures/<digest> (q->name, q->arg set by the router). */
+void h_signatures(struct req *q);
+/* /api/v1/custody */
+void h_custody(struct req *q);
 
 #endif

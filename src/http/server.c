@@ -42,6 +42,27 @@ static void route(struct req *q)
 		h_errata(q, p + 14);
 		return;
 	}
+	if (strcmp(p, "/api/v1/custody") == 0) {
+		h_custody(q);
+		return;
+	}
+	if (strncmp(p, "/extensions/v2/", 15) == 0) {
+		char *sig = NULL, *at = p + 15;
+		/* the last "/signatures/": a digest has no slash, a repository name may hold the word */
+		while ((at = strstr(at, "/signatures/")) != NULL)
+			sig = at++;
+		if (!sig || sig == p + 15)
+			goto notfound;
+		*sig = '\0';
+		q->name = p + 15;
+		q->arg = sig + 12;
+		if (!registry_name_valid(q->name)) {
+			answer_errorf(q, REG_NAME_INVALID, 400, "invalid repository name");
+			return;
+		}
+		h_signatures(q);
+		return;
+	}
 	if (strncmp(p, "/v2/", 4) != 0)
 		goto notfound;
 	if (strcmp(p, "/v2/_catalog") == 0) {

@@ -55,7 +55,24 @@ struct meta_ops {
 	int (*feed_get)(void *be, const char *feed, struct meta_feed_state *out);
 	int (*feed_put)(void *be, const char *feed, const struct meta_feed_state *st);
 	int (*upload_list)(void *be, int64_t created_max, struct meta_names *out);
+	/* journal: detail is already canonical (meta__json_canon) or NULL; digest is "alg:hex" or NULL. */
+	int (*event_append)(void *be, const char *action, const char *repo, const char *digest, const char *tag,
+			    const char *detail, int64_t *seq);
+	int (*events_list)(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
+			   int *more);
+	int (*event_head)(void *be, int64_t *seq, char hash[META_EVENT_HASH_MAX]);
+	int (*cursor_get)(void *be, const char *endpoint, int64_t *seq);
+	int (*cursor_set)(void *be, const char *endpoint, int64_t seq);
+	int (*signature_put)(void *be, const char *repo, const struct digest *d, const char *name,
+			     const void *content, size_t len, int *added);
+	int (*signatures_list)(void *be, const char *repo, const struct digest *d, struct meta_signature **out,
+			       size_t *n);
+	int (*signature_delete)(void *be, const char *repo, const struct digest *d, const char *name);
 };
+
+/* The compact, key-sorted text of the JSON object in s (malloc()ed into *out). -BERTH_EINVAL when s
+ * is not one JSON object, -BERTH_ENOMEM. Shared by the backends so detail columns are canonical. */
+int meta__json_canon(const char *s, char **out);
 
 /* The SQLite backend: opens (creating and migrating) the database file at path.
  * 0 with *ops and *be set, or -BERTH_EDB / -BERTH_ENOMEM. */

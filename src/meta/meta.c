@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <jansson.h>
 
 #include "base/err.h"
 #include "meta/backend.h"
@@ -638,4 +641,206 @@ int meta_feed_put(struct meta *m, const char *feed, const struct meta_feed_state
 	if (!m || !meta_name_ok(feed) || !st)
 		return -BERTH_EINVAL;
 	return m->ops->feed_put(m->be, feed, st);
+}
+
+/* --- journal ------------------------------------------------------------------------------------ */
+
+/* Canonical text: compact separators, keys sorted at every depth (jansson's JSON_SORT_KEYS), so
+ * the same event always gives the same bytes. */
+#define META_JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
+
+int meta__json_canon(const char *s, char **out)
+{
+	json_t *j = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	if (!j || !json_is_object(j)) {
+		rc = -BERTH_EINVAL;
+		goto out;
+	}
+	*out = json_dumps(j, META_JSON_FLAGS);
+	if (!*out)
+		rc = -BERTH_ENOMEM;
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* json_string of s, or JSON null when s is NULL. */
+static json_t *meta_json_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+int meta_event_entry(const struct meta_event *ev, char **out)
+{
+	json_t *o = NULL, *detail = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if (!ev || !ev->action || !ev->repo)
+		return -BERTH_EINVAL;
+	if (ev->detail) {
+		detail = json_loads(ev->detail, JSON_REJECT_DUPLICATES, NULL);
+		if (!detail || !json_is_object(detail)) {
+			rc = -BERTH_EINVAL;
+			goto out;
+		}
+	} else {
+		detail = json_null();
+	}
+	o = json_object();
+	if (!o || json_object_set_new(o, "seq", json_integer(ev->seq)) < 0 ||
+	    json_object_set_new(o, "time", json_integer(ev->time_ms)) < 0 ||
+	    json_object_set_new(o, "action", meta_json_str(ev->action)) < 0 ||
+	    json_object_set_new(o, "repo", meta_json_str(ev->repo)) < 0 ||
+	    json_object_set_new(o, "digest", meta_json_str(ev->digest)) < 0 ||
+	    json_object_set_new(o, "tag", meta_json_str(ev->tag)) < 0 ||
+	    json_object_set(o, "detail", detail) < 0 || json_object_set_new(o, "prev", meta_json_str(ev->prev)) < 0) {
+		rc = -BERTH_ENOMEM;
+		goto out;
+	}
+	*out = json_dumps(o, META_JSON_FLAGS);
+	if (!*out)
+		rc = -BERTH_ENOMEM;
+out:
+	json_decref(detail);
+	json_decref(o);
+	return rc;
+}
+
+void meta_event_hash(const char *entry, char out[META_EVENT_HASH_MAX])
+{
+	struct digest d;
+
+	digest_of(DIGEST_SHA256, entry, strlen(entry), &d);
+	memcpy(out, "sha256:", 7);
+	memcpy(out + 7, d.hex, 64);
+	out[71] = '\0';
+}
+
+void meta_event_release(struct meta_event *ev)
+{
+	if (!ev)
+		return;
+	free(ev->action);
+	free(ev->repo);
+	free(ev->digest);
+	free(ev->tag);
+	free(ev->detail);
+	free(ev->prev);
+	free(ev->entry);
+	free(ev->hash);
+	memset(ev, 0, sizeof(*ev));
+}
+
+void meta_events_free(struct meta_event *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		meta_event_release(&v[i]);
+	free(v);
+}
+
+int meta_event_append(struct meta *m, const char *action, const char *repo, const struct digest *digest,
+		      const char *tag, const char *detail_json, int64_t *seq)
+{
+	char ds[DIGEST_STR_MAX], *detail = NULL;
+	int rc;
+
+	if (seq)
+		*seq = 0;
+	if (!m || !meta_name_ok(action) || !meta_name_ok(repo) || (tag && !tag[0]))
+		return -BERTH_EINVAL;
+	if (detail_json) {
+		rc = meta__json_canon(detail_json, &detail);
+		if (rc < 0)
+			return rc;
+	}
+	rc = m->ops->event_append(m->be, action, repo, digest ? digest_str(digest, ds) : NULL, tag, detail, seq);
+	free(detail);
+	return rc;
+}
+
+int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
+		     int *more)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (more)
+		*more = 0;
+	if (!m || !f || !out || !n)
+		return -BERTH_EINVAL;
+	return m->ops->events_list(m->be, f, out, n, more);
+}
+
+int meta_event_head(struct meta *m, int64_t *seq, char hash[META_EVENT_HASH_MAX])
+{
+	if (!m || !seq || !hash)
+		return -BERTH_EINVAL;
+	*seq = 0;
+	hash[0] = '\0';
+	return m->ops->event_head(m->be, seq, hash);
+}
+
+int meta_notify_cursor_get(struct meta *m, const char *endpoint, int64_t *seq)
+{
+	if (!m || !meta_name_ok(endpoint) || !seq)
+		return -BERTH_EINVAL;
+	*seq = 0;
+	return m->ops->cursor_get(m->be, endpoint, seq);
+}
+
+int meta_notify_cursor_set(struct meta *m, const char *endpoint, int64_t seq)
+{
+	if (!m || !meta_name_ok(endpoint) || seq < 0)
+		return -BERTH_EINVAL;
+	return m->ops->cursor_set(m->be, endpoint, seq);
+}
+
+/* --- simple signatures ---------------------------------------------------------------------------- */
+
+void meta_signatures_free(struct meta_signature *v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].content);
+	}
+	free(v);
+}
+
+int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name,
+		       const void *content, size_t len, int *added)
+{
+	if (added)
+		*added = 0;
+	if (!m || !meta_name_ok(repo) || !d || !meta_name_ok(name) || !content || len == 0 || len > INT32_MAX)
+		return -BERTH_EINVAL;
+	return m->ops->signature_put(m->be, repo, d, name, content, len, added);
+}
+
+int meta_signatures_list(struct meta *m, const char *repo, const struct digest *d, struct meta_signature **out,
+			 size_t *n)
+{
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !meta_name_ok(repo) || !d || !out || !n)
+		return -BERTH_EINVAL;
+	return m->ops->signatures_list(m->be, repo, d, out, n);
+}
+
+int meta_signature_delete(struct meta *m, const char *repo, const struct digest *d, const char *name)
+{
+	if (!m || !meta_name_ok(repo) || !d || !meta_name_ok(name))
+		return -BERTH_EINVAL;
+	return m->ops->signature_delete(m->be, repo, d, name);
 }

@@ -97,7 +97,7 @@ struct meta_gc_plan {
 int meta_gc_plan(struct meta *m, int64_t cutoff, int delete_untagged, struct meta_gc_plan *out);
 void meta_gc_plan_release(struct meta_gc_plan *p);
 /* Deletes, in one transaction, every manifest of repo that is not live (recomputed inside it), with
- * their references. The deleted ones go to *out (repo set; free with meta_gc_items_free). */
+ * their references, journaling one "gc-delete" per manifest. The deleted ones go to *out (repo set; free with meta_gc_items_free). */
 int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out,
 			    size_t *n);
 void meta_gc_items_free(struct meta_gc_item *v, size_t n);
@@ -126,13 +126,19 @@ struct meta_manifest_in {
 	const struct digest *manifests;     /* an index's children: each must be a manifest of repo */
 	size_t nmanifests;
 	const char *tag;                    /* NULL when pushed by digest */
+	int tag_protected;                  /* 1: moving an existing tag to another digest is refused */
 };
 
 /* Stores a manifest in one transaction: checks every blob and child manifest exists in repo; if one
  * does not, writes nothing, copies it to *missing (when missing != NULL), sets *missing_is_manifest
  * and returns -BERTH_ENOENT. Blobs are checked before child manifests, each in array order.
  * Otherwise records the manifest (idempotent for the same digest: the first put's row is kept), and
- * points tag at it (moving the tag if it pointed elsewhere). 0, -BERTH_ENOENT or -BERTH_EDB;
+ * points tag at it (moving the tag if it pointed elsewhere). With tag_protected, a tag that exists and
+ * points at another digest is not moved: -BERTH_EDENIED and nothing is written.
+ * In the same transaction the journal records (see "journal" below): a new manifest -> "push" (tag set
+ * when pushed by tag; detail {"from": old digest} when that moved the tag, else {"from": null});
+ * an existing manifest given a new tag -> "tag" {"from": null}; moved onto it -> "tag" {"from": old};
+ * an identical re-put -> nothing. 0, -BERTH_ENOENT, -BERTH_EDENIED or -BERTH_EDB;
  * -BERTH_EINVAL when media_type is NULL or longer than 255 bytes or tag is "". */
 int meta_manifest_put(struct meta *m, const struct meta_manifest_in *in, struct digest *missing,
 		      int *missing_is_manifest);
@@ -151,10 +157,11 @@ int meta_manifest_get(struct meta *m, const char *repo, const struct digest *d, 
 		      struct meta_manifest *out);
 void meta_manifest_release(struct meta_manifest *mf);
 
-/* Removes manifest d from repo together with every tag pointing at it. 0 or -BERTH_ENOENT.
+/* Removes manifest d from repo together with every tag pointing at it, journaling "delete" with
+ * detail {"tags": [the removed tags, sorted]}. 0 or -BERTH_ENOENT.
  * Manifests whose subject is d (its referrers) stay. */
 int meta_manifest_delete(struct meta *m, const char *repo, const struct digest *d);
-/* Removes one tag; the manifest stays. 0 or -BERTH_ENOENT. */
+/* Removes one tag, journaling "untag" (digest: where it pointed); the manifest stays. 0 or -BERTH_ENOENT. */
 int meta_tag_delete(struct meta *m, const char *repo, const char *tag);
 
 /* A list of names returned to the caller; free with meta_names_release(). */
@@ -337,5 +344,94 @@ int meta_feed_get(struct meta *m, const char *feed, struct meta_feed_state *out)
 /* Records st for feed (replacing what was there). */
 int meta_feed_put(struct meta *m, const char *feed, const struct meta_feed_state *st);
 void meta_feed_state_release(struct meta_feed_state *st);
+
+/* --- journal (custody log) -----------------------------------------------------------------------
+ * Every change of custody is one row of an append-only journal, written in the same transaction as
+ * the change it records (manifest put, tag move, deletes, signatures, GC) so a committed change always
+ * has its row and a rolled-back one never does. seq counts 1, 2, 3... without gaps. Each row keeps
+ * `entry`, the canonical text of {action, detail, digest, prev, repo, seq, tag, time} (compact JSON,
+ * keys sorted, see meta_event_entry()), and `hash` = "sha256:" + hex(SHA-256(entry)); `prev` is the
+ * previous row's hash (NULL for seq 1). Editing any row breaks its hash or the next row's prev:
+ * src/custody verifies the chain. The rows also feed webhook delivery (src/notify). */
+
+#define META_EVENT_HASH_MAX 72 /* "sha256:" + 64 hex + NUL */
+
+/* One journal row. Every string is malloc()ed and owned by the struct; digest, tag, detail and
+ * prev may be NULL. detail is a JSON object's compact, key-sorted text. */
+struct meta_event {
+	int64_t seq;
+	int64_t time_ms; /* milliseconds since the epoch, UTC */
+	char *action;
+	char *repo;
+	char *digest;
+	char *tag;
+	char *detail;
+	char *prev;
+	char *entry;
+	char *hash;
+};
+void meta_event_release(struct meta_event *ev);
+void meta_events_free(struct meta_event *v, size_t n);
+
+/* The canonical entry text of ev's columns (seq, time_ms, action, repo, digest, tag, detail parsed
+ * as JSON, prev) into a malloc()ed string *out; what the journal stores and hashes. -BERTH_EINVAL
+ * when detail is not a JSON object's text, -BERTH_ENOMEM. */
+int meta_event_entry(const struct meta_event *ev, char **out);
+/* "sha256:" + hex(SHA-256(entry)) into out. */
+void meta_event_hash(const char *entry, char out[META_EVENT_HASH_MAX]);
+
+/* Appends one event in its own transaction, for modules whose change is not a meta write (a scan
+ * result, a grade change, a pull): it is appended after that change, not atomically with it.
+ * action and repo are required; digest, tag and detail_json (a JSON object's text) may be NULL.
+ * *seq (may be NULL) gets the new row's seq. 0, -BERTH_EINVAL (bad detail), -BERTH_EDB. */
+int meta_event_append(struct meta *m, const char *action, const char *repo, const struct digest *digest,
+		      const char *tag, const char *detail_json, int64_t *seq);
+
+/* Which rows meta_events_list returns: seq > after, repo equal when repo != NULL, digest equal when
+ * digest != NULL, at most limit (< 0: all), in seq order. */
+struct meta_event_filter {
+	int64_t after;
+	const char *repo;
+	const char *digest;
+	long limit;
+};
+/* Rows matching f, with their stored columns exactly as read (so verification sees edits). *more is
+ * 1 when further rows match (may be NULL). Free *out with meta_events_free(). */
+int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
+		     int *more);
+/* The last row's seq and hash (0 and "" for an empty journal). */
+int meta_event_head(struct meta *m, int64_t *seq, char hash[META_EVENT_HASH_MAX]);
+
+/* Webhook delivery cursors: the last seq an endpoint acknowledged. get answers 0 with 0 for an
+ * endpoint never seen. */
+int meta_notify_cursor_get(struct meta *m, const char *endpoint, int64_t *seq);
+int meta_notify_cursor_set(struct meta *m, const char *endpoint, int64_t seq);
+
+/* --- simple signatures (the signature extension API) ----------------------------------------------
+ * OpenPGP simple signatures of a manifest, stored per repository and manifest digest, each with the
+ * name the client gave it ("<digest>@<id>"). Identical content is stored once. */
+
+#define META_SIGNATURES_MAX 64 /* signatures kept per manifest */
+
+struct meta_signature {
+	char *name;
+	unsigned char *content;
+	size_t len;
+	int64_t created;
+};
+void meta_signatures_free(struct meta_signature *v, size_t n);
+
+/* Stores a signature of manifest d of repo, journaling "signature" with detail
+ * {"op": "add", "name": name, "sha256": hex of the content}. *added (may be NULL) is 1 when stored,
+ * 0 when identical content was there already (nothing written, no event). -BERTH_ENOENT when repo has
+ * no manifest d, -BERTH_ETOOBIG when it has META_SIGNATURES_MAX signatures already. */
+int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name,
+		       const void *content, size_t len, int *added);
+/* The signatures of manifest d of repo in the order they were stored. -BERTH_ENOENT when repo has no
+ * manifest d. Free with meta_signatures_free(). */
+int meta_signatures_list(struct meta *m, const char *repo, const struct digest *d, struct meta_signature **out,
+			 size_t *n);
+/* Removes the signature called name, journaling "signature" {"op": "remove", ...}. 0 or -BERTH_ENOENT. */
+int meta_signature_delete(struct meta *m, const char *repo, const struct digest *d, const char *name);
 
 #endif

@@ -12,6 +12,9 @@
  * BUSY. Callbacks therefore reset their outputs when they fail and never leave statements stepping.
  */
 #include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -133,6 +136,33 @@ static const char *const sq_migrations[] = {
 	"  content_hash TEXT,"
 	"  checked INTEGER NOT NULL,"
 	"  changed INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 4: the journal (custody log; seq contiguous from 1, each row hashing the one before), the
+	 * webhook cursors over it, and simple signatures stored through the signature extension API
+	 * (one row per distinct content of a manifest). */
+	"CREATE TABLE events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  repo TEXT NOT NULL,"
+	"  digest TEXT,"
+	"  tag TEXT,"
+	"  detail TEXT,"
+	"  prev TEXT,"
+	"  entry TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);"
+	"CREATE INDEX events_repo ON events(repo, seq);"
+	"CREATE TABLE notify_cursors ("
+	"  endpoint TEXT PRIMARY KEY,"
+	"  seq INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE signatures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+	"  digest TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  content BLOB NOT NULL,"
+	"  content_sha256 TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (repo_id, digest, content_sha256));",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -189,6 +219,17 @@ enum sq_stmt {
 	ST_ER_CHANGED,
 	ST_FEED_GET,
 	ST_FEED_PUT,
+	ST_EV_HEAD,
+	ST_EV_ADD,
+	ST_EV_LIST,
+	ST_TAG_GET,
+	ST_TAGS_OF,
+	ST_CUR_GET,
+	ST_CUR_SET,
+	ST_SIG_COUNT,
+	ST_SIG_ADD,
+	ST_SIG_LIST,
+	ST_SIG_DEL,
 	ST_MAX
 };
 
@@ -327,6 +368,25 @@ static const char *const sq_sql[ST_MAX] = {
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(feed) DO UPDATE SET etag = excluded.etag,"
 			" last_modified = excluded.last_modified, content_hash = excluded.content_hash,"
 			" checked = excluded.checked, changed = excluded.changed",
+	[ST_EV_HEAD] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+	[ST_EV_ADD] = "INSERT INTO events(seq, time, action, repo, digest, tag, detail, prev, entry, hash)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_EV_LIST] = "SELECT seq, time, action, repo, digest, tag, detail, prev, entry, hash FROM events"
+		       " WHERE seq > ?1 AND (?2 IS NULL OR repo = ?2) AND (?3 IS NULL OR digest = ?3)"
+		       " ORDER BY seq LIMIT ?4",
+	[ST_TAG_GET] = "SELECT digest FROM tags WHERE repo_id = ?1 AND name = ?2",
+	[ST_TAGS_OF] = "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repo_id"
+		       " WHERE r.name = ?1 AND t.digest = ?2 ORDER BY t.name COLLATE BINARY",
+	[ST_CUR_GET] = "SELECT seq FROM notify_cursors WHERE endpoint = ?1",
+	[ST_CUR_SET] = "INSERT INTO notify_cursors(endpoint, seq) VALUES (?1, ?2)"
+		       " ON CONFLICT(endpoint) DO UPDATE SET seq = excluded.seq",
+	[ST_SIG_COUNT] = "SELECT COUNT(*), COALESCE(SUM(content_sha256 = ?3), 0) FROM signatures"
+			 " WHERE repo_id = ?1 AND digest = ?2",
+	[ST_SIG_ADD] = "INSERT INTO signatures(repo_id, digest, name, content, content_sha256, created)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SIG_LIST] = "SELECT name, content, created FROM signatures WHERE repo_id = ?1 AND digest = ?2 ORDER BY id",
+	[ST_SIG_DEL] = "DELETE FROM signatures WHERE repo_id = ?1 AND digest = ?2 AND name = ?3"
+		       " RETURNING content_sha256",
 };
 
 struct sq_meta;
@@ -723,6 +783,111 @@ out:
 	return rc;
 }
 
+/* --- journal core (used inside the write transactions below) ----------------------------------- */
+
+/* A detail object built from a jansson pack format, as canonical text (compact, keys sorted) in a
+ * malloc()ed *out. */
+static int sq_detail(char **out, const char *fmt, ...)
+{
+	json_t *j = NULL;
+	va_list ap;
+
+	*out = NULL;
+	va_start(ap, fmt);
+	j = json_vpack_ex(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (!j)
+		return -BERTH_ENOMEM;
+	*out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	return *out ? 0 : -BERTH_ENOMEM;
+}
+
+/* Appends one journal row inside the caller's write transaction: seq is the head's plus one, prev
+ * the head's hash, entry the canonical text, hash its SHA-256. detail must be canonical or NULL. */
+static int sq_event_add(struct sq_conn *c, const char *action, const char *repo, const char *digest,
+			const char *tag, const char *detail, int64_t *seq_out)
+{
+	sqlite3_stmt *st = NULL;
+	struct meta_event ev = {0};
+	struct timespec ts;
+	char prev[META_EVENT_HASH_MAX] = "", hash[META_EVENT_HASH_MAX], *entry = NULL;
+	const unsigned char *ph = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_EV_HEAD, &st);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc < 0)
+		goto out;
+	ev.seq = 1;
+	if (rc == 1) {
+		ev.seq = sqlite3_column_int64(st, 0) + 1;
+		ph = sqlite3_column_text(st, 1);
+		if (!ph || str_copy(prev, sizeof(prev), (const char *)ph) < 0) {
+			rc = -BERTH_EDB;
+			goto out;
+		}
+	}
+	sqlite3_reset(st);
+	st = NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev.time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* the struct borrows the caller's strings: never released here */
+	ev.action = (char *)action;
+	ev.repo = (char *)repo;
+	ev.digest = (char *)digest;
+	ev.tag = (char *)tag;
+	ev.detail = (char *)detail;
+	ev.prev = prev[0] ? prev : NULL;
+	rc = meta_event_entry(&ev, &entry);
+	if (rc < 0)
+		goto out;
+	meta_event_hash(entry, hash);
+	rc = sq_stmt(c, ST_EV_ADD, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, ev.seq);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, ev.time_ms);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, action);
+	if (rc == 0)
+		rc = sq_bind_text(st, 4, repo);
+	if (rc == 0)
+		rc = sq_bind_text(st, 5, digest);
+	if (rc == 0)
+		rc = sq_bind_text(st, 6, tag);
+	if (rc == 0)
+		rc = sq_bind_text(st, 7, detail);
+	if (rc == 0)
+		rc = sq_bind_text(st, 8, ev.prev);
+	if (rc == 0)
+		rc = sq_bind_text(st, 9, entry);
+	if (rc == 0)
+		rc = sq_bind_text(st, 10, hash);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	if (seq_out)
+		*seq_out = ev.seq;
+out:
+	if (st)
+		sqlite3_reset(st);
+	free(entry);
+	return rc;
+}
+
+/* The same with a digest struct (NULL allowed). */
+static int sq_event_add_d(struct sq_conn *c, const char *action, const char *repo, const struct digest *d,
+			  const char *tag, const char *detail)
+{
+	char ds[DIGEST_STR_MAX];
+
+	return sq_event_add(c, action, repo, d ? digest_str(d, ds) : NULL, tag, detail, NULL);
+}
+
 /* --- repositories ---------------------------------------------------------------------------- */
 
 struct sq_repo_arg {
@@ -941,7 +1106,8 @@ out:
 }
 
 /* Inserts the manifest row (nothing when repo already has this digest) and returns its id. */
-static int sq_put_row(struct sq_conn *c, const struct meta_manifest_in *in, int64_t repo_id, int64_t *mf_id)
+static int sq_put_row(struct sq_conn *c, const struct meta_manifest_in *in, int64_t repo_id, int64_t *mf_id,
+		      int *inserted)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, src;
@@ -975,6 +1141,7 @@ static int sq_put_row(struct sq_conn *c, const struct meta_manifest_in *in, int6
 		rc = sq_step(st);
 	if (rc < 0)
 		goto out;
+	*inserted = sqlite3_changes(c->db) > 0;
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st); /* drop the SQLITE_STATIC pointer to the caller's body */
 	st = NULL;
@@ -1043,14 +1210,63 @@ static int sq_tag_set(struct sq_conn *c, int64_t repo_id, const char *tag, const
 	return rc < 0 ? rc : 0;
 }
 
-/* The whole put: repository, existence checks, manifest row, references, tag. A missing reference
- * returns -BERTH_ENOENT and sq_tx() rolls everything back, the repository row included. */
+/* Where tag points in repo_id now: 1 with *d, 0 when the tag does not exist. */
+static int sq_tag_get(struct sq_conn *c, int64_t repo_id, const char *tag, struct digest *d)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sq_stmt(c, ST_TAG_GET, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, tag);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 1 && sq_column_digest(st, 0, d) < 0)
+		rc = -BERTH_EDB;
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+/* Journals a put: "push" for a new manifest, "tag" when only the tag is new or moved, nothing for an
+ * identical re-put (see meta.h). had_tag/old: where the tag pointed before. */
+static int sq_put_event(struct sq_conn *c, const struct meta_manifest_in *in, int inserted, int had_tag,
+			const struct digest *old)
+{
+	char ods[DIGEST_STR_MAX], *detail = NULL;
+	const char *from = had_tag ? digest_str(old, ods) : NULL;
+	int moved = in->tag && (!had_tag || !digest_eq(old, in->digest)), rc;
+
+	if (inserted) {
+		if (in->tag)
+			rc = sq_detail(&detail, "{s:s, s:I, s:s?}", "media_type", in->media_type, "size",
+				       (json_int_t)in->len, "from", from);
+		else
+			rc = sq_detail(&detail, "{s:s, s:I}", "media_type", in->media_type, "size", (json_int_t)in->len);
+		if (rc == 0)
+			rc = sq_event_add_d(c, "push", in->repo, in->digest, in->tag, detail);
+	} else if (moved) {
+		rc = sq_detail(&detail, "{s:s?}", "from", from);
+		if (rc == 0)
+			rc = sq_event_add_d(c, "tag", in->repo, in->digest, in->tag, detail);
+	} else {
+		rc = 0;
+	}
+	free(detail);
+	return rc;
+}
+
+/* The whole put: repository, existence checks, manifest row, references, tag, journal row. A missing
+ * reference returns -BERTH_ENOENT and sq_tx() rolls everything back, the repository row included. */
 static int sq_manifest_put_tx(struct sq_conn *c, void *arg)
 {
 	struct sq_put_arg *a = arg;
 	const struct meta_manifest_in *in = a->in;
+	struct digest old;
 	int64_t repo_id = 0, mf_id = 0;
-	int rc;
+	int rc, inserted = 0, had_tag = 0;
 
 	rc = sq_repo_ensure(c, in->repo, &repo_id);
 	if (rc < 0)
@@ -1058,7 +1274,17 @@ static int sq_manifest_put_tx(struct sq_conn *c, void *arg)
 	rc = sq_put_check(c, a, repo_id);
 	if (rc < 0)
 		goto out;
-	rc = sq_put_row(c, in, repo_id, &mf_id);
+	if (in->tag) {
+		rc = sq_tag_get(c, repo_id, in->tag, &old);
+		if (rc < 0)
+			goto out;
+		had_tag = rc;
+		if (had_tag && in->tag_protected && !digest_eq(&old, in->digest)) {
+			rc = -BERTH_EDENIED;
+			goto out;
+		}
+	}
+	rc = sq_put_row(c, in, repo_id, &mf_id, &inserted);
 	if (rc < 0)
 		goto out;
 	rc = sq_put_refs(c, mf_id, 0, in->blobs, in->nblobs);
@@ -1069,6 +1295,8 @@ static int sq_manifest_put_tx(struct sq_conn *c, void *arg)
 		goto out;
 	if (in->tag)
 		rc = sq_tag_set(c, repo_id, in->tag, in->digest);
+	if (rc == 0)
+		rc = sq_put_event(c, in, inserted, had_tag, &old);
 out:
 	return rc;
 }
@@ -1180,15 +1408,57 @@ static int sq_manifest_get(void *be, const char *repo, const struct digest *d, i
 	return sq_tx(be, 0, sq_manifest_get_tx, sq_manifest_get_undo, &a);
 }
 
-/* Deletes the manifest row; its tags and reference rows go with it through ON DELETE CASCADE. */
+/* The tags of repo pointing at d as a JSON array (a new reference). */
+static int sq_tags_of(struct sq_conn *c, const char *repo, const struct digest *d, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *a = json_array();
+	int rc;
+
+	*out = NULL;
+	if (!a)
+		return -BERTH_ENOMEM;
+	rc = sq_stmt(c, ST_TAGS_OF, &st);
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, repo);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, d);
+	while (rc == 0 && (rc = sq_step(st)) == 1)
+		rc = json_array_append_new(a, json_string((const char *)sqlite3_column_text(st, 0))) < 0 ? -BERTH_ENOMEM
+													   : 0;
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0) {
+		json_decref(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Deletes the manifest row (its tags and reference rows go with it through ON DELETE CASCADE) and
+ * journals "delete" with the tags it took along. */
 static int sq_manifest_delete_tx(struct sq_conn *c, void *arg)
 {
 	struct sq_blob_arg *a = arg;
-	int rc = sq_run_repo_digest(c, ST_MF_DELETE, a->repo, a->d);
+	json_t *tags = NULL;
+	char *detail = NULL;
+	int rc = sq_tags_of(c, a->repo, a->d, &tags);
 
+	if (rc < 0)
+		goto out;
+	rc = sq_run_repo_digest(c, ST_MF_DELETE, a->repo, a->d);
 	if (rc == 0)
-		return -BERTH_ENOENT;
-	return rc < 0 ? rc : 0;
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		goto out;
+	rc = sq_detail(&detail, "{s:O}", "tags", tags);
+	if (rc == 0)
+		rc = sq_event_add_d(c, "delete", a->repo, a->d, NULL, detail);
+out:
+	json_decref(tags);
+	free(detail);
+	return rc;
 }
 
 /* Removes manifest d and every tag on it from repo. */
@@ -1211,8 +1481,17 @@ static int sq_tag_delete_tx(struct sq_conn *c, void *arg)
 {
 	struct sq_tag_arg *a = arg;
 	sqlite3_stmt *st = NULL;
+	struct digest old;
+	int64_t repo_id = 0;
 	int rc;
 
+	rc = sq_repo_id(c, a->repo, &repo_id);
+	if (rc == 0)
+		rc = sq_tag_get(c, repo_id, a->tag, &old);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc < 0)
+		return rc;
 	rc = sq_stmt(c, ST_TAG_DELETE, &st);
 	if (rc == 0)
 		rc = sq_bind_text(st, 1, a->repo);
@@ -1224,6 +1503,8 @@ static int sq_tag_delete_tx(struct sq_conn *c, void *arg)
 		rc = sqlite3_changes(c->db) ? 0 : -BERTH_ENOENT;
 	if (st)
 		sqlite3_reset(st);
+	if (rc == 0)
+		rc = sq_event_add_d(c, "untag", a->repo, &old, a->tag, NULL);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1775,6 +2056,8 @@ static int sq_gc_prune_tx(struct sq_conn *c, void *arg)
 		(*a->out)[i].repo = strdup(a->repo);
 		if (!(*a->out)[i].repo)
 			rc = -BERTH_ENOMEM;
+		if (rc == 0)
+			rc = sq_event_add_d(c, "gc-delete", a->repo, &(*a->out)[i].digest, NULL, NULL);
 	}
 	if (rc < 0) {
 		meta_gc_items_free(*a->out, *a->n);
@@ -2633,6 +2916,414 @@ static int sq_feed_put(void *be, const char *feed, const struct meta_feed_state 
 	return sq_tx(be, 1, sq_feed_put_tx, NULL, &a);
 }
 
+/* --- journal, cursors and signatures ----------------------------------------------------------- */
+
+struct sq_ev_arg {
+	const char *action, *repo, *digest, *tag, *detail;
+	int64_t *seq;
+	const struct meta_event_filter *f;
+	struct meta_event **out;
+	size_t *n;
+	int *more;
+	char *hash;
+};
+
+static int sq_event_append_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_ev_arg *a = arg;
+
+	return sq_event_add(c, a->action, a->repo, a->digest, a->tag, a->detail, a->seq);
+}
+
+static int sq_event_append(void *be, const char *action, const char *repo, const char *digest, const char *tag,
+			   const char *detail, int64_t *seq)
+{
+	struct sq_ev_arg a = {.action = action, .repo = repo, .digest = digest, .tag = tag, .detail = detail, .seq = seq};
+
+	return sq_tx(be, 1, sq_event_append_tx, NULL, &a);
+}
+
+/* Copies one ST_EV_LIST row into ev. */
+static int sq_event_row(sqlite3_stmt *st, struct meta_event *ev)
+{
+	int rc;
+
+	ev->seq = sqlite3_column_int64(st, 0);
+	ev->time_ms = sqlite3_column_int64(st, 1);
+	rc = sq_column_strdup(st, 2, &ev->action);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 3, &ev->repo);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 4, &ev->digest);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 5, &ev->tag);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 6, &ev->detail);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 7, &ev->prev);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 8, &ev->entry);
+	if (rc == 0)
+		rc = sq_column_strdup(st, 9, &ev->hash);
+	if (rc == 0 && (!ev->action || !ev->repo || !ev->entry || !ev->hash))
+		rc = -BERTH_EDB;
+	return rc;
+}
+
+static int sq_events_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_ev_arg *a = arg;
+	const struct meta_event_filter *f = a->f;
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int rc;
+
+	rc = sq_stmt(c, ST_EV_LIST, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, f->after);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, f->repo);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, f->digest);
+	if (rc == 0)
+		rc = sq_bind_int(st, 4, f->limit < 0 ? -1 : (int64_t)f->limit + 1);
+	while (rc == 0 && (rc = sq_step(st)) == 1) {
+		if (f->limit >= 0 && *a->n == (size_t)f->limit) {
+			if (a->more)
+				*a->more = 1;
+			rc = 0;
+			break;
+		}
+		rc = sq_grow((void **)a->out, a->n, &cap, sizeof(**a->out));
+		if (rc == 0)
+			rc = sq_event_row(st, &(*a->out)[*a->n - 1]);
+	}
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0) {
+		meta_events_free(*a->out, *a->n);
+		*a->out = NULL;
+		*a->n = 0;
+		if (a->more)
+			*a->more = 0;
+	}
+	return rc;
+}
+
+static void sq_events_list_undo(void *arg)
+{
+	struct sq_ev_arg *a = arg;
+
+	meta_events_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+}
+
+static int sq_events_list(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
+			  int *more)
+{
+	struct sq_ev_arg a = {.f = f, .out = out, .n = n, .more = more};
+
+	return sq_tx(be, 0, sq_events_list_tx, sq_events_list_undo, &a);
+}
+
+static int sq_event_head_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_ev_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *h = NULL;
+	int rc = sq_stmt(c, ST_EV_HEAD, &st);
+
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 1) {
+		*a->seq = sqlite3_column_int64(st, 0);
+		h = sqlite3_column_text(st, 1);
+		rc = h && str_copy(a->hash, META_EVENT_HASH_MAX, (const char *)h) == 0 ? 0 : -BERTH_EDB;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_event_head(void *be, int64_t *seq, char hash[META_EVENT_HASH_MAX])
+{
+	struct sq_ev_arg a = {.seq = seq, .hash = hash};
+
+	return sq_tx(be, 0, sq_event_head_tx, NULL, &a);
+}
+
+struct sq_cur_arg {
+	const char *endpoint;
+	int64_t seq;
+	int64_t *out;
+};
+
+static int sq_cursor_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_cur_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt(c, ST_CUR_GET, &st);
+
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->endpoint);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 1) {
+		*a->out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_cursor_get(void *be, const char *endpoint, int64_t *seq)
+{
+	struct sq_cur_arg a = {endpoint, 0, seq};
+
+	return sq_tx(be, 0, sq_cursor_get_tx, NULL, &a);
+}
+
+static int sq_cursor_set_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_cur_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt(c, ST_CUR_SET, &st);
+
+	if (rc == 0)
+		rc = sq_bind_text(st, 1, a->endpoint);
+	if (rc == 0)
+		rc = sq_bind_int(st, 2, a->seq);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_cursor_set(void *be, const char *endpoint, int64_t seq)
+{
+	struct sq_cur_arg a = {endpoint, seq, NULL};
+
+	return sq_tx(be, 1, sq_cursor_set_tx, NULL, &a);
+}
+
+struct sq_sig_arg {
+	const char *repo;
+	const struct digest *d;
+	const char *name;
+	const void *content;
+	size_t len;
+	int *added;
+	struct meta_signature **out;
+	size_t *n;
+};
+
+/* The repository id when repo has manifest d; -BERTH_ENOENT otherwise. */
+static int sq_sig_manifest(struct sq_conn *c, const char *repo, const struct digest *d, int64_t *repo_id)
+{
+	int rc = sq_repo_id(c, repo, repo_id);
+
+	if (rc == 0)
+		rc = sq_in_repo(c, ST_MF_ID, *repo_id, d);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_signature_put_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_sig_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	struct digest h;
+	int64_t repo_id = 0, count = 0, same = 0;
+	char *detail = NULL;
+	int rc, src;
+
+	digest_of(DIGEST_SHA256, a->content, a->len, &h);
+	rc = sq_sig_manifest(c, a->repo, a->d, &repo_id);
+	if (rc == 0)
+		rc = sq_stmt(c, ST_SIG_COUNT, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, h.hex);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_EDB;
+	if (rc < 0)
+		goto out;
+	count = sqlite3_column_int64(st, 0);
+	same = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	st = NULL;
+	rc = 0;
+	if (same)
+		goto out;
+	if (count >= META_SIGNATURES_MAX) {
+		rc = -BERTH_ETOOBIG;
+		goto out;
+	}
+	rc = sq_stmt(c, ST_SIG_ADD, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, a->name);
+	if (rc == 0) {
+		src = sqlite3_bind_blob(st, 4, a->content, (int)a->len, SQLITE_STATIC);
+		rc = src == SQLITE_OK ? 0 : sq_err(src);
+	}
+	if (rc == 0)
+		rc = sq_bind_text(st, 5, h.hex);
+	if (rc == 0)
+		rc = sq_bind_int(st, 6, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc < 0)
+		goto out;
+	rc = sq_detail(&detail, "{s:s, s:s, s:s}", "op", "add", "name", a->name, "sha256", h.hex);
+	if (rc == 0)
+		rc = sq_event_add_d(c, "signature", a->repo, a->d, NULL, detail);
+	if (rc == 0 && a->added)
+		*a->added = 1;
+out:
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	free(detail);
+	return rc;
+}
+
+static int sq_signature_put(void *be, const char *repo, const struct digest *d, const char *name,
+			    const void *content, size_t len, int *added)
+{
+	struct sq_sig_arg a = {.repo = repo, .d = d, .name = name, .content = content, .len = len, .added = added};
+	int rc = sq_tx(be, 1, sq_signature_put_tx, NULL, &a);
+
+	if (rc < 0 && added)
+		*added = 0;
+	return rc;
+}
+
+static int sq_signatures_list_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_sig_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	struct meta_signature *s = NULL;
+	int64_t repo_id = 0;
+	size_t cap = 0;
+	const void *p = NULL;
+	int rc, len;
+
+	rc = sq_sig_manifest(c, a->repo, a->d, &repo_id);
+	if (rc == 0)
+		rc = sq_stmt(c, ST_SIG_LIST, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	while (rc == 0 && (rc = sq_step(st)) == 1) {
+		rc = sq_grow((void **)a->out, a->n, &cap, sizeof(**a->out));
+		if (rc < 0)
+			break;
+		s = &(*a->out)[*a->n - 1];
+		rc = sq_column_strdup(st, 0, &s->name);
+		p = sqlite3_column_blob(st, 1);
+		len = sqlite3_column_bytes(st, 1);
+		s->created = sqlite3_column_int64(st, 2);
+		if (rc == 0 && (!s->name || !p || len <= 0))
+			rc = -BERTH_EDB;
+		if (rc == 0) {
+			s->content = malloc((size_t)len);
+			if (!s->content)
+				rc = -BERTH_ENOMEM;
+		}
+		if (rc == 0) {
+			memcpy(s->content, p, (size_t)len);
+			s->len = (size_t)len;
+		}
+	}
+	if (st)
+		sqlite3_reset(st);
+	if (rc < 0) {
+		meta_signatures_free(*a->out, *a->n);
+		*a->out = NULL;
+		*a->n = 0;
+	}
+	return rc;
+}
+
+static void sq_signatures_list_undo(void *arg)
+{
+	struct sq_sig_arg *a = arg;
+
+	meta_signatures_free(*a->out, *a->n);
+	*a->out = NULL;
+	*a->n = 0;
+}
+
+static int sq_signatures_list(void *be, const char *repo, const struct digest *d, struct meta_signature **out,
+			      size_t *n)
+{
+	struct sq_sig_arg a = {.repo = repo, .d = d, .out = out, .n = n};
+
+	return sq_tx(be, 0, sq_signatures_list_tx, sq_signatures_list_undo, &a);
+}
+
+static int sq_signature_delete_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_sig_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int64_t repo_id = 0;
+	char *detail = NULL, *hex = NULL;
+	int rc;
+
+	rc = sq_repo_id(c, a->repo, &repo_id);
+	if (rc == 0)
+		rc = sq_stmt(c, ST_SIG_DEL, &st);
+	if (rc == 0)
+		rc = sq_bind_int(st, 1, repo_id);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 2, a->d);
+	if (rc == 0)
+		rc = sq_bind_text(st, 3, a->name);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 0)
+		rc = -BERTH_ENOENT;
+	if (rc == 1)
+		rc = sq_column_strdup(st, 0, &hex);
+	if (st) {
+		/* RETURNING: step to the end so the delete completes */
+		while (rc == 0 && sq_step(st) == 1)
+			;
+		sqlite3_reset(st);
+	}
+	if (rc < 0)
+		goto out;
+	rc = sq_detail(&detail, "{s:s, s:s, s:s?}", "op", "remove", "name", a->name, "sha256", hex);
+	if (rc == 0)
+		rc = sq_event_add_d(c, "signature", a->repo, a->d, NULL, detail);
+out:
+	free(hex);
+	free(detail);
+	return rc;
+}
+
+static int sq_signature_delete(void *be, const char *repo, const struct digest *d, const char *name)
+{
+	struct sq_sig_arg a = {.repo = repo, .d = d, .name = name};
+
+	return sq_tx(be, 1, sq_signature_delete_tx, NULL, &a);
+}
+
 /* --- open and close -------------------------------------------------------------------------- */
 
 /* Applies the migrations the file has not seen yet, inside the caller's write transaction. A file
@@ -2732,6 +3423,14 @@ static const struct meta_ops sq_ops = {
 	.errata_changed_since = sq_errata_changed_since,
 	.feed_get = sq_feed_get,
 	.feed_put = sq_feed_put,
+	.event_append = sq_event_append,
+	.events_list = sq_events_list,
+	.event_head = sq_event_head,
+	.cursor_get = sq_cursor_get,
+	.cursor_set = sq_cursor_set,
+	.signature_put = sq_signature_put,
+	.signatures_list = sq_signatures_list,
+	.signature_delete = sq_signature_delete,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

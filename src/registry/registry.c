@@ -16,6 +16,9 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "image/manifest.h"
+#include "registry/policy.h"
+#include "sign/extension.h"
+#include "sign/simple.h"
 #include "store/store.h"
 
 /* An upload session held in memory; rebuilt from meta/ and the upload file after a restart. */
@@ -46,6 +49,11 @@ struct registry {
 	pthread_mutex_t lock; /* guards the uploads list, each session's busy/swept/last_ms, sweep_gen */
 	struct upload *uploads;
 	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
+	struct registry_policy *policy; /* signature requirements, immutable tags; NULL: none */
+	int log_pulls;
+	int no_sig_extension;
+	void (*on_event)(void *arg); /* after a write that journaled (notify's kick) */
+	void *on_event_arg;
 };
 
 /* Upload files no session owns are removed by a running server only once they are this old, so a
@@ -129,6 +137,8 @@ int registry_open(const struct registry_opts *o, struct registry **out, char *wh
 	r->blob_max = o->blob_max;
 	r->delete_enabled = o->delete_enabled;
 	r->upload_ttl_ms = o->upload_ttl_ms > 0 ? o->upload_ttl_ms : 0;
+	r->log_pulls = o->log_pulls;
+	r->no_sig_extension = o->no_sig_extension;
 	pthread_mutex_init(&r->lock, NULL);
 	if (!o->no_upload_sweep)
 		upload_sweep(r, 1, NULL);
@@ -163,9 +173,29 @@ void registry_free(struct registry *r)
 		upload_free(u);
 	}
 	pthread_mutex_destroy(&r->lock);
+	registry_policy_free(r->policy);
 	meta_free(r->meta);
 	store_free(r->store);
 	free(r);
+}
+
+void registry_set_policy(struct registry *r, struct registry_policy *p)
+{
+	registry_policy_free(r->policy);
+	r->policy = p;
+}
+
+void registry_set_event_hook(struct registry *r, void (*fn)(void *arg), void *arg)
+{
+	r->on_event = fn;
+	r->on_event_arg = arg;
+}
+
+/* Tells the hook that the journal may have grown. */
+static void journaled(struct registry *r)
+{
+	if (r->on_event)
+		r->on_event(r->on_event_arg);
 }
 
 struct meta *registry_meta(struct registry *r)
@@ -1042,6 +1072,8 @@ int registry_gc(struct registry *r, const struct registry_gc_opts *o, struct reg
 	if (!o->dry_run && plan.nlinks)
 		qsort(plan.links, plan.nlinks, sizeof(*plan.links), gc_item_cmp);
 	rc = o->dry_run ? gc_dry(r, o, &plan, &files, st) : gc_run(r, o, cutoff, &plan, &files, st);
+	if (st->manifests)
+		journaled(r);
 out:
 	meta_gc_plan_release(&plan);
 	free(files.v);
@@ -1103,6 +1135,7 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 	struct meta_manifest_in in = {0};
 	struct digest want, missing;
 	int by_digest, missing_is_manifest = 0, rc;
+	const char *immutable = NULL;
 	char why[200];
 
 	*has_subject = 0;
@@ -1137,7 +1170,14 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 	in.manifests = m.manifests;
 	in.nmanifests = m.nmanifests;
 	in.tag = by_digest ? NULL : ref;
+	immutable = registry_policy_immutable(r->policy, repo, in.tag);
+	in.tag_protected = immutable != NULL;
 	rc = meta_manifest_put(r->meta, &in, &missing, &missing_is_manifest);
+	if (rc == -BERTH_EDENIED) {
+		fail(e, rc, REG_DENIED, 403, "tag %s of %s is immutable (policy immutable_tags.%s): it already points at another manifest",
+		     ref, repo, immutable);
+		goto out;
+	}
 	if (rc == -BERTH_ENOENT) {
 		char ds[DIGEST_STR_MAX];
 		fail(e, rc, REG_MANIFEST_BLOB_UNKNOWN, 400, "%s %s unknown to registry",
@@ -1151,6 +1191,7 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 			e->code = REG_MANIFEST_INVALID;
 		goto out;
 	}
+	journaled(r);
 	if (m.has_subject) {
 		*subject = m.subject;
 		*has_subject = 1;
@@ -1173,6 +1214,7 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
 {
 	struct digest d;
 	int by_digest = parse_ref(ref, &d, e, 1), rc;
+	char why[400];
 
 	if (by_digest < 0)
 		return by_digest;
@@ -1184,6 +1226,18 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
 		return manifest_unknown(r, repo, e);
 	if (rc < 0)
 		return fail_io(e, rc, "manifest get");
+	rc = registry_policy_check(r->policy, r->meta, r->store, repo, &out->digest, why, sizeof(why));
+	if (rc < 0) {
+		meta_manifest_release(out);
+		if (rc == -BERTH_EDENIED)
+			return fail(e, rc, REG_DENIED, 403, "%s", why);
+		return fail_io(e, rc, "signature check");
+	}
+	if (r->log_pulls && want_body) {
+		/* best effort, after the read: a failed journal write does not fail the pull */
+		if (meta_event_append(r->meta, "pull", repo, &out->digest, by_digest ? NULL : ref, NULL, NULL) == 0)
+			journaled(r);
+	}
 	return 0;
 }
 
@@ -1202,6 +1256,7 @@ int registry_manifest_delete(struct registry *r, const char *repo, const char *r
 		return manifest_unknown(r, repo, e);
 	if (rc < 0)
 		return fail_io(e, rc, "manifest delete");
+	journaled(r);
 	return 0;
 }
 
@@ -1234,5 +1289,133 @@ int registry_referrers(struct registry *r, const char *repo, const struct digest
 
 	if (rc < 0)
 		return fail_io(e, rc, "referrers");
+	return 0;
+}
+
+/* ---- signature extension API ---- */
+
+int registry_signatures_announced(const struct registry *r)
+{
+	return !r->no_sig_extension;
+}
+
+/* A signature's content must look like an OpenPGP message: its first byte a packet tag (bit 7 set)
+ * of a type a signed message starts with (compressed data 8, one-pass signature 4, signature 2,
+ * literal data 11, old or new format). Anything else is refused without running gpg. */
+static int sig_looks_openpgp(const unsigned char *p, size_t n)
+{
+	int tag;
+
+	if (n < 2 || !(p[0] & 0x80))
+		return 0;
+	tag = (p[0] & 0x40) ? (p[0] & 0x3f) : ((p[0] >> 2) & 0x0f);
+	return tag == 8 || tag == 4 || tag == 2 || tag == 11;
+}
+
+int registry_signatures_get(struct registry *r, const char *repo, const struct digest *d, struct buf *out,
+			    struct reg_err *e)
+{
+	struct meta_signature *v = NULL;
+	struct sign_ext_sig *x = NULL;
+	size_t n = 0;
+	int rc = meta_signatures_list(r->meta, repo, d, &v, &n);
+
+	if (rc == -BERTH_ENOENT)
+		return manifest_unknown(r, repo, e);
+	if (rc < 0)
+		return fail_io(e, rc, "signatures get");
+	x = xcalloc(n ? n : 1, sizeof(*x));
+	for (size_t i = 0; i < n; i++) {
+		x[i].version = SIGN_EXT_SCHEMA_VERSION;
+		x[i].name = v[i].name;
+		x[i].type = (char *)SIGN_EXT_TYPE_ATOMIC;
+		x[i].content = v[i].content;
+		x[i].content_len = v[i].len;
+	}
+	rc = sign_ext_list_create(x, n, out);
+	free(x);
+	meta_signatures_free(v, n);
+	if (rc < 0)
+		return fail_io(e, rc, "signatures list");
+	return 0;
+}
+
+/* Stores one parsed signature; *added counts the new ones. */
+static int sig_store(struct registry *r, const char *repo, const struct digest *d, const struct sign_ext_sig *s,
+		     int *added, struct reg_err *e)
+{
+	int one = 0, rc;
+
+	if (!s->content || s->content_len == 0 || s->content_len > REGISTRY_SIGNATURE_MAX)
+		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400, "signature content is empty or larger than %u bytes",
+			    REGISTRY_SIGNATURE_MAX);
+	if (!sig_looks_openpgp(s->content, s->content_len))
+		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400, "signature content is not an OpenPGP message");
+	rc = meta_signature_put(r->meta, repo, d, s->name, s->content, s->content_len, &one);
+	if (rc == -BERTH_ENOENT)
+		return manifest_unknown(r, repo, e);
+	if (rc == -BERTH_ETOOBIG)
+		return fail(e, rc, REG_DENIED, 403, "manifest already has %d signatures", META_SIGNATURES_MAX);
+	if (rc < 0)
+		return fail_io(e, rc, "signature put");
+	*added += one;
+	return 0;
+}
+
+int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body,
+			   size_t len, int *added, struct reg_err *e)
+{
+	struct sign_ext_sig one = {0};
+	struct sign_ext_list list = {0};
+	char why[256];
+	int rc;
+
+	*added = 0;
+	if (len > SIGN_EXT_LIST_MAX)
+		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "signature body is larger than %u bytes",
+			    SIGN_EXT_LIST_MAX);
+	/* containers/image PUTs one object per signature; a {"signatures": [...]} list is accepted too */
+	if (len > 14 && memmem(body, len < 64 ? len : 64, "\"signatures\"", 12)) {
+		rc = sign_ext_list_parse(body, len, &list, why, sizeof(why));
+		if (rc < 0)
+			return fail(e, rc, REG_MANIFEST_INVALID, 400, "%s", why);
+		for (size_t i = 0; i < list.n && rc == 0; i++) {
+			struct sign_ext_sig *s = &list.v[i];
+			char ds[DIGEST_STR_MAX], pre[DIGEST_STR_MAX + 1];
+			snprintf(pre, sizeof(pre), "%s@", digest_str(d, ds));
+			if (!sign_ext_sig_is_atomic(s) || !s->name || strncmp(s->name, pre, strlen(pre)) != 0 ||
+			    !s->name[strlen(pre)]) {
+				rc = fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400,
+					  "signature %zu: want schemaVersion 2, type atomic and name <digest>@<id>", i);
+				break;
+			}
+			rc = sig_store(r, repo, d, s, added, e);
+		}
+		sign_ext_list_release(&list);
+	} else {
+		rc = sign_ext_sig_parse(body, len, d, &one, why, sizeof(why));
+		if (rc < 0)
+			return fail(e, rc, REG_MANIFEST_INVALID, 400, "%s", why);
+		rc = sig_store(r, repo, d, &one, added, e);
+		sign_ext_sig_release(&one);
+	}
+	if (*added)
+		journaled(r);
+	return rc;
+}
+
+int registry_signature_delete(struct registry *r, const char *repo, const struct digest *d, const char *name,
+			      struct reg_err *e)
+{
+	int rc;
+
+	if (!r->delete_enabled)
+		return fail(e, -BERTH_EDENIED, REG_UNSUPPORTED, 405, "deletion is disabled");
+	rc = meta_signature_delete(r->meta, repo, d, name);
+	if (rc == -BERTH_ENOENT)
+		return fail(e, rc, REG_MANIFEST_UNKNOWN, 404, "no signature %.100s", name);
+	if (rc < 0)
+		return fail_io(e, rc, "signature delete");
+	journaled(r);
 	return 0;
 }

@@ -62,6 +62,8 @@ struct registry_opts {
 	int64_t reserve_bytes; /* free space kept for metadata; < 0: 5% of the file system, at most 64 MiB */
 	int64_t upload_ttl_ms; /* an upload session idle this long is swept; 0: sessions never expire */
 	int no_upload_sweep;   /* leave uploads/ alone at open: another process (berth serve) owns them */
+	int log_pulls;         /* journal a "pull" for every manifest GET (custody.log_pulls) */
+	int no_sig_extension;  /* do not announce the signature extension API (signatures.extension_api: false) */
 };
 
 struct registry;
@@ -193,5 +195,37 @@ int registry_catalog(struct registry *r, const char *last, long limit, struct me
 /* Manifests in repo whose subject is d, optionally of one artifactType. */
 int registry_referrers(struct registry *r, const char *repo, const struct digest *d, const char *artifact_type,
 		       struct meta_desc **out, size_t *n, struct reg_err *e);
+
+/* ---- custody: enforcement, journal hook, signature extension API ---- */
+
+struct registry_policy;
+struct buf;
+/* Installs the signature requirements and immutable tags (registry/policy.h); r owns p afterwards
+ * and frees any previous policy. NULL removes them. Call before serving. */
+void registry_set_policy(struct registry *r, struct registry_policy *p);
+/* fn(arg) runs after every write that appended to the journal (push, tag, delete, signature, GC,
+ * pull when logged), on the request's thread: berth serve wakes webhook delivery with it. */
+void registry_set_event_hook(struct registry *r, void (*fn)(void *arg), void *arg);
+
+/* 1 when /v2/ announces X-Registry-Supports-Signatures (containers/image then stores and reads simple
+ * signatures through the extension API instead of a registries.d lookaside). */
+int registry_signatures_announced(const struct registry *r);
+
+#define REGISTRY_SIGNATURE_MAX (64u << 10) /* bytes of one simple signature */
+
+/* The extension API's GET answer {"signatures":[...]} for manifest d of repo, appended to out (an
+ * empty list when it has none). MANIFEST_UNKNOWN (404) when repo has no manifest d. */
+int registry_signatures_get(struct registry *r, const char *repo, const struct digest *d, struct buf *out,
+			    struct reg_err *e);
+/* Stores the signatures of a PUT body: one signature object (what containers/image sends) or a
+ * {"signatures": [...]} list. Each needs schemaVersion 2, type "atomic", name "<d>@<id>" and base64
+ * content of at most REGISTRY_SIGNATURE_MAX bytes that starts like an OpenPGP message; identical
+ * content is stored once. *added is how many were new. 400 MANIFEST_INVALID for a bad body, 404
+ * MANIFEST_UNKNOWN when the manifest is not in repo, 413 past SIGN_EXT_LIST_MAX. */
+int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body,
+			   size_t len, int *added, struct reg_err *e);
+/* Removes the signature called name (journaled). 404 when there is none. */
+int registry_signature_delete(struct registry *r, const char *repo, const struct digest *d, const char *name,
+			      struct reg_err *e);
 
 #endif

@@ -637,11 +637,16 @@ def test_gpg_standalone_interop(reg):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+@lib.own_server
 def test_gpg_lookaside_through_berth(reg):
     """skopeo copy --sign-by into berth writes the signature to the registries.d lookaside; the library
     computes the same URL and accepts it. A library signature placed in the lookaside is accepted by
-    skopeo copy --policy (signedBy keyPath) and refused with another key."""
+    skopeo copy --policy (signedBy keyPath) and refused with another key. containers/image prefers the
+    signature extension API when /v2/ announces it, so this server is told not to."""
     _tools()
+    reg.server.stop()
+    reg.server.env["BERTH_SIGNATURES_EXTENSION_API"] = "false"
+    reg.server.start()
     tmp = tempfile.mkdtemp(prefix="berth-sign-")
     a = b = None
     try:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "base/digest.h"
@@ -962,7 +963,8 @@ TEST(migration_gives_old_links_their_time)
 	/* what a database written before migration 2 looks like */
 	tdb_sql(&t, "ALTER TABLE blob_links DROP COLUMN touched; UPDATE blob_links SET created = 200;"
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
-		    " DROP TABLE errata_feeds; PRAGMA user_version = 1;");
+		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
+		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
 	CHECK_EQ(meta_gc_plan(m, 200, 0, &p), 0);
 	CHECK_EQ(p.nlinks, 0);
@@ -1246,6 +1248,234 @@ TEST(threads_exit_before_free)
 	tdb_cleanup(&t);
 }
 
+/* The journal rows of the store, all of them. */
+static struct meta_event *journal(struct meta *m, size_t *n)
+{
+	struct meta_event_filter f = {.after = 0, .limit = -1};
+	struct meta_event *v = NULL;
+
+	CHECK_EQ(meta_events_list(m, &f, &v, n, NULL), 0);
+	return v;
+}
+
+/* Checks row ev: action, repo, digest (text or NULL), tag, detail text. */
+static void check_ev(const struct meta_event *ev, int64_t seq, const char *action, const char *repo,
+		     const struct digest *d, const char *tag, const char *detail)
+{
+	char ds[DIGEST_STR_MAX];
+
+	CHECK_EQ(ev->seq, seq);
+	CHECK_STR(ev->action, action);
+	CHECK_STR(ev->repo, repo);
+	if (d)
+		CHECK_STR(ev->digest, digest_str(d, ds));
+	else
+		CHECK(ev->digest == NULL);
+	if (tag)
+		CHECK_STR(ev->tag, tag);
+	else
+		CHECK(ev->tag == NULL);
+	if (detail)
+		CHECK_STR(ev->detail, detail);
+	else
+		CHECK(ev->detail == NULL);
+}
+
+TEST(journal_records_every_change_in_its_transaction)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_event *v = NULL;
+	struct meta_gc_item *gone = NULL;
+	size_t n = 0, ngone = 0;
+	char ds[DIGEST_STR_MAX], want[256], *entry = NULL, hash[META_EVENT_HASH_MAX];
+	struct digest a, b, c, missing = dig("nope");
+	struct meta_manifest_in in;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	a = put_simple(m, "r", "{\"a\":1}", "v1");          /* 1 push v1 */
+	put_simple(m, "r", "{\"a\":1}", "v1");              /* identical: nothing */
+	b = put_simple(m, "r", "{\"b\":2}", "v1");          /* 2 push v1 from a */
+	put_simple(m, "r", "{\"a\":1}", "old");             /* 3 tag old on a, from null */
+	put_simple(m, "r", "{\"a\":1}", "v1");              /* 4 tag v1 back onto a, from b */
+	c = put_simple(m, "r", "{\"c\":3}", NULL);          /* 5 push by digest */
+	/* a put that fails writes neither the manifest nor an event */
+	in = mf_in("r", &b, "{\"b\":2}", &missing, 1, NULL, 0, "x");
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_ENOENT);
+	CHECK_EQ(meta_tag_delete(m, "r", "old"), 0);        /* 6 untag old (a) */
+	CHECK_EQ(meta_tag_delete(m, "r", "old"), -BERTH_ENOENT);
+	put_simple(m, "r", "{\"a\":1}", "z");               /* 7 tag z */
+	CHECK_EQ(meta_manifest_delete(m, "r", &a), 0);      /* 8 delete a with tags v1, z */
+	CHECK_EQ(meta_event_append(m, "scan", "r", &b, NULL, "{ \"z\": 1, \"a\": [2] }", NULL), 0); /* 9 */
+	CHECK_EQ(meta_event_append(m, "scan", "r", &b, NULL, "[1]", NULL), -BERTH_EINVAL);
+	CHECK_EQ(meta_gc_manifests_prune(m, "r", INT64_MAX, &gone, &ngone), 0); /* 10, 11: b and c */
+	CHECK_EQ(ngone, 2);
+	meta_gc_items_free(gone, ngone);
+
+	v = journal(m, &n);
+	CHECK_EQ(n, 11);
+	check_ev(&v[0], 1, "push", "r", &a, "v1",
+		 "{\"from\":null,\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}");
+	snprintf(want, sizeof(want), "{\"from\":\"%s\",\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}",
+		 digest_str(&a, ds));
+	check_ev(&v[1], 2, "push", "r", &b, "v1", want);
+	check_ev(&v[2], 3, "tag", "r", &a, "old", "{\"from\":null}");
+	snprintf(want, sizeof(want), "{\"from\":\"%s\"}", digest_str(&b, ds));
+	check_ev(&v[3], 4, "tag", "r", &a, "v1", want);
+	check_ev(&v[4], 5, "push", "r", &c, NULL, "{\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}");
+	check_ev(&v[5], 6, "untag", "r", &a, "old", NULL);
+	check_ev(&v[6], 7, "tag", "r", &a, "z", "{\"from\":null}");
+	check_ev(&v[7], 8, "delete", "r", &a, NULL, "{\"tags\":[\"v1\",\"z\"]}");
+	check_ev(&v[8], 9, "scan", "r", &b, NULL, "{\"a\":[2],\"z\":1}");
+	CHECK_STR(v[9].action, "gc-delete");
+	CHECK_STR(v[10].action, "gc-delete");
+	/* the chain: genesis prev is NULL, each prev is the hash before, each hash is of the entry text */
+	CHECK(v[0].prev == NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			CHECK_STR(v[i].prev, v[i - 1].hash);
+		CHECK_EQ(meta_event_entry(&v[i], &entry), 0);
+		CHECK_STR(entry, v[i].entry);
+		free(entry);
+		meta_event_hash(v[i].entry, hash);
+		CHECK_STR(hash, v[i].hash);
+	}
+	snprintf(want, sizeof(want),
+		 "{\"action\":\"untag\",\"detail\":null,\"digest\":\"%s\",\"prev\":\"%s\",\"repo\":\"r\",\"seq\":6,"
+		 "\"tag\":\"old\",\"time\":%lld}",
+		 digest_str(&a, ds), v[4].hash, (long long)v[5].time_ms);
+	CHECK_STR(v[5].entry, want);
+	meta_events_free(v, n);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(journal_filters_and_head)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct meta_event *v = NULL;
+	struct meta_event_filter f = {.after = 1, .repo = "r", .limit = 1};
+	size_t n = 0;
+	int more = 0;
+	int64_t seq = -1;
+	char head[META_EVENT_HASH_MAX];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_event_head(m, &seq, head), 0);
+	CHECK_EQ(seq, 0);
+	CHECK_STR(head, "");
+	put_simple(m, "r", "{\"a\":1}", "1");
+	put_simple(m, "s", "{\"a\":1}", "1");
+	put_simple(m, "r", "{\"a\":2}", "2");
+	put_simple(m, "r", "{\"a\":3}", "3");
+	CHECK_EQ(meta_events_list(m, &f, &v, &n, &more), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(more, 1);
+	CHECK_EQ(v[0].seq, 3);
+	meta_events_free(v, n);
+	f.after = 3;
+	CHECK_EQ(meta_events_list(m, &f, &v, &n, &more), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(more, 0);
+	CHECK_EQ(v[0].seq, 4);
+	CHECK_EQ(meta_event_head(m, &seq, head), 0);
+	CHECK_EQ(seq, 4);
+	CHECK_STR(head, v[0].hash);
+	meta_events_free(v, n);
+	CHECK_EQ(meta_notify_cursor_get(m, "hook", &seq), 0);
+	CHECK_EQ(seq, 0);
+	CHECK_EQ(meta_notify_cursor_set(m, "hook", 3), 0);
+	CHECK_EQ(meta_notify_cursor_set(m, "hook", 4), 0);
+	CHECK_EQ(meta_notify_cursor_get(m, "hook", &seq), 0);
+	CHECK_EQ(seq, 4);
+	CHECK_EQ(meta_notify_cursor_set(m, "hook", -1), -BERTH_EINVAL);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(protected_tag_is_not_moved)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a, b = dig("{\"b\":2}"), blob = dig("config");
+	struct meta_manifest_in in;
+	size_t n = 0;
+	struct meta_event *v = NULL;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	a = put_simple(m, "r", "{\"a\":1}", "v1");
+	in = mf_in("r", &b, "{\"b\":2}", &blob, 1, NULL, 0, "v1");
+	in.tag_protected = 1;
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_EDENIED);
+	check_tag(m, "r", "v1", &a);
+	struct meta_manifest mf;
+	CHECK_EQ(meta_manifest_get(m, "r", &b, 0, &mf), -BERTH_ENOENT); /* nothing written */
+	in.tag = "v2";                                                   /* a new protected tag is fine */
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
+	in = mf_in("r", &a, "{\"a\":1}", &blob, 1, NULL, 0, "v1");
+	in.tag_protected = 1;
+	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0); /* re-put of the same digest */
+	v = journal(m, &n);
+	CHECK_EQ(n, 2);
+	meta_events_free(v, n);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+TEST(signatures_store_dedupe_and_journal)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a, other = dig("other");
+	struct meta_signature *s = NULL;
+	struct meta_event *v = NULL;
+	size_t n = 0;
+	int added = -1;
+	char name[128];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_signature_put(m, "r", &other, "x@1", "\x90sig", 4, &added), -BERTH_ENOENT);
+	a = put_simple(m, "r", "{\"a\":1}", "v1");
+	CHECK_EQ(meta_signature_put(m, "r", &other, "x@1", "\x90sig", 4, &added), -BERTH_ENOENT);
+	CHECK_EQ(meta_signatures_list(m, "r", &other, &s, &n), -BERTH_ENOENT);
+	CHECK_EQ(meta_signatures_list(m, "r", &a, &s, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(meta_signature_put(m, "r", &a, "a@1", "\x90sig1", 5, &added), 0);
+	CHECK_EQ(added, 1);
+	CHECK_EQ(meta_signature_put(m, "r", &a, "a@2", "\x90sig1", 5, &added), 0);
+	CHECK_EQ(added, 0);
+	CHECK_EQ(meta_signature_put(m, "r", &a, "a@3", "\x90sig2", 5, &added), 0);
+	CHECK_EQ(added, 1);
+	CHECK_EQ(meta_signatures_list(m, "r", &a, &s, &n), 0);
+	CHECK_EQ(n, 2);
+	CHECK_STR(s[0].name, "a@1");
+	CHECK_EQ(s[0].len, 5);
+	CHECK_MEM(s[0].content, "\x90sig1", 5);
+	CHECK_STR(s[1].name, "a@3");
+	meta_signatures_free(s, n);
+	CHECK_EQ(meta_signature_delete(m, "r", &a, "a@1"), 0);
+	CHECK_EQ(meta_signature_delete(m, "r", &a, "a@1"), -BERTH_ENOENT);
+	for (int i = 0; i < META_SIGNATURES_MAX - 1; i++) {
+		snprintf(name, sizeof(name), "sig%d", i);
+		CHECK_EQ(meta_signature_put(m, "r", &a, "n", name, strlen(name), &added), 0);
+	}
+	CHECK_EQ(meta_signature_put(m, "r", &a, "n", "one too many", 12, &added), -BERTH_ETOOBIG);
+	CHECK_EQ(meta_signature_put(m, "r", &a, "n", "", 0, &added), -BERTH_EINVAL);
+	v = journal(m, &n);
+	CHECK_EQ(n, 1 + 2 + 1 + META_SIGNATURES_MAX - 1);
+	CHECK_STR(v[1].action, "signature");
+	CHECK_STR(v[1].detail, "{\"name\":\"a@1\",\"op\":\"add\",\"sha256\":\"1c5fbd159b43facc9043609ba44871db82a3ee77d252dd7ee94187491bf43961\"}");
+	CHECK_STR(v[3].action, "signature");
+	meta_events_free(v, n);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
 static const struct test tests[] = {
 	T(open_uri_forms),
 	T(reopen_keeps_data),
@@ -1273,6 +1503,10 @@ static const struct test tests[] = {
 	T(unknown_repo_and_bad_args),
 	T(concurrent_puts_and_reads),
 	T(threads_exit_before_free),
+	T(journal_records_every_change_in_its_transaction),
+	T(journal_filters_and_head),
+	T(protected_tag_is_not_moved),
+	T(signatures_store_dedupe_and_journal),
 	{0},
 };
 
