@@ -188,8 +188,18 @@ def test_sigstore_sign_verify_and_hostile(reg):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _no_extension(reg):
+    """containers/image and berth prefer the signature extension API when /v2/ announces it; the
+    lookaside tests turn it off."""
+    reg.server.stop()
+    reg.server.env["BERTH_SIGNATURES_EXTENSION_API"] = "false"
+    reg.server.start()
+
+
+@lib.own_server
 def test_gpg_sign_verify_skopeo_interop(reg):
     _tools()
+    _no_extension(reg)
     tmp = tempfile.mkdtemp(prefix="berth-signc-")
     a = b = None
     try:
@@ -233,7 +243,9 @@ def test_gpg_sign_verify_skopeo_interop(reg):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@lib.own_server
 def test_copy_enforces_policy_and_carries_signatures(reg):
+    _no_extension(reg)
     tmp = tempfile.mkdtemp(prefix="berth-signc-")
     try:
         host = "127.0.0.1:%d" % reg.server.port
@@ -289,4 +301,52 @@ def test_copy_enforces_policy_and_carries_signatures(reg):
         lib.ok(rc == 1 and "no signature exists" in err, "moved tag: %r" % err)
         lib.status(reg.get_manifest(dst, "v2"), 404, "nothing tagged after a refused copy")
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_gpg_through_extension_api(reg):
+    """berth serve announces X-Registry-Supports-Signatures: berth sign --gpg PUTs the signature there,
+    berth verify and skopeo's policy check read it from there, and berth copy carries it to another
+    repository through the same API."""
+    _tools()
+    tmp = tempfile.mkdtemp(prefix="berth-signc-")
+    a = b = None
+    try:
+        a, b = GpgHome(tmp, "alice"), GpgHome(tmp, "bob")
+        host = "127.0.0.1:%d" % reg.server.port
+        repo, dst = lib.repo_name("ext"), lib.repo_name("extdst")
+        _, dg, _ = reg.push_image(repo, tag="v1")
+        ref = "%s/%s:v1" % (host, repo)
+        empty = os.path.join(tmp, "no-registries.d")
+        pol = _policy(tmp, "a.json", host, [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": a.pub,
+                                             "signedIdentity": {"type": "matchRepository"}}])
+        bpol = _policy(tmp, "b.json", host, [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": b.pub}])
+        rc, out, err = _berth("sign", "--tls-verify=false", "--gpg", a.fpr, "--registries-d", empty, ref, env=a.env)
+        lib.eq((rc, out), (0, "signed docker://%s %s (the registry's signature extension API)\n" % (ref, dg)),
+               "berth sign --gpg: %s" % err)
+        r = reg.request("GET", "/extensions/v2/%s/signatures/%s" % (repo, dg))
+        lib.status(r, 200)
+        lib.eq(len(json.loads(r.body)["signatures"]), 1, "signatures listed by the registry")
+        lib.eq(_accepts(ref, pol, empty), "accepted: docker://%s %s (1 simple, 0 sigstore signatures)\n" % (ref, dg),
+               "verify through the extension API")
+        _rejects(ref, bpol, "is not accepted (not a trusted key)", empty)
+        rc, _, err = _run([SKOPEO, "--policy", pol, "--registries.d", empty, "copy", "--src-tls-verify=false",
+                           "docker://" + ref, "dir:" + os.path.join(tmp, "out")])
+        lib.ok(rc == 0, "skopeo signedBy through the extension API: %r" % err[-500:])
+        # copy carries it through the API; the identity still names the source repository
+        rc, out, err = _berth("copy", "-q", "--tls-verify=false", "--policy", pol, "--registries-d", empty,
+                              "docker://" + ref, "docker://%s/%s:v1" % (host, dst))
+        lib.eq((rc, out.strip()), (0, dg), "copy: %s" % err)
+        r = reg.request("GET", "/extensions/v2/%s/signatures/%s" % (dst, dg))
+        lib.status(r, 200)
+        lib.eq(len(json.loads(r.body)["signatures"]), 1, "signatures carried")
+        xpol = _policy(tmp, "x.json", host, [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": a.pub,
+                                              "signedIdentity": {"type": "exactRepository",
+                                                                 "dockerRepository": "%s/%s" % (host, repo)}}])
+        _accepts("%s/%s:v1" % (host, dst), xpol, empty, "carried through the extension API")
+        _rejects("%s/%s:v1" % (host, dst), pol, "Signature for identity %s is not accepted" % ref, empty)
+    finally:
+        for h in (a, b):
+            if h:
+                h.close()
         shutil.rmtree(tmp, ignore_errors=True)
