@@ -55,6 +55,17 @@ void store_cli_age(long long ms, char *out, size_t outn);
  * whole seconds. 0 or -BERTH_EINVAL. */
 int cli_duration_parse(const char *s, int64_t *secs);
 int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* Signature configuration for sign/verify/copy/pull (cmd_sign.c): the trust policy from policy_path,
+ * else /etc/containers/policy.json when policy_required or when that file exists (*policy stays NULL
+ * otherwise: no enforcement), and registries.d from regd (default /etc/containers/registries.d).
+ * 0, or 1 after printing why. */
+struct policy;
+struct registries;
+int cli_sig_config_load(const char *policy_path, int policy_required, const char *regd, struct policy **policy,
+			struct registries **regs);
 int cmd_custody(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 

@@ -12,10 +12,84 @@
 #include "cli/cli.h"
 #include "cli/clientcli.h"
 #include "client/copy.h"
+#include "client/sigs.h"
 #include "client/transport.h"
 #include "image/ref.h"
+#include "sign/policy.h"
+#include "sign/registries.h"
 
 enum copy_kind { KIND_COPY, KIND_PUSH, KIND_PULL };
+
+enum { OPT_COPY_POLICY = 1200, OPT_COPY_INSECURE, OPT_COPY_REGD, OPT_COPY_NOSIGS };
+
+/* Signature handling of a copy: what the policy check collected, and what to carry. */
+struct copy_sigs {
+	const char *policy_path, *regd;
+	int insecure, remove;
+	struct policy *policy;
+	struct registries *regs;
+	struct client_sigs sigs;
+	struct digest dg; /* the source manifest that was checked / whose signatures were collected */
+	int have_dg;
+};
+
+/* Before any blob moves: evaluates the trust policy against src's signatures (then pins src to the
+ * checked manifest), and collects the signatures that will be carried to dst. */
+static int copy_sigs_before(struct copy_sigs *cs, struct client_image *src, struct client_image *dst,
+			    struct client_err *e)
+{
+	int rc;
+
+	if (cli_sig_config_load(cs->insecure ? NULL : cs->policy_path, 0, cs->regd, &cs->policy, &cs->regs))
+		return client_err_set(e, -BERTH_EINVAL, "invalid signature configuration (see above)");
+	if (cs->insecure) {
+		policy_free(cs->policy);
+		cs->policy = NULL;
+	}
+	if (cs->policy) {
+		rc = client_sigs_check(src, cs->policy, cs->regs, &cs->sigs, &cs->dg, e);
+		if (rc < 0)
+			return rc;
+		cs->have_dg = 1;
+		client_sigs_pin(src, &cs->dg);
+	} else if (!cs->remove && src->ref.transport == REF_DOCKER) {
+		struct buf man;
+		char *mt = NULL;
+		buf_init(&man, 4 << 20);
+		rc = client_image_manifest_get(src, NULL, &man, &mt, &cs->dg, e);
+		free(mt);
+		buf_release(&man);
+		if (rc == 0)
+			rc = client_sigs_collect(src, cs->regs, &cs->dg, &cs->sigs, e);
+		if (rc < 0)
+			return rc;
+		cs->have_dg = 1;
+		client_sigs_pin(src, &cs->dg);
+	}
+	if (cs->remove)
+		return 0;
+	return client_sigs_can_carry(dst, cs->regs, &cs->sigs, e);
+}
+
+/* After the image is committed: its signatures, unless --remove-signatures. */
+static int copy_sigs_after(struct copy_sigs *cs, struct client_image *dst, const struct digest *written,
+			   struct client_err *e)
+{
+	if (cs->remove || !client_sigs_count(&cs->sigs))
+		return 0;
+	if (cs->have_dg && !digest_eq(&cs->dg, written))
+		return client_err_set(e, -BERTH_EUNSUPPORTED,
+				      "the image was written with a new manifest digest, which its signatures do not "
+				      "cover; copy with --remove-signatures");
+	return client_sigs_carry(dst, cs->regs, &cs->sigs, written, e);
+}
+
+static void copy_sigs_release(struct copy_sigs *cs)
+{
+	client_sigs_release(&cs->sigs);
+	policy_free(cs->policy);
+	registries_free(cs->regs);
+}
 
 /* Ctrl-C or SIGTERM: the copy stops, fails with "cancelled" and rolls its destination back. */
 static atomic_int interrupted;
@@ -57,7 +131,12 @@ static void help(enum copy_kind k)
 	       "      --creds USER:PASS, --src-creds, --dest-creds   credentials for this command\n"
 	       "      --retries N           how often a broken download resumes (default 5)\n"
 	       "      --root DIR            local: the host store's root (default /var/lib/berth)\n"
-	       "      --driver NAME         local: its graph driver (overlay2, vfs, btrfs; default: the store's)\n",
+	       "      --driver NAME         local: its graph driver (overlay2, vfs, btrfs; default: the store's)\n"
+	       "      --policy FILE         trust policy checked before any blob moves (default\n"
+	       "                            /etc/containers/policy.json when it exists)\n"
+	       "      --insecure-policy     do not check a trust policy\n"
+	       "      --registries-d DIR    signature storage configuration (default /etc/containers/registries.d)\n"
+	       "      --remove-signatures   do not copy the image's signatures\n",
 	       usage_of(k));
 }
 
@@ -113,6 +192,10 @@ static int run(int argc, char **argv, enum copy_kind kind)
 		{"dest-creds", required_argument, NULL, OPT_DEST_CREDS},
 		{"root", required_argument, NULL, OPT_ROOT},
 		{"driver", required_argument, NULL, OPT_DRIVER},
+		{"policy", required_argument, NULL, OPT_COPY_POLICY},
+		{"insecure-policy", no_argument, NULL, OPT_COPY_INSECURE},
+		{"registries-d", required_argument, NULL, OPT_COPY_REGD},
+		{"remove-signatures", no_argument, NULL, OPT_COPY_NOSIGS},
 		CLIENT_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
@@ -123,11 +206,14 @@ static int run(int argc, char **argv, enum copy_kind kind)
 	struct client_err e = {0};
 	struct image_platform plat = {0};
 	struct cli_progress *prog = NULL;
+	struct copy_sigs cs;
 	char *src_name = NULL, *dst_name = NULL, *end;
 	int c, quiet = 0, json = 0, rc = 2, have_res = 0, v;
 
 	client_opts_init(&so);
 	client_opts_init(&dopt);
+	memset(&cs, 0, sizeof(cs));
+	cs.remove = kind == KIND_PULL; /* the host store keeps no signatures */
 	co.jobs = 4;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:aqh", opts, NULL)) != -1) {
@@ -165,6 +251,18 @@ static int run(int argc, char **argv, enum copy_kind kind)
 			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_COPY_POLICY:
+			cs.policy_path = optarg;
+			break;
+		case OPT_COPY_INSECURE:
+			cs.insecure = 1;
+			break;
+		case OPT_COPY_REGD:
+			cs.regd = optarg;
+			break;
+		case OPT_COPY_NOSIGS:
+			cs.remove = 1;
 			break;
 		case OPT_SRC_TLS_VERIFY:
 		case OPT_DEST_TLS_VERIFY:
@@ -232,6 +330,15 @@ static int run(int argc, char **argv, enum copy_kind kind)
 		rc = cli_client_fail(&e);
 		goto out;
 	}
+	if (cs.insecure && cs.policy_path) {
+		cli_fail("--policy and --insecure-policy exclude each other");
+		rc = 2;
+		goto out;
+	}
+	if (copy_sigs_before(&cs, src, dst, &e) < 0) {
+		rc = cli_client_fail(&e);
+		goto out;
+	}
 	prog = cli_progress_new(quiet || json);
 	co.on_event = cli_progress_event;
 	co.ctx = prog;
@@ -253,6 +360,10 @@ static int run(int argc, char **argv, enum copy_kind kind)
 	have_res = 1;
 	cli_progress_free(prog);
 	prog = NULL;
+	if (copy_sigs_after(&cs, dst, &res.digest, &e) < 0) {
+		rc = cli_client_fail(&e);
+		goto out;
+	}
 	if (json) {
 		char *text = client_copy_result_json(&res, src->name, dst->name);
 		printf("%s\n", text);
@@ -266,6 +377,7 @@ out:
 	if (have_res)
 		client_copy_result_release(&res);
 	cli_progress_free(prog);
+	copy_sigs_release(&cs);
 	client_image_free(dst);
 	client_image_free(src);
 	image_platform_release(&plat);

@@ -51,6 +51,7 @@ struct client_remote {
 	size_t ntokens;
 	struct buf ca_pem;         /* extra CA certificates (certs.d or --cert-dir) */
 	char *cert_file, *key_file; /* client certificate */
+	int supports_signatures;    /* /v2/ answered X-Registry-Supports-Signatures: 1 */
 };
 
 /* One HTTP answer. */
@@ -59,6 +60,7 @@ struct resp {
 	struct buf body; /* capped: small bodies and error bodies */
 	char *location, *content_type, *digest, *content_range, *link;
 	struct buf www; /* WWW-Authenticate values, joined with ", " */
+	int sigs; /* X-Registry-Supports-Signatures: 1 */
 };
 
 /* One request. Bodies come from mem or from fd; downloads of 2xx bodies may go to sink_fd. */
@@ -115,6 +117,7 @@ static void resp_clear_headers(struct resp *s)
 	free(s->link);
 	s->location = s->content_type = s->digest = s->content_range = s->link = NULL;
 	buf_reset(&s->www);
+	s->sigs = 0;
 }
 
 static void resp_release(struct resp *s)
@@ -401,6 +404,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 	} else if (HDR("link")) {
 		free(s->link);
 		s->link = trim_dup(colon + 1, n - (size_t)(colon + 1 - p));
+	} else if (HDR("x-registry-supports-signatures")) {
+		char *v = trim_dup(colon + 1, n - (size_t)(colon + 1 - p));
+		s->sigs = !strcmp(v, "1");
+		free(v);
 	} else if (HDR("www-authenticate")) {
 		char *v = trim_dup(colon + 1, n - (size_t)(colon + 1 - p));
 		if (s->www.len)
@@ -952,6 +959,7 @@ static int ping(struct client_remote *r, struct client_err *e)
 	}
 	if (rc < 0)
 		goto out;
+	r->supports_signatures = s.sigs;
 	if (s.status == 401) {
 		struct client_challenge c;
 		if (client_challenge_parse(s.www.ptr, &c) == 0) {
@@ -1650,4 +1658,124 @@ void client_strv_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* ---------------------------------------------------------------- small requests (signatures) */
+
+int client_remote_supports_signatures(const struct client_remote *r)
+{
+	return r->supports_signatures;
+}
+
+int client_remote_get(struct client_remote *r, const char *repo, const char *path, const char *accept, size_t max,
+		      struct buf *body, long *status, char **content_type, struct client_err *e)
+{
+	struct req q;
+	struct resp s;
+	char *scope = scope_of(repo, "pull");
+	int rc;
+
+	*status = 0;
+	if (content_type)
+		*content_type = NULL;
+	req_init(&q, "GET");
+	resp_init(&s, max);
+	q.url = url_for(r, path);
+	q.scope = scope;
+	q.accept = accept;
+	q.follow = 1;
+	rc = request(r, &q, &s, e);
+	if (rc == -BERTH_ETOOBIG)
+		client_err_set(e, rc, "%s%s is larger than %zu bytes", r->host, path, max);
+	if (rc == 0) {
+		*status = s.status;
+		buf_reset(body);
+		if (s.status == 200 && buf_add(body, s.body.ptr, s.body.len) < 0)
+			rc = client_err_set(e, -BERTH_ETOOBIG, "%s%s is too large", r->host, path);
+		if (content_type)
+			*content_type = media_type_clean(s.content_type);
+		if (rc == 0 && s.status != 200 && s.status != 404) {
+			char what[512];
+			snprintf(what, sizeof(what), "GET %s", path);
+			rc = status_error(r, &s, what, e);
+		}
+	}
+	free(scope);
+	req_release(&q);
+	resp_release(&s);
+	return rc;
+}
+
+int client_remote_put(struct client_remote *r, const char *repo, const char *path, const char *content_type,
+		      const void *body, size_t len, long *status, struct client_err *e)
+{
+	struct req q;
+	struct resp s;
+	char *scope = scope_of(repo, "pull,push");
+	int rc;
+
+	*status = 0;
+	req_init(&q, "PUT");
+	resp_init(&s, 0);
+	q.url = url_for(r, path);
+	q.scope = scope;
+	q.content_type = content_type;
+	q.mem = body;
+	q.mem_len = len;
+	rc = request(r, &q, &s, e);
+	if (rc == 0) {
+		*status = s.status;
+		if (s.status < 200 || s.status > 299) {
+			char what[512];
+			snprintf(what, sizeof(what), "PUT %s", path);
+			rc = status_error(r, &s, what, e);
+		}
+	}
+	free(scope);
+	req_release(&q);
+	resp_release(&s);
+	return rc;
+}
+
+int client_url_get(const struct client_opts *o, const char *url, size_t max, struct buf *out, long *status,
+		   struct client_err *e)
+{
+	struct client_remote *r;
+	struct req q;
+	struct resp s;
+	const char *h;
+	CURLcode cc;
+	int rc;
+
+	*status = 0;
+	if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8))
+		return client_err_set(e, -BERTH_EINVAL, "%s is not an http(s) URL", url);
+	pthread_once(&curl_once, curl_init_once);
+	h = strstr(url, "://") + 3;
+	r = xcalloc(1, sizeof(*r));
+	r->host = xstrndup(h, strcspn(h, "/?#"));
+	r->o = o;
+	r->verify = o->tls_verify;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->pool_mu, NULL);
+	buf_init(&r->ca_pem, CA_PEM_MAX);
+	req_init(&q, "GET");
+	resp_init(&s, max);
+	q.url = xstrdup(url);
+	q.follow = 1;
+	rc = load_tls_material(r, e);
+	if (rc == 0)
+		rc = perform_once(r, &q, &s, NULL, &cc, e);
+	if (rc == 0) {
+		*status = s.status;
+		buf_reset(out);
+		if (s.status == 200 && buf_add(out, s.body.ptr, s.body.len) < 0)
+			rc = client_err_set(e, -BERTH_ETOOBIG, "%s is too large", url);
+		else if (s.status != 200 && s.status != 404)
+			rc = client_err_set(e, -BERTH_EIO, "GET %s: HTTP %ld", url, s.status);
+	}
+	req_release(&q);
+	resp_release(&s);
+	client_remote_free(r);
+	return rc;
 }

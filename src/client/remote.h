@@ -87,4 +87,19 @@ int client_remote_tags_list(struct client_remote *r, const char *repo, char ***t
 			    struct client_err *e);
 void client_strv_free(char **v, size_t n);
 
+/* 1 when /v2/ answered "X-Registry-Supports-Signatures: 1" (the signature extension API). */
+int client_remote_supports_signatures(const struct client_remote *r);
+/* A small GET of path ("/v2/..." or "/extensions/v2/...") with repo's pull authorisation, redirects
+ * followed. 0 with *status 200 (body filled, at most max bytes) or 404 (body empty); other statuses
+ * fail with e set. *content_type (may be NULL; caller free()s) gets the media type without parameters. */
+int client_remote_get(struct client_remote *r, const char *repo, const char *path, const char *accept, size_t max,
+		      struct buf *body, long *status, char **content_type, struct client_err *e);
+/* A PUT of body to path with repo's push authorisation; any 2xx is 0 (*status says which). */
+int client_remote_put(struct client_remote *r, const char *repo, const char *path, const char *content_type,
+		      const void *body, size_t len, long *status, struct client_err *e);
+/* A plain GET of an http(s) URL outside any registry (a lookaside signature store), with the TLS
+ * settings of o (certs.d of the URL's host). 0 with *status 200 (out filled, at most max bytes) or 404. */
+int client_url_get(const struct client_opts *o, const char *url, size_t max, struct buf *out, long *status,
+		   struct client_err *e);
+
 #endif

@@ -16,6 +16,11 @@ static struct client_remote *remote_of(struct client_image *im)
 	return ((struct docker *)im->priv)->remote;
 }
 
+struct client_remote *client__docker_remote(struct client_image *im)
+{
+	return im && im->ref.transport == REF_DOCKER && im->priv ? remote_of(im) : NULL;
+}
+
 /* The reference's own manifest: by digest when one was given, else by tag. */
 static const char *own_ref(struct client_image *im, char buf[DIGEST_STR_MAX])
 {

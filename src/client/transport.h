@@ -134,6 +134,8 @@ int client__oci_open(struct client_image *im, struct client_err *e);
 int client__oci_archive_open(struct client_image *im, struct client_err *e);
 int client__docker_archive_open(struct client_image *im, struct client_err *e);
 int client__local_open(struct client_image *im, struct client_err *e);
+/* The registry connection of an opened docker:// image, NULL for other transports (sigs.c). */
+struct client_remote *client__docker_remote(struct client_image *im);
 
 /* Helpers shared by the transports (fsutil.c). */
 /* Hashes fd from offset 0 to its end, checks d's size and digest, seeks back to 0. */
