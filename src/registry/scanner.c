@@ -619,21 +619,26 @@ out:
 	return v;
 }
 
-int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
+/* One thread's share of a re-match: findings for v[0..n), which are sorted by release so the errata
+ * of one release are loaded once per run of equal releases. */
+struct rematch_part {
+	struct meta *m;
+	struct meta_scan *v;
+	size_t n;
+	int64_t gen;
+	int rc;
+	pthread_t thread;
+};
+
+static void *rematch_part_run(void *arg)
 {
-	struct stale st = {0};
+	struct rematch_part *p = arg;
 	struct scanner_errata er = {0};
 	const char *er_release = NULL;
-	int rc;
 
-	*count = 0;
-	rc = meta_scan_each_stale(m, gen, stale_collect, &st);
-	if (rc < 0)
-		goto out;
-	if (st.n)
-		qsort(st.v, st.n, sizeof st.v[0], os_cmp);
-	for (size_t i = 0; i < st.n; i++) {
-		struct meta_scan *ms = &st.v[i];
+	p->rc = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct meta_scan *ms = &p->v[i];
 		struct scan_pkgs pk;
 		uint32_t *lv = NULL;
 		char **ld;
@@ -643,9 +648,9 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 			continue;
 		if (!er_release || strcmp(er_release, ms->os) != 0) {
 			scanner_errata_release(&er);
-			rc = errata_load(m, ms->os, &er);
-			if (rc < 0)
-				goto out;
+			p->rc = errata_load(p->m, ms->os, &er);
+			if (p->rc < 0)
+				break;
 			er_release = ms->os;
 		}
 		scan_pkgs_init(&pk);
@@ -655,17 +660,61 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 		}
 		ld = layer_list(ms->layers, &nld);
 		ms->findings = scanner_findings_json(&pk, lv, ms->os, &er, (const char *const *)ld, nld);
-		ms->generation = gen;
+		ms->generation = p->gen;
 		for (size_t k = 0; ld && k < nld; k++)
 			free(ld[k]);
 		free(ld);
 		free(lv);
 		scan_pkgs_release(&pk);
 		if (!ms->findings) {
-			rc = -BERTH_ENOMEM;
-			goto out;
+			p->rc = -BERTH_ENOMEM;
+			break;
 		}
 	}
+	scanner_errata_release(&er);
+	return NULL;
+}
+
+#define REMATCH_MAX_THREADS 4
+#define REMATCH_MIN_PER_THREAD 256
+
+int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
+{
+	struct stale st = {0};
+	struct rematch_part parts[REMATCH_MAX_THREADS];
+	size_t nparts = 1, started = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int rc;
+
+	*count = 0;
+	rc = meta_scan_each_stale(m, gen, stale_collect, &st);
+	if (rc < 0)
+		goto out;
+	if (st.n)
+		qsort(st.v, st.n, sizeof st.v[0], os_cmp);
+	/* Matching is CPU work on rows already in memory: split it across the cores (each part loads the
+	 * errata of its own releases), then write everything back in one transaction. */
+	while (nparts < REMATCH_MAX_THREADS && (long)nparts < ncpu && st.n / (nparts + 1) >= REMATCH_MIN_PER_THREAD)
+		nparts++;
+	for (size_t i = 0; i < nparts; i++) {
+		size_t from = st.n * i / nparts, to = st.n * (i + 1) / nparts;
+
+		parts[i] = (struct rematch_part){m, st.v + from, to - from, gen, 0, 0};
+	}
+	for (size_t i = 1; i < nparts; i++) {
+		if (pthread_create(&parts[i].thread, NULL, rematch_part_run, &parts[i]) != 0)
+			break;
+		started = i;
+	}
+	rematch_part_run(&parts[0]);
+	for (size_t i = started + 1; i < nparts; i++)
+		rematch_part_run(&parts[i]); /* a thread that could not start: its share runs here */
+	for (size_t i = 1; i <= started; i++)
+		pthread_join(parts[i].thread, NULL);
+	for (size_t i = 0; i < nparts && rc == 0; i++)
+		rc = parts[i].rc;
+	if (rc < 0)
+		goto out;
 	/* one transaction for all of them: a reader sees the old findings or the new, never a mix */
 	{
 		size_t k = 0;
@@ -680,7 +729,6 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 	if (rc == 0)
 		*count = st.n;
 out:
-	scanner_errata_release(&er);
 	for (size_t i = 0; i < st.n; i++)
 		meta_scan_release(&st.v[i]);
 	free(st.v);
