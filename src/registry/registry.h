@@ -207,6 +207,12 @@ struct buf;
 /* Installs the signature requirements and immutable tags (registry/policy.h); r owns p afterwards
  * and frees any previous policy. NULL removes them. Call before serving. */
 void registry_set_policy(struct registry *r, struct registry_policy *p);
+struct grading;
+/* Installs the grade rules and the pull rules on grades (registry/grading.h); r owns g afterwards.
+ * NULL: default rules, no gating. Call before serving. */
+void registry_set_grading(struct registry *r, struct grading *g);
+/* The installed grading (borrowed), or NULL. */
+struct grading *registry_grading(struct registry *r);
 /* fn(arg) runs after every write that appended to the journal (push, tag, delete, signature, GC,
  * pull when logged), on the request's thread: berth serve wakes webhook delivery with it. */
 void registry_set_event_hook(struct registry *r, void (*fn)(void *arg), void *arg);
