@@ -174,7 +174,7 @@ void h_scan(struct req *q, const char *rest)
 		answer_errorf(q, REG_NAME_UNKNOWN, 404, "repository name not known to registry");
 		goto out;
 	}
-	if (registry_manifest_get(q->srv->reg, name, ref, 1, &mf, &e) < 0) {
+	if (registry_manifest_lookup(q->srv->reg, name, ref, 1, &mf, &e) < 0) {
 		answer_error(q, &e);
 		goto out;
 	}

@@ -267,8 +267,10 @@ int grading_report(const struct grade_rules *r, const char *findings, int32_t da
 		json_object_set_new(e, "issued", jday(v[i].item.issued_day));
 		json_object_set_new(e, "age_days", json_integer(day - v[i].item.issued_day));
 		json_object_set_new(e, "grade", json_stringn(&v[i].letter, 1));
-		json_object_set(e, "cves", json_object_get(v[i].first, "cves") ? json_object_get(v[i].first, "cves")
-									    : json_array());
+		{
+			json_t *cv = json_object_get(v[i].first, "cves");
+			json_object_set_new(e, "cves", json_is_array(cv) ? json_incref(cv) : json_array());
+		}
 		json_object_set(e, "packages", v[i].packages);
 		json_array_append_new(errata, e);
 		if (v[i].item.sev == GRADE_SEV_UNKNOWN)

@@ -1233,12 +1233,11 @@ static int manifest_unknown(struct registry *r, const char *repo, struct reg_err
 	return fail(e, -BERTH_ENOENT, REG_MANIFEST_UNKNOWN, 404, "manifest unknown");
 }
 
-int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
-			  struct meta_manifest *out, struct reg_err *e)
+int registry_manifest_lookup(struct registry *r, const char *repo, const char *ref, int want_body,
+			     struct meta_manifest *out, struct reg_err *e)
 {
 	struct digest d;
 	int by_digest = parse_ref(ref, &d, e, 1), rc;
-	char why[400];
 
 	if (by_digest < 0)
 		return by_digest;
@@ -1250,6 +1249,17 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
 		return manifest_unknown(r, repo, e);
 	if (rc < 0)
 		return fail_io(e, rc, "manifest get");
+	return by_digest;
+}
+
+int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
+			  struct meta_manifest *out, struct reg_err *e)
+{
+	int by_digest = registry_manifest_lookup(r, repo, ref, want_body, out, e), rc;
+	char why[400];
+
+	if (by_digest < 0)
+		return by_digest;
 	rc = registry_policy_check(r->policy, r->meta, r->store, repo, &out->digest, why, sizeof(why));
 	if (rc < 0) {
 		meta_manifest_release(out);

@@ -186,6 +186,10 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
  * -BERTH_EINVAL (DIGEST_INVALID or MANIFEST_INVALID for a malformed reference). */
 int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
 			  struct meta_manifest *out, struct reg_err *e);
+/* Like registry_manifest_get without the pull policies (signatures, grades) and without logging a
+ * pull: for reading metadata about a manifest (its scan report). 0 or 1 (ref was a digest), or an error. */
+int registry_manifest_lookup(struct registry *r, const char *repo, const char *ref, int want_body,
+			     struct meta_manifest *out, struct reg_err *e);
 /* DELETE by digest removes the manifest and its tags; by tag removes only the tag. */
 int registry_manifest_delete(struct registry *r, const char *repo, const char *ref, struct reg_err *e);
 

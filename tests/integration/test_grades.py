@@ -127,3 +127,106 @@ def test_grade_boundaries_by_time_travel(_):
             lib.ok(line in m.splitlines(), "metrics has %s" % line)
     finally:
         srv.stop()
+
+
+POLICY = """policy:
+  grades:
+    prod:
+      repositories: ["deb/*"]
+      min_grade: E
+%s"""
+
+
+def manifest_get(srv, repo, ref, method="GET"):
+    return srv.client.request(method, "/v2/%s/manifests/%s" % (repo, ref),
+                              headers={"Accept": lib.OCI_MANIFEST})
+
+
+@lib.berth_only("grade policies")
+@lib.no_server
+def test_pull_policy_blocks_until_exception_or_newer_image(_):
+    srv = start(config=POLICY % "")
+    try:
+        reg = srv.client
+        ts.import_errata(srv, ts.dsa_list())
+        d = ts.push(reg, "deb/app", "v1", ts.debian_layers())
+        ts.wait_scan(reg, "deb/app", d)
+        ts.push(reg, "misc/app", "v1", ts.debian_layers())  # no rule matches misc/*
+        # today the 2022 advisories are more than a year old: F, below the rule's E
+        for method in ("GET", "HEAD"):
+            r = manifest_get(srv, "deb/app", "v1", method)
+            lib.status(r, 403, "%s below min grade" % method)
+        r = manifest_get(srv, "deb/app", d)
+        lib.error(r, 403, ["DENIED"], "by digest")
+        msg = json.loads(r.body)["errors"][0]["message"]
+        lib.ok("grades.prod requires grade E or better" in msg and "grades F because of DSA-5139-1 (Important, "
+               "issued 2022-05-17" in msg and "DSA-5169-1" in msg, "message names grade and errata: " + msg)
+        lib.status(manifest_get(srv, "misc/app", "v1"), 200, "unmatched repository")
+        # the same answer again comes from the cache
+        lib.status(manifest_get(srv, "deb/app", "v1"), 403, "cached denial")
+    finally:
+        srv.stop()
+    # exceptions: an expired one does not help; with both advisories excepted (one by CVE) it passes
+    cfg = POLICY % ("      exceptions:\n"
+                    "        - \"DSA-5139-1 until 2023-01-01: expired long ago\"\n"
+                    "        - \"CVE-2022-2068 until 2099-12-31: fix pending\"\n")
+    with open(srv.env["BERTH_CONFIG"], "w") as f:
+        f.write(cfg)
+    srv.start()
+    try:
+        r = manifest_get(srv, "deb/app", "v1")
+        lib.error(r, 403, ["DENIED"], "expired exception")
+        msg = json.loads(r.body)["errors"][0]["message"]
+        lib.ok("DSA-5139-1" in msg and "DSA-5169-1" not in msg, "only the unexcepted advisory named: " + msg)
+    finally:
+        srv.stop()
+    with open(srv.env["BERTH_CONFIG"], "w") as f:
+        f.write(cfg.replace("2023-01-01", "2099-01-01"))
+    srv.start()
+    try:
+        lib.status(manifest_get(srv, "deb/app", "v1"), 200, "both excepted")
+    finally:
+        srv.stop()
+    # without exceptions, a newer image under the same tag makes the pull pass
+    with open(srv.env["BERTH_CONFIG"], "w") as f:
+        f.write(POLICY % "")
+    srv.start()
+    try:
+        reg = srv.client
+        lib.status(manifest_get(srv, "deb/app", "v1"), 403, "denied again")
+        d2 = ts.push(reg, "deb/app", "v1", fixed_layers())
+        ts.wait_scan(reg, "deb/app", d2)
+        lib.status(manifest_get(srv, "deb/app", "v1"), 200, "rebuilt image passes")
+        lib.status(manifest_get(srv, "deb/app", d), 403, "the old digest is still refused")
+    finally:
+        srv.cleanup()
+
+
+@lib.berth_only("grade policies")
+@lib.no_server
+def test_pull_policy_unscanned_and_bad_config(_):
+    srv = start(env={"BERTH_SCAN_WORKERS": "0"}, config=POLICY % "")
+    try:
+        reg = srv.client
+        ts.push(reg, "deb/app", "v1", ts.debian_layers())
+        r = manifest_get(srv, "deb/app", "v1")
+        lib.error(r, 403, ["DENIED"], "not scanned")
+        lib.ok("not scanned yet" in json.loads(r.body)["errors"][0]["message"], "says not scanned yet")
+    finally:
+        srv.stop()
+    with open(srv.env["BERTH_CONFIG"], "w") as f:
+        f.write(POLICY % "      unscanned: allow\n")
+    srv.start()
+    try:
+        lib.status(manifest_get(srv, "deb/app", "v1"), 200, "unscanned: allow")
+    finally:
+        srv.stop()
+    for bad in ("      min_grade: G\n", "      exceptions: [\"DSA-1 until 2027-02-30: x\"]\n"):
+        with open(srv.env["BERTH_CONFIG"], "w") as f:
+            f.write(POLICY.replace("      min_grade: E\n", "") % bad if "min_grade" in bad else POLICY % bad)
+        try:
+            srv.start()
+            lib.fail("server started with a bad policy: %r" % bad)
+        except lib.TestFailure as e:
+            lib.ok("policy.grades.prod" in str(e), "start-up names the setting: %s" % str(e)[-300:])
+    srv.cleanup()
