@@ -757,3 +757,147 @@ int grading_pull_check(struct grading *g, struct meta *m, const char *repo, cons
 	}
 	return 0;
 }
+
+/* ---- text for a terminal (berth grade) ---- */
+
+char *grading_table(const char *grade_json)
+{
+	json_t *g = json_loads(grade_json, 0, NULL), *errata, *fr, *exc;
+	struct buf b;
+
+	if (!json_is_object(g) || !json_string_value(json_object_get(g, "grade"))) {
+		json_decref(g);
+		return NULL;
+	}
+	buf_init(&b, BUF_UNLIMITED);
+	buf_addf(&b, "grade %s on %s (%" JSON_INTEGER_FORMAT " errata counted; unknown severity graded as %s)\n",
+		 json_string_value(json_object_get(g, "grade")), json_string_value(json_object_get(g, "date")),
+		 json_integer_value(json_object_get(g, "counted")),
+		 json_string_value(json_object_get(g, "unknown_severity")));
+	errata = json_object_get(g, "errata");
+	if (json_array_size(errata))
+		buf_addf(&b, "\n%-22s %-10s %-10s %-10s %5s  %s\n", "ADVISORY", "SEVERITY", "GRADED AS", "ISSUED", "AGE",
+			 "GRADE");
+	for (size_t i = 0; i < json_array_size(errata); i++) {
+		json_t *e = json_array_get(errata, i);
+		buf_addf(&b, "%-22s %-10s %-10s %-10s %5" JSON_INTEGER_FORMAT "  %s\n",
+			 json_string_value(json_object_get(e, "advisory")),
+			 json_string_value(json_object_get(e, "severity")),
+			 json_string_value(json_object_get(e, "graded_as")),
+			 json_string_value(json_object_get(e, "issued")), json_integer_value(json_object_get(e, "age_days")),
+			 json_string_value(json_object_get(e, "grade")));
+	}
+	exc = json_object_get(g, "excepted");
+	for (size_t i = 0; i < json_array_size(exc); i++) {
+		json_t *e = json_array_get(exc, i);
+		buf_addf(&b, "excepted %s (by %s until %s: %s)\n", json_string_value(json_object_get(e, "advisory")),
+			 json_string_value(json_object_get(e, "id")), json_string_value(json_object_get(e, "until")),
+			 json_string_value(json_object_get(e, "reason")));
+	}
+	fr = json_object_get(g, "freshness");
+	buf_addf(&b, "\nfreshness:\n");
+	for (size_t i = 0; i < json_array_size(fr); i++) {
+		json_t *s = json_array_get(fr, i);
+		const char *end = json_string_value(json_object_get(s, "end_date"));
+		buf_addf(&b, "  %s  %s .. %s\n", json_string_value(json_object_get(s, "grade")),
+			 json_string_value(json_object_get(s, "start_date")), end ? end : "");
+	}
+	json_decref(g);
+	return buf_detach(&b, NULL);
+}
+
+struct score_row {
+	const char *repo, *tag, *grade, *drop, *digest, *status;
+};
+
+static int row_by_name(const void *a, const void *b)
+{
+	const struct score_row *x = a, *y = b;
+	int c = strcmp(x->repo, y->repo);
+	return c ? c : strcmp(x->tag, y->tag);
+}
+
+static int row_by_grade(const void *a, const void *b)
+{
+	const struct score_row *x = a, *y = b;
+	char gx = x->grade ? x->grade[0] : 'Z', gy = y->grade ? y->grade[0] : 'Z';
+
+	/* worst first; ungraded last */
+	if (gx != gy)
+		return gx == 'Z' ? 1 : gy == 'Z' ? -1 : (gx > gy ? -1 : 1);
+	return row_by_name(a, b);
+}
+
+char *grading_scores_table(const char *doc_json, int sort_by_grade)
+{
+	json_t *d = json_loads(doc_json, 0, NULL), *repos = json_object_get(d, "repositories");
+	struct score_row *rows = NULL;
+	size_t n = 0;
+	struct buf b;
+
+	if (!json_is_array(repos)) {
+		json_decref(d);
+		return NULL;
+	}
+	for (size_t i = 0; i < json_array_size(repos); i++) {
+		json_t *r = json_array_get(repos, i), *tags = json_object_get(r, "tags");
+		for (size_t t = 0; t < json_array_size(tags); t++) {
+			json_t *x = json_array_get(tags, t);
+			rows = xrealloc(rows, (n + 1) * sizeof *rows);
+			rows[n++] = (struct score_row){json_string_value(json_object_get(r, "name")),
+						       json_string_value(json_object_get(x, "tag")),
+						       json_string_value(json_object_get(x, "grade")),
+						       json_string_value(json_object_get(x, "next_drop_date")),
+						       json_string_value(json_object_get(x, "digest")),
+						       json_string_value(json_object_get(x, "status"))};
+			if (!rows[n - 1].repo || !rows[n - 1].tag || !rows[n - 1].digest || !rows[n - 1].status)
+				n--;
+		}
+	}
+	if (n)
+		qsort(rows, n, sizeof *rows, sort_by_grade ? row_by_grade : row_by_name);
+	buf_init(&b, BUF_UNLIMITED);
+	buf_addf(&b, "%-40s %-20s %-6s %-11s %s\n", "REPOSITORY", "TAG", "GRADE", "NEXT DROP", "DIGEST");
+	for (size_t i = 0; i < n; i++)
+		buf_addf(&b, "%-40s %-20s %-6s %-11s %.19s\n", rows[i].repo, rows[i].tag,
+			 rows[i].grade ? rows[i].grade : rows[i].status, rows[i].drop ? rows[i].drop : "-", rows[i].digest);
+	buf_addf(&b, "%zu tags on %s, worst %s\n", n, json_string_value(json_object_get(d, "date")),
+		 json_string_value(json_object_get(d, "worst")) ? json_string_value(json_object_get(d, "worst")) : "-");
+	free(rows);
+	json_decref(d);
+	return buf_detach(&b, NULL);
+}
+
+int grading_report_of_scan(const struct grade_rules *r, const char *scan_json, int32_t day, char **out, char *letter)
+{
+	json_t *s = json_loads(scan_json, 0, NULL), *f = json_object_get(s, "findings");
+	char *text;
+	int rc;
+
+	*out = NULL;
+	if (!json_is_array(f)) {
+		json_decref(s);
+		return -BERTH_EINVAL;
+	}
+	text = json_dumps(f, JSON_COMPACT);
+	json_decref(s);
+	if (!text)
+		return -BERTH_ENOMEM;
+	rc = grading_report(r, text, day, NULL, 0, out, letter);
+	free(text);
+	return rc;
+}
+
+int grading_report_extract(const char *scan_json, char **out)
+{
+	json_t *s = json_loads(scan_json, 0, NULL), *g = json_object_get(s, "grade");
+
+	*out = NULL;
+	if (!json_is_object(g)) {
+		json_decref(s);
+		return -BERTH_ENOENT;
+	}
+	*out = json_dumps(g, JSON_COMPACT);
+	json_decref(s);
+	return *out ? 0 : -BERTH_ENOMEM;
+}

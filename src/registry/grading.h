@@ -91,4 +91,15 @@ int grading_pull_check(struct grading *g, struct meta *m, const char *repo, cons
 int grading_image_cached(struct grading *g, struct meta *m, const char *repo, const struct digest *d, int32_t day,
 			 char *letter);
 
+/* Grades the "findings" of a scan report's text (berth grade --errata). 0, -BERTH_EINVAL, -BERTH_ENOMEM. */
+int grading_report_of_scan(const struct grade_rules *r, const char *scan_json, int32_t day, char **out, char *letter);
+/* The "grade" object of a registry's scan report as text in *out (malloc()ed); -BERTH_ENOENT when the
+ * report has none (not scanned: the report's status says why). */
+int grading_report_extract(const char *scan_json, char **out);
+/* A grade object (grading_report's text) as lines for a terminal (malloc()ed), or NULL when it is not one. */
+char *grading_table(const char *grade_json);
+/* The /api/v1/grades document as a table, one row per repository tag, sorted by name or worst grade
+ * first (malloc()ed), or NULL when it is not such a document. */
+char *grading_scores_table(const char *doc_json, int sort_by_grade);
+
 #endif

@@ -230,3 +230,68 @@ def test_pull_policy_unscanned_and_bad_config(_):
         except lib.TestFailure as e:
             lib.ok("policy.grades.prod" in str(e), "start-up names the setting: %s" % str(e)[-300:])
     srv.cleanup()
+
+
+@lib.berth_only("berth grade")
+@lib.no_server
+def test_grade_cli_online_all_and_offline(_):
+    srv = start()
+    try:
+        reg = srv.client
+        ts.import_errata(srv, ts.dsa_list())
+        d = ts.push(reg, "deb/app", "v1", ts.debian_layers())
+        ts.wait_scan(reg, "deb/app", d)
+        d2 = ts.push(reg, "deb/app", "v2", fixed_layers())
+        ts.wait_scan(reg, "deb/app", d2)
+        base = "docker://127.0.0.1:%d" % srv.port
+        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--json"))
+        lib.eq((g["grade"], g["date"], g["next_drop_date"]), ("D", "2022-08-16", "2023-05-18"), "grade --at")
+        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--unknown-severity",
+                                   "critical", "--json"))
+        lib.eq(g["grade"], "E", "grade --unknown-severity critical")
+        out = te.berth_ok("grade", base + "/deb/app@" + d, "--at", "2022-07-01")
+        lib.ok(out.startswith("grade C on 2022-07-01 (2 errata counted") and "DSA-5139-1" in out, "table: " + out)
+        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--at", "2022-13-01")
+        lib.eq(rc, 2, "bad --at exit status")
+        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--unknown-severity", "high")
+        lib.eq(rc, 2, "bad --unknown-severity exit status")
+        doc = json.loads(te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--json"))
+        lib.eq((doc["date"], doc["worst"], doc["counts"]["C"], doc["counts"]["A"]), ("2022-07-01", "C", 1, 1), "--all")
+        out = te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--sort", "grade")
+        rows = [l.split()[:3] for l in out.splitlines()[1:-1]]
+        lib.eq(rows, [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]], "--all --sort grade")
+        out = te.berth_ok("grade", "--all", base + "/deb/app", "--at", "2022-07-01", "--sort", "name")
+        lib.eq([l.split()[:3] for l in out.splitlines()[1:-1]], [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]],
+               "--all REPO --sort name")
+    finally:
+        srv.stop()
+
+
+@lib.berth_only("berth grade --errata")
+@lib.no_server
+def test_grade_cli_offline_oci_layout(_):
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="berth-grade-")
+    try:
+        layers = ts.debian_layers()
+        cfg = lib.make_config()
+        body = lib.image_manifest(cfg, layers)
+        os.makedirs(os.path.join(tmp, "img", "blobs", "sha256"))
+        for b in [cfg, body] + layers:
+            with open(os.path.join(tmp, "img", "blobs", "sha256", lib.sha256(b).split(":")[1]), "wb") as f:
+                f.write(b)
+        with open(os.path.join(tmp, "img", "oci-layout"), "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+        with open(os.path.join(tmp, "img", "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "manifests": [lib.descriptor(lib.OCI_MANIFEST, body)]}, f)
+        ref = "oci:%s" % os.path.join(tmp, "img")
+        for at, unk, want in (("2022-06-16", None, "B"), ("2022-06-17", None, "C"), ("2023-05-18", None, "F"),
+                              ("2023-05-18", "ignore", "A"), ("2022-05-25", "critical", "C")):
+            args = ["grade", ref, "--errata", ts.dsa_list(), "--at", at, "--json"]
+            if unk:
+                args += ["--unknown-severity", unk]
+            g = json.loads(te.berth_ok(*args))
+            lib.eq(g["grade"], want, "offline grade at %s (%s)" % (at, unk))
+    finally:
+        shutil.rmtree(tmp)
