@@ -35,6 +35,10 @@ const struct config_key config_keys[] = {
 	{"scan.workers", "2", "image scan threads (low priority); 0 = do not scan"},
 	{"scan.max_layer_bytes", "17179869184", "bytes a layer may inflate to while it is indexed; past it the image fails"},
 	{"scan.max_image_bytes", "68719476736", "bytes all of an image's layers may inflate to while indexed"},
+	{"grade.critical_days", "7,30,90,365", "oldest age in days of a Critical erratum for grades B, C, D, E"},
+	{"grade.important_days", "30,90,365,365", "oldest age in days of an Important erratum for grades B, C, D, E"},
+	{"grade.unknown_severity", "important", "advisories of unknown severity grade as important, critical, or ignore"},
+	{"grade.check_interval", "1d", "how often berth serve looks for grades that dropped (and after each re-match)"},
 	{NULL, NULL, NULL},
 };
 

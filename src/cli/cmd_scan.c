@@ -43,7 +43,7 @@ static size_t scan_body_write(char *ptr, size_t size, size_t nmemb, void *ctx)
 /* Asks a berth registry for its stored report of docker://HOST/REPO[:TAG|@DIGEST]. A temporary
  * stand-in until the client module's transports (auth, retries) are used here: plain HTTP for
  * loopback hosts, HTTPS otherwise. */
-static int scan_remote(const char *ref, int tls_verify, char **report, char *why, size_t whyn)
+int cli_registry_report(const char *ref, const char *query, int tls_verify, char **report, char *why, size_t whyn)
 {
 	const char *host, *slash, *at, *colon;
 	char url[2048], repo[512], tagref[256];
@@ -75,8 +75,12 @@ static int scan_remote(const char *ref, int tls_verify, char **report, char *why
 		snprintf(tagref, sizeof tagref, "latest");
 	}
 	loop = !strncmp(host, "127.", 4) || !strncmp(host, "localhost", 9) || !strncmp(host, "[::1]", 5);
-	snprintf(url, sizeof url, "%s://%.*s/api/v1/repositories/%s/manifests/%s/scan", loop ? "http" : "https",
-		 (int)(slash - host), host, repo, tagref);
+	if (query && strncmp(query, "grades?", 7) == 0)
+		snprintf(url, sizeof url, "%s://%.*s/api/v1/grades?%s%s%s%s", loop ? "http" : "https", (int)(slash - host),
+			 host, slash[1] ? "repo=" : "", slash + 1, slash[1] ? "&" : "", query + 7);
+	else
+		snprintf(url, sizeof url, "%s://%.*s/api/v1/repositories/%s/manifests/%s/scan%s", loop ? "http" : "https",
+			 (int)(slash - host), host, repo, tagref, query ? query : "");
 	h = curl_easy_init();
 	if (!h)
 		return -BERTH_ENOMEM;
@@ -182,7 +186,7 @@ int cmd_scan(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		if (scan_remote(ref, tls_verify, &report, why, sizeof why) < 0) {
+		if (cli_registry_report(ref, NULL, tls_verify, &report, why, sizeof why) < 0) {
 			cli_fail("%s", why);
 			goto out;
 		}

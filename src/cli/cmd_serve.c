@@ -24,6 +24,7 @@
 #include "meta/meta.h"
 #include "notify/notify.h"
 #include "registry/policy.h"
+#include "registry/grading.h"
 #include "registry/registry.h"
 
 /* The maintenance thread: periodic jobs on the registry, stopped by maint_stop(). */
@@ -304,6 +305,7 @@ int cmd_serve(int argc, char **argv)
 	struct buf tls_cert, tls_key;
 	struct errata_syncer *syncer = NULL;
 	struct registry_policy *policy = NULL;
+	struct grading *grading = NULL;
 	struct notify_config ncfg = {0};
 	struct notify_source nsrc = {0};
 	struct notify *notifier = NULL;
@@ -394,6 +396,10 @@ int cmd_serve(int argc, char **argv)
 		cli_fail("config: %s", why);
 		goto out;
 	}
+	if (grading_load(&cfg, &grading, why, sizeof(why)) < 0) {
+		cli_fail("config: %s", why);
+		goto out;
+	}
 	if (notify_config_load(&cfg, &ncfg, why, sizeof(why)) < 0) {
 		cli_fail("config: %s", why);
 		goto out;
@@ -422,6 +428,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	registry_set_policy(reg, policy);
 	policy = NULL;
+	registry_set_grading(reg, grading);
+	grading = NULL;
 	/* webhooks read the journal after each endpoint's cursor; the registry wakes them after writes */
 	nsrc = (struct notify_source){registry_meta(reg), src_fetch, src_release, src_cursor_get, src_cursor_set};
 	ncfg.instance = config_get(&cfg, "http.addr");
@@ -480,6 +488,7 @@ out:
 	notify_stop(notifier);
 	registry_free(reg);
 	registry_policy_free(policy);
+	grading_free(grading);
 	notify_config_release(&ncfg);
 	config_release(&cfg);
 	buf_release(&tls_cert);

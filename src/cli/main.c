@@ -40,6 +40,8 @@ static const struct command commands[] = {
 	 "show an image's custody log; verify the log's hash chain"},
 	{"scan", cmd_scan, "scan REF [--errata PATH]... [--json] [--tls-verify=false]",
 	 "an image's packages and the advisories that hit them (offline with --errata)"},
+	{"grade", cmd_grade, "grade REF|--all [--at DATE] [--unknown-severity S] [--errata PATH]... [--sort grade|name] [--json]",
+	 "an image's Container Health Index grade and when it will drop; --all: every repository and tag"},
 	{"version", cmd_version, "version", "print the version"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -103,5 +103,13 @@ void h_signatures(struct req *q);
 void h_custody(struct req *q);
 /* /api/v1/repositories/<name>/manifests/<ref>/scan; rest is the path after "/api/v1/repositories". */
 void h_scan(struct req *q, const char *rest);
+/* /api/v1/grades (h_grades.c) */
+void h_grades(struct req *q);
+/* Appends the berth_images_by_grade gauges (current grade of every repository tag); 0 or an error. */
+int h_grades_gauges(struct registry *reg, struct buf *b);
+/* h_scan.c: the rules and day of a grading request (?unknown_severity=, ?at=); answers 400 itself and
+ * returns -1 when either is malformed. */
+struct grade_rules;
+int h_grade_params(struct req *q, struct grade_rules *r, int32_t *day);
 
 #endif

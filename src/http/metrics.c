@@ -135,6 +135,7 @@ void h_metrics(struct req *q)
 	}
 	buf_init(&b, BUF_UNLIMITED);
 	metrics_render(&b, http__in_flight());
+	h_grades_gauges(q->srv->reg, &b);
 	text = buf_detach(&b, &len);
 	answer_json(q, 200, text, len, "text/plain; version=0.0.4; charset=utf-8", &r);
 	answer(q, r, 200);

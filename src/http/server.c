@@ -42,6 +42,10 @@ static void route(struct req *q)
 		h_errata(q, p + 14);
 		return;
 	}
+	if (strcmp(p, "/api/v1/grades") == 0) {
+		h_grades(q);
+		return;
+	}
 	if (strcmp(p, "/api/v1/custody") == 0) {
 		h_custody(q);
 		return;

@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "image/manifest.h"
 #include "registry/policy.h"
+#include "registry/grading.h"
 #include "sign/extension.h"
 #include "sign/simple.h"
 #include "store/store.h"
@@ -50,6 +51,7 @@ struct registry {
 	struct upload *uploads;
 	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
 	struct registry_policy *policy; /* signature requirements, immutable tags; NULL: none */
+	struct grading *grading;        /* grade rules and pull rules on grades; NULL: defaults, no rules */
 	int log_pulls;
 	int no_sig_extension;
 	void (*on_event)(void *arg); /* after a write that journaled (notify's kick) */
@@ -182,9 +184,21 @@ void registry_free(struct registry *r)
 	}
 	pthread_mutex_destroy(&r->lock);
 	registry_policy_free(r->policy);
+	grading_free(r->grading);
 	meta_free(r->meta);
 	store_free(r->store);
 	free(r);
+}
+
+void registry_set_grading(struct registry *r, struct grading *g)
+{
+	grading_free(r->grading);
+	r->grading = g;
+}
+
+struct grading *registry_grading(struct registry *r)
+{
+	return r->grading;
 }
 
 void registry_set_policy(struct registry *r, struct registry_policy *p)
@@ -1219,12 +1233,11 @@ static int manifest_unknown(struct registry *r, const char *repo, struct reg_err
 	return fail(e, -BERTH_ENOENT, REG_MANIFEST_UNKNOWN, 404, "manifest unknown");
 }
 
-int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
-			  struct meta_manifest *out, struct reg_err *e)
+int registry_manifest_lookup(struct registry *r, const char *repo, const char *ref, int want_body,
+			     struct meta_manifest *out, struct reg_err *e)
 {
 	struct digest d;
 	int by_digest = parse_ref(ref, &d, e, 1), rc;
-	char why[400];
 
 	if (by_digest < 0)
 		return by_digest;
@@ -1236,12 +1249,30 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
 		return manifest_unknown(r, repo, e);
 	if (rc < 0)
 		return fail_io(e, rc, "manifest get");
+	return by_digest;
+}
+
+int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
+			  struct meta_manifest *out, struct reg_err *e)
+{
+	int by_digest = registry_manifest_lookup(r, repo, ref, want_body, out, e), rc;
+	char why[400];
+
+	if (by_digest < 0)
+		return by_digest;
 	rc = registry_policy_check(r->policy, r->meta, r->store, repo, &out->digest, why, sizeof(why));
 	if (rc < 0) {
 		meta_manifest_release(out);
 		if (rc == -BERTH_EDENIED)
 			return fail(e, rc, REG_DENIED, 403, "%s", why);
 		return fail_io(e, rc, "signature check");
+	}
+	rc = grading_pull_check(r->grading, r->meta, repo, &out->digest, grade_day_today(), why, sizeof(why));
+	if (rc < 0) {
+		meta_manifest_release(out);
+		if (rc == -BERTH_EDENIED)
+			return fail(e, rc, REG_DENIED, 403, "%s", why);
+		return fail_io(e, rc, "grade check");
 	}
 	if (r->log_pulls && want_body) {
 		/* best effort, after the read: a failed journal write does not fail the pull */

@@ -186,6 +186,10 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
  * -BERTH_EINVAL (DIGEST_INVALID or MANIFEST_INVALID for a malformed reference). */
 int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
 			  struct meta_manifest *out, struct reg_err *e);
+/* Like registry_manifest_get without the pull policies (signatures, grades) and without logging a
+ * pull: for reading metadata about a manifest (its scan report). 0 or 1 (ref was a digest), or an error. */
+int registry_manifest_lookup(struct registry *r, const char *repo, const char *ref, int want_body,
+			     struct meta_manifest *out, struct reg_err *e);
 /* DELETE by digest removes the manifest and its tags; by tag removes only the tag. */
 int registry_manifest_delete(struct registry *r, const char *repo, const char *ref, struct reg_err *e);
 
@@ -207,6 +211,12 @@ struct buf;
 /* Installs the signature requirements and immutable tags (registry/policy.h); r owns p afterwards
  * and frees any previous policy. NULL removes them. Call before serving. */
 void registry_set_policy(struct registry *r, struct registry_policy *p);
+struct grading;
+/* Installs the grade rules and the pull rules on grades (registry/grading.h); r owns g afterwards.
+ * NULL: default rules, no gating. Call before serving. */
+void registry_set_grading(struct registry *r, struct grading *g);
+/* The installed grading (borrowed), or NULL. */
+struct grading *registry_grading(struct registry *r);
 /* fn(arg) runs after every write that appended to the journal (push, tag, delete, signature, GC,
  * pull when logged), on the request's thread: berth serve wakes webhook delivery with it. */
 void registry_set_event_hook(struct registry *r, void (*fn)(void *arg), void *arg);

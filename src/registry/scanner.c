@@ -1,5 +1,6 @@
 /* scanner: the scan worker pool, the re-match thread and the report JSON (see scanner.h). */
 #include "registry/scanner.h"
+#include "registry/grading.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -276,6 +277,7 @@ out:
 static int store_simple(struct scanner *s, const struct digest *d, const char *status, const char *why)
 {
 	struct meta_scan ms = {0};
+	int rc;
 
 	ms.digest = *d;
 	ms.status = (char *)status;
@@ -283,7 +285,9 @@ static int store_simple(struct scanner *s, const struct digest *d, const char *s
 	ms.layers = (char *)"[]";
 	ms.generation = -1;
 	atomic_fetch_add(&s->images_scanned, 1);
-	return meta_scan_put(s->meta, &ms);
+	rc = meta_scan_put(s->meta, &ms);
+	grading_invalidate(registry_grading(s->reg));
+	return rc;
 }
 
 /* Gets layer d's index from the store, indexing the blob when it was never indexed. A failed layer
@@ -461,8 +465,10 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 		ms.generation = gen;
 	}
 	rc = meta_scan_put(s->meta, &ms);
-	if (rc == 0)
+	if (rc == 0) {
 		atomic_fetch_add(&s->images_scanned, 1);
+		grading_invalidate(registry_grading(s->reg));
+	}
 out:
 	free(ms.layers);
 	free(ms.findings);
@@ -750,6 +756,7 @@ static void *rematcher(void *arg)
 		if (scanner_rematch_all(s->meta, gen, &n) == 0) {
 			atomic_fetch_add(&s->rematched, n);
 			atomic_store(&s->generation, gen);
+			grading_invalidate(registry_grading(s->reg));
 		}
 	} while (!nap(s, &seen));
 	return NULL;

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "registry/registry.h"
+#include "registry/grading.h"
 #include "harness.h"
 
 /* Opens a registry in a fresh directory under base (a template ending in XXXXXX). */
@@ -1348,7 +1349,150 @@ TEST(session_after_half_commit_does_not_rewrite_the_blob)
 	}
 }
 
+
+/* ---- grading: exceptions, the grade of findings, configuration ---- */
+
+TEST(grading_exception_parse_ok_and_hostile)
+{
+	struct grading_exception e;
+	char why[300];
+	int32_t d;
+
+	CHECK_EQ(grading_exception_parse("DSA-5000-1 until 2027-01-31: vendor fix pending", &e, why, sizeof why), 0);
+	CHECK_STR(e.id, "DSA-5000-1");
+	CHECK_EQ(grade_day_parse("2027-01-31", &d), 0);
+	CHECK_EQ(e.until_day, d);
+	CHECK_STR(e.reason, "vendor fix pending");
+	grading_exception_release(&e);
+	CHECK_EQ(grading_exception_parse("  CVE-2024-1234   until 2026-02-28", &e, why, sizeof why), 0);
+	CHECK_STR(e.id, "CVE-2024-1234");
+	CHECK_STR(e.reason, "");
+	grading_exception_release(&e);
+	static const char *bad[] = {"", "until 2027-01-01: x", "DSA-1 2027-01-01: x", "DSA-1 until 2026-02-29: x",
+				    "DSA-1 until 2027-13-01", "DSA-1 until 27-01-01", "DSA-1 until 2027-01-01 x",
+				    "DSA-1 untill 2027-01-01", "DSA/1 until 2027-01-01", "DSA-1 until"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why[0] = '\0';
+		CHECK_EQ(grading_exception_parse(bad[i], &e, why, sizeof why), -BERTH_EINVAL);
+		CHECK(why[0] != '\0');
+		grading_exception_release(&e);
+	}
+}
+
+static const char findings2[] =
+	"[{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
+	"\"cves\":[\"CVE-2024-0001\"],\"package\":\"a\"},"
+	"{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
+	"\"cves\":[\"CVE-2024-0001\"],\"package\":\"b\"},"
+	"{\"advisory\":\"RHSA-2\",\"type\":\"security\",\"severity\":\"Important\",\"issued\":\"2024-01-01T00:00:00Z\","
+	"\"cves\":[],\"package\":\"c\"},"
+	"{\"advisory\":\"RHSA-3\",\"type\":\"security\",\"severity\":\"Moderate\",\"issued\":\"2020-01-01T00:00:00Z\","
+	"\"cves\":[],\"package\":\"d\"},"
+	"{\"advisory\":\"RHBA-4\",\"type\":\"bugfix\",\"severity\":\"Critical\",\"issued\":\"2020-01-01T00:00:00Z\","
+	"\"cves\":[],\"package\":\"e\"}]";
+
+static char grade_on(const char *findings, const char *date, const struct grading_exception *ex, size_t nex)
+{
+	struct grade_rules r;
+	int32_t day;
+	char *out = NULL, l = 0;
+
+	grade_rules_default(&r);
+	CHECK_EQ(grade_day_parse(date, &day), 0);
+	CHECK_EQ(grading_report(&r, findings, day, ex, nex, &out, &l), 0);
+	free(out);
+	return l;
+}
+
+TEST(grading_report_counts_per_advisory_and_exceptions_expire)
+{
+	struct grading_exception ex[2] = {{(char *)"CVE-2024-0001", 0, (char *)"vendor"},
+					  {(char *)"RHSA-2", 0, (char *)"accepted"}};
+	struct grade_rules r;
+	char *out = NULL, l = 0;
+	int32_t day;
+
+	grade_rules_default(&r);
+	CHECK_EQ(grade_day_parse("2024-01-08", &day), 0);
+	CHECK_EQ(grading_report(&r, findings2, day, NULL, 0, &out, &l), 0);
+	CHECK_EQ(l, 'B'); /* Critical 7 days old: B; Moderate and bugfix never count */
+	CHECK(strstr(out, "\"counted\":2,") != NULL);
+	CHECK(strstr(out, "\"packages\":[\"a\",\"b\"]") != NULL);
+	CHECK(strstr(out, "\"next_drop_date\":\"2024-01-09\"") != NULL);
+	free(out);
+	CHECK_EQ(grade_on(findings2, "2024-01-09", NULL, 0), 'C');
+	/* the CVE exception removes RHSA-1 until its expiry day inclusive, then it counts again */
+	CHECK_EQ(grade_day_parse("2024-03-01", &ex[0].until_day), 0);
+	CHECK_EQ(grade_day_parse("2024-01-31", &ex[1].until_day), 0);
+	CHECK_EQ(grade_on(findings2, "2024-01-31", ex, 2), 'A');
+	CHECK_EQ(grade_on(findings2, "2024-02-01", ex, 2), 'C'); /* RHSA-2 back, 31 days Important */
+	CHECK_EQ(grade_on(findings2, "2024-03-01", ex, 1), 'C');
+	CHECK_EQ(grade_on(findings2, "2024-03-02", ex, 1), 'D'); /* RHSA-1 back: 61 days Critical */
+	CHECK_EQ(grade_on(NULL, "2024-03-02", NULL, 0), 'A');
+	CHECK_EQ(grade_on("[]", "2024-03-02", NULL, 0), 'A');
+	CHECK_EQ(grading_report(&r, "{\"a\":1}", day, NULL, 0, &out, &l), -BERTH_EINVAL);
+	CHECK(out == NULL);
+	CHECK_EQ(grading_report(&r, "[not json", day, NULL, 0, &out, &l), -BERTH_EINVAL);
+	/* findings with odd members grade without crashing: no id skipped, bad date counts from the day */
+	CHECK_EQ(grade_on("[{\"type\":\"security\"},{\"advisory\":\"X\",\"type\":\"security\",\"severity\":\"Critical\","
+			  "\"issued\":\"garbage-date\"},{\"advisory\":7}]", "2024-01-01", NULL, 0), 'B');
+}
+
+static int load_cfg(const char *const *kv, size_t n, struct grading **g, char *why, size_t whyn)
+{
+	struct config c;
+	int rc;
+
+	config_init(&c);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		config_set(&c, kv[i], kv[i + 1]);
+	rc = grading_load(&c, g, why, whyn);
+	config_release(&c);
+	return rc;
+}
+
+TEST(grading_config_good_and_hostile)
+{
+	static const char *good[] = {"grade.critical_days", "1,2,3,4", "grade.unknown_severity", "ignore",
+				     "policy.grades.prod.repositories", "prod/*\nteam/?*", "policy.grades.prod.min_grade",
+				     "d", "policy.grades.prod.exceptions",
+				     "DSA-1-1 until 2030-01-01: x\nCVE-2024-1 until 2030-01-01: y"};
+	static const char *bad[][2] = {
+		{"grade.critical_days", "7,30,90"},      {"grade.important_days", "30,20,365,365"},
+		{"grade.unknown_severity", "high"},      {"policy.grades.p.min_grade", "G"},
+		{"policy.grades.p.min_grade", "AB"},     {"policy.grades.p.exceptions", "DSA-1 until 2030-02-30: x"},
+		{"policy.grades.p.unscanned", "maybe"},  {"policy.grades.p.colour", "red"},
+	};
+	struct grading *g = NULL;
+	char why[300];
+
+	CHECK_EQ(load_cfg(good, 10, &g, why, sizeof why), 0);
+	CHECK_EQ(grading_rules(g)->crit[3], 4);
+	CHECK_EQ(grading_rules(g)->unknown, GRADE_UNKNOWN_IGNORE);
+	CHECK_EQ(grading_rule_count(g), 1);
+	grading_free(g);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *kv[6] = {bad[i][0], bad[i][1], "policy.grades.p.repositories", "x/*", "policy.grades.p.min_grade",
+				     "E"};
+		size_t n = strncmp(bad[i][0], "policy.grades.p.min_grade", 25) == 0 ? 4 : 6;
+		g = NULL;
+		why[0] = '\0';
+		CHECK_EQ(load_cfg(kv, n, &g, why, sizeof why), -BERTH_EINVAL);
+		CHECK(g == NULL);
+		CHECK(why[0] != '\0');
+	}
+	/* a rule with no repositories */
+	{
+		const char *kv[] = {"policy.grades.q.min_grade", "E"};
+		CHECK_EQ(load_cfg(kv, 2, &g, why, sizeof why), -BERTH_EINVAL);
+		CHECK(strstr(why, "repositories") != NULL);
+	}
+}
+
 static const struct test tests[] = {
+	T(grading_exception_parse_ok_and_hostile),
+	T(grading_report_counts_per_advisory_and_exceptions_expire),
+	T(grading_config_good_and_hostile),
 	T(upload_sweep_expires_only_idle_sessions),
 	T(upload_sweep_after_restart_uses_file_age),
 	T(upload_ttl_zero_never_expires),
