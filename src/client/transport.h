@@ -100,7 +100,7 @@ struct client_image {
 };
 
 /* Parses text and opens it. Fails with e set: bad reference, unreachable registry, missing layout,
- * "local: transport not available yet", ... */
+ * a store without the image, ... */
 int client_image_open(const char *text, enum client_mode mode, const struct client_opts *o,
 		      struct client_image **out, struct client_err *e);
 /* Opens an already parsed reference (copied). */

@@ -176,6 +176,14 @@ int graph_store_open(struct graph_store **out, const char *root, const char *dri
 		goto out;
 	}
 	chmod(root, 0700);
+	p = graph__pathf("%s/blobs/.staging", root);
+	rc = p ? fs_mkdirs(p) : -BERTH_ENOMEM;
+	free(p);
+	p = NULL;
+	if (rc < 0) {
+		sfail(s, rc, "cannot create the blob folders in %s: %s", root, berth_strerror(rc));
+		goto out;
+	}
 	/* tree copies and removals hold a descriptor per directory level */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
 		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
@@ -432,6 +440,8 @@ struct job {
 	uint64_t max;
 	volatile int *cancel;
 	char *stage, *root;
+	char *blob;    /* the staged copy of the compressed blob (ROOT/blobs/.staging/...), kept for local: */
+	int blob_only; /* the layer is present but its blob is not: read, verify and keep the blob only */
 	int rc;
 	uint64_t in_bytes, out_bytes;
 	char why[768];
@@ -442,6 +452,7 @@ struct rd {
 	void *stream;
 	uint64_t size, got;
 	volatile int *cancel;
+	int bfd; /* the blob's bytes are also written here (the kept copy) */
 };
 
 /* Reads the blob, refusing a byte more than its descriptor promised. */
@@ -457,8 +468,195 @@ static ssize_t rd_read(void *ctx, void *buf, size_t n)
 		r->got += (uint64_t)k;
 		if (r->got > r->size)
 			return -BERTH_EDIGEST;
+		for (ssize_t off = 0; off < k;) {
+			ssize_t w = write(r->bfd, (const char *)buf + off, (size_t)(k - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return berth_from_errno(errno);
+			off += w;
+		}
 	}
 	return k;
+}
+
+/* ---- kept blobs: ROOT/blobs/<alg>/<hex>, staged in ROOT/blobs/.staging ---- */
+
+static char *blob_path(struct graph_store *s, const struct digest *d)
+{
+	return graph__pathf("%s/blobs/%s/%s", s->root, digest_alg_name(d->alg), d->hex);
+}
+
+static int blob_have(struct graph_store *s, const struct digest *d)
+{
+	char *p = blob_path(s, d);
+	int yes = p && access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
+/* A new empty file in the blob staging folder: *fd and *path (malloc'd). */
+static int blob_stage(struct graph_store *s, int *fd, char **path)
+{
+	char *p = graph__pathf("%s/blobs/.staging/XXXXXX", s->root);
+
+	*fd = -1;
+	*path = NULL;
+	if (!p)
+		return -BERTH_ENOMEM;
+	*fd = mkostemp(p, O_CLOEXEC);
+	if (*fd < 0) {
+		int rc = berth_from_errno(errno);
+		free(p);
+		return rc;
+	}
+	*path = p;
+	return 0;
+}
+
+/* Stages small bytes (a manifest, a config) as a blob, fsynced. */
+static int blob_stage_bytes(struct graph_store *s, const void *p, size_t n, char **path)
+{
+	const char *c = p;
+	int fd, rc = blob_stage(s, &fd, path);
+
+	if (rc < 0)
+		return rc;
+	while (rc == 0 && n > 0) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			rc = berth_from_errno(errno);
+			break;
+		}
+		c += k;
+		n -= (size_t)k;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = berth_from_errno(errno);
+	close(fd);
+	if (rc < 0) {
+		unlink(*path);
+		free(*path);
+		*path = NULL;
+	}
+	return rc;
+}
+
+/* Under lock: gives the staged file its name; *added = 1 when the store did not have it (a failed put
+ * removes it again), else the staged copy is dropped. */
+static int blob_commit(struct graph_store *s, char **staged, const struct digest *d, int *added)
+{
+	char *dir = graph__pathf("%s/blobs/%s", s->root, digest_alg_name(d->alg));
+	char *p = blob_path(s, d);
+	int rc = 0;
+
+	*added = 0;
+	if (!dir || !p) {
+		rc = -BERTH_ENOMEM;
+	} else if (access(p, F_OK) == 0) {
+		unlink(*staged);
+	} else if ((rc = fs_mkdirs(dir)) == 0) {
+		if (rename(*staged, p) < 0)
+			rc = berth_from_errno(errno);
+		else
+			*added = 1;
+	}
+	if (rc == 0) {
+		free(*staged);
+		*staged = NULL;
+	}
+	free(dir);
+	free(p);
+	return rc;
+}
+
+static void blob_unlink(struct graph_store *s, const struct digest *d)
+{
+	char *p = blob_path(s, d);
+
+	if (p)
+		unlink(p);
+	free(p);
+}
+
+int graph_blob_open(struct graph_store *s, const struct digest *d, int *fd)
+{
+	char *p = blob_path(s, d);
+	char ds[DIGEST_STR_MAX];
+
+	s->why[0] = 0;
+	*fd = -1;
+	if (!p)
+		return -BERTH_ENOMEM;
+	*fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (*fd < 0) {
+		int rc = berth_from_errno(errno);
+		return sfail(s, rc, "blob %s: %s", digest_str(d, ds),
+			     rc == -BERTH_ENOENT ? "not kept by the store" : berth_strerror(rc));
+	}
+	return 0;
+}
+
+/* Under lock and staging.lock exclusive: removes kept blobs no image's manifest, config or layer
+ * record names, and (all) staged blobs. */
+static void remove_unreferenced_blobs(struct graph_store *s, size_t *count)
+{
+	struct graph__strset keep;
+	sqlite3_stmt *st = NULL;
+	char *top = graph__pathf("%s/blobs", s->root);
+	DIR *d = top ? opendir(top) : NULL;
+	struct dirent *de;
+
+	graph__strset_init(&keep);
+	if (prep(s, &st, "SELECT manifest FROM images UNION SELECT id FROM images UNION SELECT digest FROM layers") == 0) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(st, 0);
+			if (v)
+				graph__strset_add(&keep, v, strlen(v));
+		}
+		sqlite3_finalize(st);
+	} else {
+		goto out; /* never remove on a database error */
+	}
+	while (d && (de = readdir(d)) != NULL) {
+		char *sub;
+		DIR *e;
+		struct dirent *fe;
+		if (de->d_name[0] == '.') {
+			if (!strcmp(de->d_name, ".staging")) {
+				char *st_dir = graph__pathf("%s/.staging", top);
+				int fd = st_dir ? open(st_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+				if (fd >= 0) {
+					graph__clear_dir(fd);
+					close(fd);
+				}
+				free(st_dir);
+			}
+			continue;
+		}
+		sub = graph__pathf("%s/%s", top, de->d_name);
+		e = sub ? opendir(sub) : NULL;
+		while (e && (fe = readdir(e)) != NULL) {
+			char key[600];
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(key, sizeof(key), "%s:%s", de->d_name, fe->d_name);
+			if (!graph__strset_has(&keep, key, strlen(key)) && unlinkat(dirfd(e), fe->d_name, 0) == 0 && count)
+				(*count)++;
+		}
+		if (e)
+			closedir(e);
+		free(sub);
+	}
+out:
+	if (d)
+		closedir(d);
+	free(top);
+	graph__strset_release(&keep);
 }
 
 static ssize_t dc_read(void *ctx, void *buf, size_t n)
@@ -466,10 +664,63 @@ static ssize_t dc_read(void *ctx, void *buf, size_t n)
 	return decomp_read(ctx, buf, n);
 }
 
+/* A layer the store has unpacked but whose blob it does not keep: the blob is read from the source,
+ * hashed and kept; nothing is unpacked. Closes r->bfd. */
+static void blob_only(struct job *j, struct rd *r, const char *a)
+{
+	struct hasher h = {0};
+	struct digest got;
+	char b[DIGEST_STR_MAX];
+	static const size_t bufsz = 256 * 1024;
+	char *buf = xmalloc(bufsz);
+	int rc, opened = 0;
+	ssize_t k;
+
+	if ((rc = hasher_init(&h, j->desc->d.alg)) < 0)
+		goto out;
+	rc = j->src->open(j->src->ctx, &j->desc->d, j->desc->size, &r->stream);
+	if (rc < 0) {
+		snprintf(j->why, sizeof(j->why), "layer %s: cannot open the blob: %s", a, berth_strerror(rc));
+		goto out;
+	}
+	opened = 1;
+	while ((k = rd_read(r, buf, bufsz)) > 0)
+		hasher_update(&h, buf, (size_t)k);
+	if (k < 0) {
+		rc = (int)k;
+		if (r->got > r->size)
+			snprintf(j->why, sizeof(j->why), "layer %s: the blob is longer than its descriptor's %llu bytes",
+				 a, (unsigned long long)r->size);
+		goto out;
+	}
+	hasher_final(&h, &got);
+	j->in_bytes = r->got;
+	if (r->got != j->desc->size) {
+		rc = -BERTH_EDIGEST;
+		snprintf(j->why, sizeof(j->why), "layer %s: the blob has %llu bytes, its descriptor says %llu", a,
+			 (unsigned long long)r->got, (unsigned long long)j->desc->size);
+	} else if (!digest_eq(&got, &j->desc->d)) {
+		rc = -BERTH_EDIGEST;
+		snprintf(j->why, sizeof(j->why), "layer %s: the blob's bytes hash to %s", a, digest_str(&got, b));
+	}
+out:
+	if (rc < 0 && !j->why[0])
+		snprintf(j->why, sizeof(j->why), "layer %s: %s", a, berth_strerror(rc));
+	hasher_release(&h);
+	free(buf);
+	close(r->bfd);
+	r->bfd = -1;
+	if (opened)
+		j->src->close(r->stream);
+	j->rc = rc;
+	if (rc < 0)
+		*j->cancel = 1;
+}
+
 static void run_job(struct job *j)
 {
 	struct graph_driver *drv = &j->s->drv;
-	struct rd r = {j->src, NULL, j->desc->size, 0, j->cancel};
+	struct rd r = {j->src, NULL, j->desc->size, 0, j->cancel, -1};
 	struct decomp *dc = NULL;
 	struct layer_walker *w = NULL;
 	struct decomp_opts dopts = {.max_out = j->max, .in_alg = j->desc->d.alg, .out_alg = j->diff_id->alg};
@@ -479,6 +730,15 @@ static void run_job(struct job *j)
 	int fd = -1, rc, opened = 0;
 
 	digest_str(&j->desc->d, a);
+	rc = blob_stage(j->s, &r.bfd, &j->blob);
+	if (rc < 0) {
+		snprintf(j->why, sizeof(j->why), "layer %s: cannot stage the blob: %s", a, berth_strerror(rc));
+		goto out;
+	}
+	if (j->blob_only) {
+		blob_only(j, &r, a);
+		return;
+	}
 	rc = drv->ops->stage(drv, j->parent_root, &j->stage, &j->root);
 	if (rc < 0) {
 		snprintf(j->why, sizeof(j->why), "layer %s: cannot create a staging layer: %s", a, berth_strerror(rc));
@@ -514,7 +774,7 @@ static void run_job(struct job *j)
 	}
 	j->in_bytes = res.in_bytes;
 	j->out_bytes = res.out_bytes;
-	if (res.in_bytes != j->desc->size) {
+	if (res.in_bytes != j->desc->size || r.got != j->desc->size) {
 		rc = -BERTH_EDIGEST;
 		snprintf(j->why, sizeof(j->why), "layer %s: the blob has %llu bytes, its descriptor says %llu", a,
 			 (unsigned long long)res.in_bytes, (unsigned long long)j->desc->size);
@@ -537,6 +797,8 @@ out:
 		snprintf(j->why, sizeof(j->why), "layer %s: %s", a, berth_strerror(rc));
 	if (fd >= 0)
 		close(fd);
+	if (r.bfd >= 0)
+		close(r.bfd);
 	layer_walker_free(w);
 	decomp_free(dc);
 	if (opened)
@@ -606,6 +868,8 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 	struct img_meta m;
 	struct job *jobs = NULL;
 	int *present = NULL, *committed = NULL, locked = 0, staged = 0, rc;
+	int *blob_added = NULL, man_added = 0, cfg_added = 0;
+	char *man_stage = NULL, *cfg_stage = NULL;
 	volatile int cancel = 0;
 	struct digest mdig;
 	char idstr[DIGEST_STR_MAX], mstr[DIGEST_STR_MAX];
@@ -634,10 +898,17 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 	jobs = xcalloc(m.n ? m.n : 1, sizeof(*jobs));
 	present = xcalloc(m.n ? m.n : 1, sizeof(int));
 	committed = xcalloc(m.n ? m.n : 1, sizeof(int));
+	blob_added = xcalloc(m.n ? m.n : 1, sizeof(int));
 
 	if ((rc = stage_sh(s)) < 0)
 		goto out;
 	staged = 1;
+	/* the manifest and config bytes are kept as blobs too (local: serves them) */
+	if ((rc = blob_stage_bytes(s, manifest, mlen, &man_stage)) < 0 ||
+	    (rc = blob_stage_bytes(s, config, clen, &cfg_stage)) < 0) {
+		sfail(s, rc, "cannot stage the manifest and config: %s", berth_strerror(rc));
+		goto out;
+	}
 	for (size_t i = 0; i < m.n; i++) {
 		present[i] = layer_exists(s, m.chain[i]);
 		jobs[i] = (struct job){.s = s, .src = src, .desc = &m.layers[i], .diff_id = &m.diff_ids[i],
@@ -682,6 +953,18 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 		}
 		free(prev_root);
 	}
+	/* layers the store has but whose blob it does not keep (put before blobs were kept, or the blob
+	 * was lost): read the blob alone, so this image can be read back whole */
+	for (size_t i = 0; i < m.n && !cancel; i++) {
+		if (!present[i] || blob_have(s, &m.layers[i].d))
+			continue;
+		jobs[i].blob_only = 1;
+		run_job(&jobs[i]);
+		if (jobs[i].rc < 0) {
+			rc = sfail(s, jobs[i].rc, "%s", jobs[i].why);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < m.n; i++) {
 		if (!present[i] && jobs[i].rc < 0 && jobs[i].rc != -BERTH_EIO) {
 			rc = sfail(s, jobs[i].rc, "%s", jobs[i].why);
@@ -694,8 +977,7 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 			goto out;
 		}
 	}
-	if (nnew)
-		sync_fs(s);
+	sync_fs(s); /* the unpacked layers and the staged blobs */
 
 	/* commit: layers into place, then the records, all under the store lock */
 	if ((rc = lock_ex(s)) < 0)
@@ -729,6 +1011,30 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 		jobs[i].stage = NULL;
 	}
 	sync_dirs(s);
+	/* the kept blobs: renamed in under the same lock; a failure below removes the new ones */
+	for (size_t i = 0; i < m.n; i++) {
+		if (jobs[i].blob && (rc = blob_commit(s, &jobs[i].blob, &m.layers[i].d, &blob_added[i])) < 0) {
+			sfail(s, rc, "keeping blob of layer %s: %s", m.chain[i], berth_strerror(rc));
+			goto out;
+		}
+	}
+	if ((rc = blob_commit(s, &man_stage, &mdig, &man_added)) < 0 ||
+	    (rc = blob_commit(s, &cfg_stage, &m.config.d, &cfg_added)) < 0) {
+		sfail(s, rc, "keeping the manifest and config: %s", berth_strerror(rc));
+		goto out;
+	}
+	{
+		char *bd = graph__pathf("%s/blobs/sha256", s->root);
+		if (bd)
+			fs_sync_dir(bd);
+		free(bd);
+		if (m.config.d.alg != DIGEST_SHA256 || (m.n && m.layers[0].d.alg != DIGEST_SHA256)) {
+			bd = graph__pathf("%s/blobs/sha512", s->root);
+			if (bd)
+				fs_sync_dir(bd);
+			free(bd);
+		}
+	}
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE")) < 0)
 		goto out;
@@ -830,7 +1136,8 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 		}
 	}
 	for (size_t i = 0; i < m.n; i++)
-		committed[i] = 0; /* now owned by the records */
+		committed[i] = blob_added[i] = 0; /* now owned by the records */
+	man_added = cfg_added = 0;
 	goto out;
 rollback:
 	if (st)
@@ -840,17 +1147,33 @@ rollback:
 out:
 	if (st)
 		sqlite3_finalize(st);
-	/* a failed put leaves the store as it was: staged and freshly committed layers go */
+	/* a failed put leaves the store as it was: staged and freshly committed layers and blobs go */
 	for (size_t i = 0; i < m.n; i++) {
 		if (committed && committed[i])
 			s->drv.ops->remove(&s->drv, m.chain[i]);
+		if (blob_added && blob_added[i])
+			blob_unlink(s, &m.layers[i].d);
 		if (jobs && jobs[i].stage)
 			s->drv.ops->abort(&s->drv, jobs[i].stage);
+		if (jobs && jobs[i].blob)
+			unlink(jobs[i].blob);
 		if (jobs) {
 			free(jobs[i].stage);
 			free(jobs[i].root);
+			free(jobs[i].blob);
 		}
 	}
+	if (man_added)
+		blob_unlink(s, &mdig);
+	if (cfg_added)
+		blob_unlink(s, &m.config.d);
+	if (man_stage)
+		unlink(man_stage);
+	if (cfg_stage)
+		unlink(cfg_stage);
+	free(man_stage);
+	free(cfg_stage);
+	free(blob_added);
 	if (locked)
 		unlock(s);
 	if (staged)
@@ -1192,6 +1515,7 @@ int graph_image_remove(struct graph_store *s, const char *ref, struct graph_rmi_
 	r.deleted = 1;
 	if (stage_try_ex(s)) {
 		remove_unreferenced(s, &r.layers_removed);
+		remove_unreferenced_blobs(s, &r.blobs_removed);
 		stage_un(s);
 	}
 out:
@@ -1243,6 +1567,7 @@ int graph_prune(struct graph_store *s, struct graph_prune_result *res)
 	free(dir);
 	if (stage_try_ex(s)) {
 		remove_unreferenced(s, &r.layers);
+		remove_unreferenced_blobs(s, &r.blobs);
 		dir = graph__pathf("%s/.staging", s->drv.home);
 		d = dir ? opendir(dir) : NULL;
 		while (d && (de = readdir(d)) != NULL) {

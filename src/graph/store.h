@@ -14,6 +14,10 @@
  *   - Processes share a store safely: ROOT/lock (flock) serializes commits and removals,
  *     ROOT/staging.lock (shared while a put or mount stages layers) keeps removals of unreferenced
  *     layers and staging litter away from work in progress.
+ *   - The store keeps each image's manifest and config bytes and each layer's compressed blob
+ *     (ROOT/blobs/<alg>/<hex>), saved from the same stream while unpacking and renamed in under the
+ *     same commit, so an image can be read back with every digest unchanged (graph_blob_open). A blob
+ *     goes when no image's manifest, config or layer record names it any more (rmi, prune).
  *   - Needs root: owners, device nodes, overlay mounts and xattrs are reproduced as the layer says.
  * docs/internals/graph.md has the layout on disk and the safety argument.
  *
@@ -88,6 +92,12 @@ struct graph_put_result {
 int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, const void *config, size_t clen,
 		    const struct graph_source *src, const struct graph_put_opts *opts, struct graph_put_result *res);
 
+/* Opens the kept blob d (a manifest, a config or a layer's compressed bytes, as they were verified by
+ * the put that stored them) read-only: 0 and *fd (the caller closes it). -BERTH_ENOENT when the store
+ * does not keep it (an image put by a berth that did not keep blobs), why saying which. Readers that
+ * hand the bytes on should hash them again (the file system is not trusted to keep them). */
+int graph_blob_open(struct graph_store *s, const struct digest *d, int *fd);
+
 /* ---- listing ---- */
 
 struct graph_image_info {
@@ -141,6 +151,7 @@ struct graph_rmi_result {
 	int untagged;   /* only the name went: the image has other names */
 	int deleted;    /* the image record went */
 	size_t layers_removed;
+	size_t blobs_removed; /* kept blobs (manifests, configs, layers) no image needs any more */
 };
 
 /* Removes ref: given a name while the image has other names, only the name; otherwise the image and
@@ -153,10 +164,12 @@ struct graph_prune_result {
 	size_t layers;   /* unreferenced layers removed */
 	size_t orphans;  /* directories without a record (an interrupted commit) */
 	size_t staging;  /* staging directories of dead processes */
+	size_t blobs;    /* kept blobs no image needs (left by a rmi while another process was staging) */
 	int busy;        /* another process was staging: layers and staging left alone */
 };
 
-/* Removes what nothing references: layers of no image, orphan directories, stale staging. */
+/* Removes what nothing references: layers of no image, orphan directories, stale staging, kept blobs
+ * no image needs and staged blobs of dead processes. */
 int graph_prune(struct graph_store *s, struct graph_prune_result *res);
 
 /* ---- containers ---- */

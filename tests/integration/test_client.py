@@ -371,8 +371,10 @@ def test_client_errors_and_usage(reg):
                   rc=1)
         lib.eq(e.err, "berth: manifest unknown: 127.0.0.1:%d/%s:nope\n" % (reg.server.port, repo),
                "pull of a missing tag")
-        e = berth("copy", "local:app:v1", "oci:%s" % os.path.join(tmp, "x"), rc=1)
-        lib.ok("local: can only be written to" in e.err, "local: as a source: %r" % e.err)
+        if os.geteuid() == 0:  # the store needs root; never the machine's own store
+            e = berth("copy", "--root", os.path.join(tmp, "store"), "local:app:v1", "oci:%s" % os.path.join(tmp, "x"),
+                      rc=1)
+            lib.ok("no image app:v1 in the store" in e.err, "local: source without the image: %r" % e.err)
         berth("copy", "just-one-arg", rc=2)
         berth("copy", "--jobs", "0", "a", "b", rc=2)
         berth("copy", "--tls-verify=maybe", "a", "b", rc=2)

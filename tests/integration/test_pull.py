@@ -12,7 +12,7 @@ import time
 
 import graph_layout as gl
 import lib
-from client_lib import Layout, Proxy, berth, docker_ref, tmpdir
+from client_lib import Layout, Proxy, berth, docker_ref, layout_blob, layout_index, tmpdir
 
 SHARED_SERVER = True
 TLS = "--tls-verify=false"
@@ -254,4 +254,142 @@ def test_pull_usage_and_store_errors(reg):
         lib.ok("registry reference" in e.err, "pull of a layout: %r" % e.err)
         e = berth("pull", rc=2)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kept(root):
+    """The store's kept blobs as digests ("sha256:<hex>"), and what is left in their staging folder."""
+    out = set()
+    top = os.path.join(root, "blobs")
+    for alg in os.listdir(top):
+        if not alg.startswith("."):
+            out.update("%s:%s" % (alg, h) for h in os.listdir(os.path.join(top, alg)))
+    return out, os.listdir(os.path.join(top, ".staging"))
+
+
+def test_local_as_a_source_round_trips_every_digest(reg):
+    _need_root()
+    tmp = tmpdir()
+    try:
+        root = os.path.join(tmp, "store")
+        lay, man, layers, repo = _pushed(reg, tmp, nlayers=3, size=60000)
+        cfg = json.loads(man)["config"]["digest"]
+        ref = _ref(reg.server.port, repo)
+        berth("pull", TLS, "-q", "--root", root, ref)
+        kept, staging = _kept(root)
+        lib.eq(kept, set(layers) | {cfg, lib.sha256(man)}, "the store keeps manifest, config and layer blobs")
+        lib.eq(staging, [], "nothing left in the blob staging folder")
+        for d in layers:
+            lib.eq(_read(os.path.join(root, "blobs", "sha256", d[7:])), layout_blob(lay.path, d),
+                   "kept blob %s byte for byte (gzip, not re-tarred)" % d)
+
+        # registry -> local -> OCI layout -> registry
+        out = os.path.join(tmp, "out")
+        r = berth("copy", "--json", "--root", root, "local:%s" % ref, "oci:%s:v1" % out).json()
+        lib.eq(r["digest"], lib.sha256(man), "local: -> oci: keeps the manifest digest")
+        idx = layout_index(out)
+        lib.eq(idx["manifests"][0]["digest"], lib.sha256(man), "the layout's entry")
+        lib.eq(layout_blob(out, lib.sha256(man)), man, "manifest bytes in the layout")
+        for d in layers + [cfg]:
+            lib.eq(layout_blob(out, d), layout_blob(lay.path, d), "blob %s in the layout" % d)
+        r = berth("copy", TLS, "--json", "oci:%s:v1" % out, docker_ref(reg, repo + "-back", "v1")).json()
+        lib.eq(r["digest"], lib.sha256(man), "oci: -> registry keeps the manifest digest")
+        lib.eq(sorted(b["digest"] for b in r["blobs"]), sorted(layers + [cfg]), "every blob digest kept")
+        raw = berth("inspect", TLS, "--raw", docker_ref(reg, repo + "-back", "v1"))
+        lib.eq(raw.out.encode(), man, "the registry holds the original manifest bytes")
+
+        # local -> registry directly, and berth push local:
+        r = berth("copy", TLS, "--json", "--root", root, "local:%s" % ref,
+                  docker_ref(reg, repo + "-direct", "v2")).json()
+        lib.eq(r["digest"], lib.sha256(man), "local: -> docker:// keeps the manifest digest")
+        lib.eq(sorted(b["digest"] for b in r["blobs"]), sorted(layers + [cfg]), "blob digests local: -> docker://")
+        raw = berth("inspect", TLS, "--raw", docker_ref(reg, repo + "-direct", "v2"))
+        lib.eq(raw.out.encode(), man, "manifest bytes local: -> docker://")
+        berth("push", TLS, "-q", "--root", root, "local:%s" % ref, "127.0.0.1:%d/%s-push:v3" % (reg.server.port, repo))
+        raw = berth("inspect", TLS, "--raw", docker_ref(reg, repo + "-push", "v3"))
+        lib.eq(raw.out.encode(), man, "berth push local: keeps the manifest bytes")
+        # by manifest digest
+        r = berth("copy", "--json", "--root", root, "local:%s@%s" % (ref.rsplit(":", 1)[0], lib.sha256(man)),
+                  "oci:%s:bydigest" % out).json()
+        lib.eq(r["digest"], lib.sha256(man), "local:NAME@DIGEST")
+
+        # a Docker schema 2 image keeps its Docker manifest through local: -> docker://
+        _, dman, dlayers, drepo = _pushed(reg, tmp, name="dock", nlayers=2, size=30000, docker=True)
+        dref = _ref(reg.server.port, drepo)
+        berth("pull", TLS, "-q", "--root", root, dref)
+        r = berth("copy", TLS, "--json", "--root", root, "local:%s" % dref, docker_ref(reg, drepo + "-b", "v1")).json()
+        lib.eq(r["digest"], lib.sha256(dman), "Docker schema 2 manifest digest kept")
+        lib.eq(berth("inspect", TLS, "--raw", docker_ref(reg, drepo + "-b", "v1")).out.encode(), dman,
+               "Docker manifest bytes")
+
+        # a kept blob that changed on disk is refused, never handed on
+        victim = os.path.join(root, "blobs", "sha256", layers[1][7:])
+        good = _read(victim)
+        with open(victim, "r+b") as f:
+            f.seek(100)
+            f.write(bytes([good[100] ^ 1]))
+        e = berth("copy", "-q", "--root", root, "local:%s" % ref, "oci:%s:bad" % os.path.join(tmp, "bad"), rc=1)
+        lib.ok("digest" in e.err and e.err.count("\n") == 1, "a changed kept blob: %r" % e.err)
+        lib.ok(not os.path.exists(os.path.join(tmp, "bad")), "no layout made from a bad blob")
+        with open(victim, "wb") as f:
+            f.write(good)
+
+        # an image stored without its blobs (a berth before this change): one clear line; pulling it
+        # again fetches the blobs even though every layer is there
+        os.unlink(victim)
+        e = berth("copy", "-q", "--root", root, "local:%s" % ref, "oci:%s:x" % os.path.join(tmp, "x"), rc=1)
+        lib.eq(e.err, "berth: image %s was stored without its blobs; pull it again\n" % ref, "missing blobs")
+        r = berth("pull", TLS, "--json", "--root", root, ref).json()
+        lib.eq(_read(victim), good, "the pull fetched the missing blob again")
+        berth("copy", "-q", "--root", root, "local:%s" % ref, "oci:%s:again" % out)
+        e = berth("copy", "--root", root, "local:nothing:here", "oci:%s:x" % os.path.join(tmp, "x"), rc=1)
+        lib.ok("no image nothing:here" in e.err, "unknown local image: %r" % e.err)
+
+        # rmi removes the blobs no other image needs; shared ones stay until the last image goes
+        berth("copy", TLS, "-q", "--root", root, docker_ref(reg, repo, "v1"), "local:copy:one")  # same image, 2nd name
+        berth("rmi", "--root", root, dref)
+        kept, _ = _kept(root)
+        lib.eq(kept, set(layers) | {cfg, lib.sha256(man)}, "the Docker image's blobs went with it")
+        berth("rmi", "--root", root, ref)
+        lib.eq(_kept(root)[0], set(layers) | {cfg, lib.sha256(man)}, "untagging keeps the blobs")
+        berth("rmi", "--root", root, "copy:one")
+        lib.eq(_kept(root), (set(), []), "the last rmi removes every kept blob")
+        lib.eq(_layers(root), [], "and every layer")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_failed_put_keeps_no_blobs(reg):
+    _need_root()
+    tmp = tmpdir()
+    proxy = None
+    try:
+        root = os.path.join(tmp, "store")
+        _, man0, layers0, repo0 = _pushed(reg, tmp, name="first", nlayers=1, size=5000)
+        berth("pull", TLS, "-q", "--root", root, _ref(reg.server.port, repo0))
+        before = _kept(root)
+        lay, man, layers, repo = _pushed(reg, tmp, name="src", nlayers=3, size=100000)
+        # layers 0 and 1 arrive whole (their blobs are staged), layer 2 is corrupt: nothing is kept
+        proxy = Proxy(reg.server.port, corrupt_digest=layers[2])
+        e = berth("pull", TLS, "-q", "--jobs", "1", "--root", root, _ref(proxy.port, repo), rc=1)
+        lib.ok(layers[2] in e.err, "corrupt layer message: %r" % e.err)
+        lib.eq(_kept(root), before, "kept blobs and blob staging after a failed put")
+        # a blob-only fetch (layer present, blob missing) that fails keeps nothing either
+        berth("pull", TLS, "-q", "--root", root, _ref(reg.server.port, repo))
+        os.unlink(os.path.join(root, "blobs", "sha256", layers[2][7:]))
+        before = _kept(root)
+        e = berth("pull", TLS, "-q", "--root", root, _ref(proxy.port, repo), rc=1)
+        lib.ok(layers[2] in e.err, "corrupt blob-only message: %r" % e.err)
+        lib.eq(_kept(root), before, "nothing kept after a failed blob-only fetch")
+        # prune removes kept blobs nobody names (a crash between rename and transaction)
+        stray = os.path.join(root, "blobs", "sha256", "ab" * 32)
+        with open(stray, "wb") as f:
+            f.write(b"x")
+        with open(os.path.join(root, "blobs", ".staging", "leftover"), "wb") as f:
+            f.write(b"y")
+        berth("prune", "--root", root)
+        lib.eq(_kept(root), before, "prune removed the stray blob and the staged leftover")
+    finally:
+        if proxy:
+            proxy.close()
         shutil.rmtree(tmp, ignore_errors=True)

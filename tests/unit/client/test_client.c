@@ -626,10 +626,10 @@ TEST(local_transport_errors_are_clear)
 	struct client_err e = {0};
 
 	client_opts_init(&o);
-	/* a destination now (streamed into the host store, tested in test_pull.py); not a source yet */
-	CHECK_EQ(client_image_open("local:app:v1", CLIENT_SRC, &o, &im, &e), -BERTH_EUNSUPPORTED);
+	/* source and destination (tested against a store in test_pull.py); no tags or delete */
+	CHECK_EQ(client_image_open("local:app:v1", CLIENT_ADMIN, &o, &im, &e), -BERTH_EUNSUPPORTED);
 	CHECK(im == NULL);
-	CHECK_STR(e.msg, "local: can only be written to for now (the store does not keep layer blobs)");
+	CHECK_STR(e.msg, "local: has no tags and cannot be deleted here (berth images, berth rmi)");
 	/* a store that cannot be opened is a clear error, and nothing is left open */
 	o.store_root = "/nonexistent-berth-parent/store";
 	o.store_driver = "zfs";

@@ -267,6 +267,122 @@ static void expect_unchanged_after(struct graph_store *s, int rc, int want, cons
 	graph_layer_list_free(l, n);
 	CHECK_EQ(count_dir("%s/store/vfs/dir"), nlayers);
 	CHECK_EQ(count_dir("%s/store/vfs/.staging"), 0);
+	/* kept blobs: the one image's manifest, config and layers, nothing staged */
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), nlayers + 2);
+	CHECK_EQ(count_dir("%s/store/blobs/.staging"), 0);
+}
+
+/* The bytes of the kept blob d, or NULL (with *rc) when graph_blob_open fails. */
+static unsigned char *kept(struct graph_store *s, const struct digest *d, size_t *n, int *rc)
+{
+	int fd;
+	unsigned char *p = malloc(1 << 20);
+	ssize_t k;
+
+	*n = 0;
+	*rc = graph_blob_open(s, d, &fd);
+	if (*rc < 0) {
+		free(p);
+		return NULL;
+	}
+	while ((k = read(fd, p + *n, (1 << 20) - *n)) > 0)
+		*n += (size_t)k;
+	close(fd);
+	return p;
+}
+
+static void expect_kept(struct graph_store *s, const void *want, size_t wn)
+{
+	struct digest d;
+	size_t n;
+	int rc;
+	unsigned char *got;
+
+	digest_of(DIGEST_SHA256, want, wn, &d);
+	got = kept(s, &d, &n, &rc);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(n, wn);
+	CHECK(got && memcmp(got, want, wn) == 0);
+	free(got);
+}
+
+TEST(kept_blobs_read_back_and_go_with_the_last_image)
+{
+	struct graph_store *s = open_store("vfs");
+	struct src src = {0};
+	struct img a, b;
+	struct tm_buf t[2];
+	int gz[2] = {1, 0};
+	struct graph_rmi_result r;
+	struct digest l1;
+	char p[512];
+	size_t n;
+	int rc;
+
+	two_tars(t);
+	make_image(&src, &a, t, 2, gz, 0, 0); /* blobs 0 (gzip) and 1 (plain tar) */
+	make_image(&src, &b, t, 1, gz, 0, 0); /* blob 2: the same gzip layer as blob 0 */
+	CHECK_EQ(put(s, &src, &a, "a:1"), 0);
+	expect_kept(s, a.man.ptr, a.man.len);
+	expect_kept(s, a.cfg.ptr, a.cfg.len);
+	expect_kept(s, src.b[0].p, src.b[0].n); /* the compressed bytes as served, not a re-tar */
+	expect_kept(s, src.b[1].p, src.b[1].n);
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 4);
+	CHECK_EQ(count_dir("%s/store/blobs/.staging"), 0);
+	l1 = src.b[1].d;
+	{
+		struct digest none;
+		digest_of(DIGEST_SHA256, "x", 1, &none);
+		CHECK(kept(s, &none, &n, &rc) == NULL);
+		CHECK_EQ(rc, -BERTH_ENOENT);
+		CHECK(strstr(graph_store_why(s), "not kept by the store") != NULL);
+	}
+
+	/* b shares layer 0: present, so not unpacked again; but a lost blob is fetched alone */
+	snprintf(p, sizeof(p), "%s/store/blobs/sha256/%s", T, src.b[0].d.hex);
+	CHECK_EQ(unlink(p), 0);
+	src.fail_open = 3; /* the blob-only fetch fails: nothing is kept, b is not put */
+	CHECK_EQ(put(s, &src, &b, "b:1"), -BERTH_EIO);
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 3);
+	CHECK_EQ(count_dir("%s/store/blobs/.staging"), 0);
+	src.fail_open = 0;
+	CHECK_EQ(put(s, &src, &b, "b:1"), 0);
+	expect_kept(s, src.b[0].p, src.b[0].n);
+	expect_kept(s, b.man.ptr, b.man.len);
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 6); /* a: man, cfg, 2 layers; b: man, cfg */
+
+	/* a goes: its manifest, config and layer 1 go; the shared layer stays for b */
+	CHECK_EQ(graph_image_remove(s, "a:1", &r), 0);
+	CHECK_EQ(r.deleted, 1);
+	CHECK_EQ(r.layers_removed, 1);
+	CHECK_EQ(r.blobs_removed, 3);
+	CHECK(kept(s, &l1, &n, &rc) == NULL);
+	CHECK_EQ(rc, -BERTH_ENOENT);
+	expect_kept(s, src.b[0].p, src.b[0].n);
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 3);
+	CHECK_EQ(graph_image_remove(s, "b:1", &r), 0);
+	CHECK_EQ(r.blobs_removed, 3);
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 0);
+
+	/* prune: a stray blob (a commit interrupted after its renames) and staged litter go */
+	snprintf(p, sizeof(p), "%s/store/blobs/sha256/%064d", T, 0);
+	close(open(p, O_WRONLY | O_CREAT, 0600));
+	snprintf(p, sizeof(p), "%s/store/blobs/.staging/left", T);
+	close(open(p, O_WRONLY | O_CREAT, 0600));
+	{
+		struct graph_prune_result pr;
+		CHECK_EQ(graph_prune(s, &pr), 0);
+		CHECK_EQ(pr.blobs, 1);
+	}
+	CHECK_EQ(count_dir("%s/store/blobs/sha256"), 0);
+	CHECK_EQ(count_dir("%s/store/blobs/.staging"), 0);
+
+	img_release(&a);
+	img_release(&b);
+	src_free(&src);
+	free(t[0].p);
+	free(t[1].p);
+	cleanup(s);
 }
 
 TEST(failed_puts_leave_the_store_unchanged)
@@ -422,6 +538,7 @@ TEST(overlay2_parallel_put_failure_cleans_staging)
 static const struct test tests[] = {
 	T(put_lists_chain_ids_and_mounts_vfs),
 	T(failed_puts_leave_the_store_unchanged),
+	T(kept_blobs_read_back_and_go_with_the_last_image),
 	T(manifests_berth_cannot_unpack_are_refused),
 	T(devicemapper_and_unknown_drivers),
 	T(overlay2_parallel_put_failure_cleans_staging),
