@@ -414,6 +414,15 @@ int cmd_serve(int argc, char **argv)
 			 config_get(&cfg, "errata.sync_interval"));
 		goto out;
 	}
+	{
+		int64_t secs = 0;
+		if (cli_duration_parse(config_get(&cfg, "grade.check_interval"), &secs) < 0) {
+			cli_fail("config: grade.check_interval '%s' is not a duration (1s, 30m, 6h, 1d)",
+				 config_get(&cfg, "grade.check_interval"));
+			goto out;
+		}
+		sco.grade_check_ms = secs * 1000;
+	}
 
 	/* Block the stop signals before any thread starts, so only sigwait() below sees them. */
 	sigemptyset(&set);

@@ -98,7 +98,8 @@ void grade_result_release(struct grade_result *g);
 int grade_day_parse(const char *s, int32_t *day);
 /* Writes "YYYY-MM-DD" into out (>= 11 bytes). */
 void grade_day_format(int32_t day, char *out, size_t n);
-/* Today in UTC. */
+/* Today in UTC; in tests only, the environment variable BERTH_GRADE_TODAY=YYYY-MM-DD replaces the
+ * clock (a value that is not a valid date is ignored). */
 int32_t grade_day_today(void);
 
 #endif

@@ -79,6 +79,8 @@ struct meta_ops {
 	int (*scan_get)(void *be, const struct digest *d, struct meta_scan *out);
 	int (*scan_each_stale)(void *be, int64_t gen, int (*fn)(void *ctx, const struct meta_scan *s), void *ctx);
 	int (*scan_findings_put)(void *be, const struct meta_scan *v, size_t n);
+	int (*grade_state_get)(void *be, const struct digest *d, char *grade, int32_t *day);
+	int (*grade_state_set)(void *be, const struct digest *d, char grade, int32_t day);
 };
 
 /* The compact, key-sorted text of the JSON object in s (malloc()ed into *out). -BERTH_EINVAL when s

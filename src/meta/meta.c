@@ -803,6 +803,22 @@ int meta_notify_cursor_set(struct meta *m, const char *endpoint, int64_t seq)
 	return m->ops->cursor_set(m->be, endpoint, seq);
 }
 
+int meta_grade_state_get(struct meta *m, const struct digest *d, char *grade, int32_t *day)
+{
+	if (!m || !d || !grade || !day)
+		return -BERTH_EINVAL;
+	*grade = 0;
+	*day = 0;
+	return m->ops->grade_state_get(m->be, d, grade, day);
+}
+
+int meta_grade_state_set(struct meta *m, const struct digest *d, char grade, int32_t day)
+{
+	if (!m || !d || grade < 'A' || grade > 'F')
+		return -BERTH_EINVAL;
+	return m->ops->grade_state_set(m->be, d, grade, day);
+}
+
 /* --- simple signatures ---------------------------------------------------------------------------- */
 
 void meta_signatures_free(struct meta_signature *v, size_t n)

@@ -486,4 +486,10 @@ int meta_scan_each_stale(struct meta *m, int64_t gen, int (*fn)(void *ctx, const
 /* Sets findings and generation of v[0..n) (matched by digest) in one transaction. */
 int meta_scan_findings_put(struct meta *m, const struct meta_scan *v, size_t n);
 
+/* --- grade state (docs/internals/grade.md, "Grade events") -----------------------------------------
+ * The last grade letter ('A'..'F') recorded for a manifest digest and the day (days since
+ * 1970-01-01) it was computed for. get: 0, or -BERTH_ENOENT when none was recorded. set replaces. */
+int meta_grade_state_get(struct meta *m, const struct digest *d, char *grade, int32_t *day);
+int meta_grade_state_set(struct meta *m, const struct digest *d, char grade, int32_t day);
+
 #endif

@@ -195,6 +195,12 @@ static const char *const sq_migrations[] = {
 	"  INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) VALUES (NEW.digest, NEW.repo_id, NEW.created);"
 	" END;"
 	"INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) SELECT digest, repo_id, created FROM manifests;",
+	/* 6: the last grade the grade checker recorded per manifest digest (a letter and the UTC day it
+	 * was computed for), so a drop can be journaled once. */
+	"CREATE TABLE grade_state ("
+	"  digest TEXT PRIMARY KEY,"
+	"  grade TEXT NOT NULL,"
+	"  day INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -274,6 +280,8 @@ enum sq_stmt {
 	ST_SCAN_GET,
 	ST_SCAN_STALE,
 	ST_SCAN_FINDINGS,
+	ST_GRADE_GET,
+	ST_GRADE_SET,
 	ST_MAX
 };
 
@@ -438,6 +446,9 @@ static const char *const sq_sql[ST_MAX] = {
 	[ST_SCAN_ENQUEUE] = "INSERT INTO scan_queue(digest, repo_id, enqueued) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT(digest) DO NOTHING",
 	[ST_SCAN_QUEUED] = "SELECT EXISTS (SELECT 1 FROM scan_queue WHERE digest = ?1)",
+	[ST_GRADE_GET] = "SELECT grade, day FROM grade_state WHERE digest = ?1",
+	[ST_GRADE_SET] = "INSERT INTO grade_state(digest, grade, day) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT(digest) DO UPDATE SET grade = excluded.grade, day = excluded.day",
 	[ST_SCAN_LAYER_GET] = "SELECT result, why FROM scan_layers WHERE digest = ?1",
 	[ST_SCAN_LAYER_PUT] = "INSERT INTO scan_layers(digest, result, why, created) VALUES (?1, ?2, ?3, ?4)"
 			      " ON CONFLICT(digest) DO UPDATE SET result = excluded.result, why = excluded.why",
@@ -3175,6 +3186,71 @@ static int sq_cursor_set(void *be, const char *endpoint, int64_t seq)
 	return sq_tx(be, 1, sq_cursor_set_tx, NULL, &a);
 }
 
+struct sq_grade_arg {
+	const struct digest *d;
+	char grade;
+	int32_t day;
+	char *gout;
+	int32_t *dout;
+};
+
+static int sq_grade_state_get_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_grade_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sq_stmt(c, ST_GRADE_GET, &st);
+
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (rc == 1) {
+		const unsigned char *g = sqlite3_column_text(st, 0);
+		*a->gout = g ? (char)g[0] : 0;
+		*a->dout = (int32_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -BERTH_ENOENT;
+	}
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_grade_state_get(void *be, const struct digest *d, char *grade, int32_t *day)
+{
+	struct sq_grade_arg a = {d, 0, 0, grade, day};
+
+	return sq_tx(be, 0, sq_grade_state_get_tx, NULL, &a);
+}
+
+static int sq_grade_state_set_tx(struct sq_conn *c, void *arg)
+{
+	struct sq_grade_arg *a = arg;
+	sqlite3_stmt *st = NULL;
+	char g[2] = {a->grade, 0};
+	int rc = sq_stmt(c, ST_GRADE_SET, &st);
+
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, a->d);
+	if (rc == 0)
+		rc = sq_bind_text(st, 2, g);
+	if (rc == 0)
+		rc = sq_bind_int(st, 3, a->day);
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int sq_grade_state_set(void *be, const struct digest *d, char grade, int32_t day)
+{
+	struct sq_grade_arg a = {d, grade, day, NULL, NULL};
+
+	return sq_tx(be, 1, sq_grade_state_set_tx, NULL, &a);
+}
+
 struct sq_sig_arg {
 	const char *repo;
 	const struct digest *d;
@@ -3903,6 +3979,8 @@ static const struct meta_ops sq_ops = {
 	.scan_get = sq_scan_get,
 	.scan_each_stale = sq_scan_each_stale,
 	.scan_findings_put = sq_scan_findings_put,
+	.grade_state_get = sq_grade_state_get,
+	.grade_state_set = sq_grade_state_set,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

@@ -21,6 +21,8 @@
 #include "base/util.h"
 #include "errata/errata.h"
 #include "image/manifest.h"
+#include "registry/events.h"
+#include "registry/grading.h"
 #include "registry/registry.h"
 
 #define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
@@ -38,9 +40,21 @@ struct scanner {
 	pthread_cond_t cond;
 	int stop;
 	unsigned wakes;
-	atomic_uint_fast64_t layers_indexed, images_scanned, rematched;
+	atomic_uint_fast64_t layers_indexed, images_scanned, rematched, grade_events, events_failed;
 	atomic_int_fast64_t generation;
+	int64_t grade_checked_ms; /* last grade check (re-match thread only) */
 };
+
+/* The grading rules of the registry (its configuration), or the defaults when it has none. */
+static const struct grade_rules *rules_of(struct scanner *s, struct grade_rules *tmp)
+{
+	struct grading *g = registry_grading(s->reg);
+
+	if (g)
+		return grading_rules(g);
+	grade_rules_default(tmp);
+	return tmp;
+}
 
 /* ---- matching ---- */
 
@@ -364,7 +378,7 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 	struct meta_scan ms = {0};
 	struct buf pk;
 	json_t *ldig = NULL;
-	char why[512] = "", **dstrs = NULL;
+	char why[512] = "", **dstrs = NULL, *old_ids = NULL;
 	size_t nl = 0;
 	uint64_t left = s->o.max_image_bytes ? s->o.max_image_bytes : (uint64_t)64 << 30;
 	int64_t gen = 0;
@@ -464,12 +478,26 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 		}
 		ms.generation = gen;
 	}
+	{
+		struct meta_scan old = {0};
+		if (meta_scan_get(s->meta, &job->digest, &old) == 0 && old.findings)
+			(void)events_advisory_ids(old.findings, &old_ids); /* a damaged old row counts as none */
+		meta_scan_release(&old);
+	}
 	rc = meta_scan_put(s->meta, &ms);
 	if (rc == 0) {
+		struct grade_rules tmp;
 		atomic_fetch_add(&s->images_scanned, 1);
 		grading_invalidate(registry_grading(s->reg));
+		/* after the commit, as documented for such rows; a failure to journal does not undo the scan */
+		if (events_scan_append(s->meta, job->repo, &job->digest, NULL, ms.status, ms.os, old_ids, ms.findings,
+				       NULL) < 0)
+			atomic_fetch_add(&s->events_failed, 1);
+		if (events_grade_one(rules_of(s, &tmp), s->meta, job->repo, &job->digest, NULL, grade_day_today(), NULL) < 0)
+			atomic_fetch_add(&s->events_failed, 1);
 	}
 out:
+	free(old_ids);
 	free(ms.layers);
 	free(ms.findings);
 	scanner_errata_release(&er);
@@ -562,6 +590,7 @@ static void *worker(void *arg)
 
 struct stale {
 	struct meta_scan *v;
+	char **old_ids; /* events_advisory_ids() of v[i]'s stored findings, for the "scan" rows */
 	size_t n, cap;
 };
 
@@ -573,13 +602,21 @@ static int stale_collect(void *ctx, const struct meta_scan *ms)
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 256;
 		struct meta_scan *v = realloc(st->v, cap * sizeof *v);
+		char **o;
 		if (!v)
 			return -BERTH_ENOMEM;
 		st->v = v;
+		o = realloc(st->old_ids, cap * sizeof *o);
+		if (!o)
+			return -BERTH_ENOMEM;
+		st->old_ids = o;
 		st->cap = cap;
 	}
 	c = &st->v[st->n];
 	memset(c, 0, sizeof *c);
+	st->old_ids[st->n] = NULL;
+	if (ms->findings)
+		(void)events_advisory_ids(ms->findings, &st->old_ids[st->n]); /* damaged: as none */
 	c->digest = ms->digest;
 	c->os = ms->os ? strdup(ms->os) : NULL;
 	c->layers = ms->layers ? strdup(ms->layers) : NULL;
@@ -595,10 +632,61 @@ static int stale_collect(void *ctx, const struct meta_scan *ms)
 	return 0;
 }
 
+struct os_ord {
+	struct meta_scan s;
+	char *old_ids;
+};
+
 static int os_cmp(const void *a, const void *b)
 {
-	const struct meta_scan *x = a, *y = b;
-	return strcmp(x->os ? x->os : "", y->os ? y->os : "");
+	const struct os_ord *x = a, *y = b;
+	return strcmp(x->s.os ? x->s.os : "", y->s.os ? y->s.os : "");
+}
+
+/* Sorts st by release, keeping old_ids with their rows. */
+static int stale_sort(struct stale *st)
+{
+	struct os_ord *o = calloc(st->n, sizeof *o);
+
+	if (!o)
+		return -BERTH_ENOMEM;
+	for (size_t i = 0; i < st->n; i++)
+		o[i] = (struct os_ord){st->v[i], st->old_ids[i]};
+	qsort(o, st->n, sizeof *o, os_cmp);
+	for (size_t i = 0; i < st->n; i++) {
+		st->v[i] = o[i].s;
+		st->old_ids[i] = o[i].old_ids;
+	}
+	free(o);
+	return 0;
+}
+
+/* Journals "scan" for the rows of st whose advisory ids changed (after their findings are stored). */
+static int stale_journal(struct meta *m, struct stale *st)
+{
+	struct events_change *v = calloc(st->n + 1, sizeof *v);
+	size_t k = 0;
+	int rc;
+
+	if (!v)
+		return -BERTH_ENOMEM;
+	for (size_t i = 0; i < st->n; i++) {
+		char *now = NULL;
+		if (events_advisory_ids(st->v[i].findings, &now) < 0)
+			continue;
+		/* cheap filter: only manifests whose id set changed go to the tag walk */
+		if (strcmp(now, st->old_ids[i] ? st->old_ids[i] : "[]") != 0) {
+			digest_str(&st->v[i].digest, v[k].digest);
+			v[k].old_ids = st->old_ids[i];
+			v[k].os = st->v[i].os;
+			v[k].findings = st->v[i].findings;
+			k++;
+		}
+		free(now);
+	}
+	rc = events_rematch_journal(m, v, k, NULL);
+	free(v);
+	return rc;
 }
 
 /* Layer digests of a stored scan's layers JSON. */
@@ -696,8 +784,8 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 	rc = meta_scan_each_stale(m, gen, stale_collect, &st);
 	if (rc < 0)
 		goto out;
-	if (st.n)
-		qsort(st.v, st.n, sizeof st.v[0], os_cmp);
+	if (st.n && (rc = stale_sort(&st)) < 0)
+		goto out;
 	/* Matching is CPU work on rows already in memory: split it across the cores (each part loads the
 	 * errata of its own releases), then write everything back in one transaction. */
 	while (nparts < REMATCH_MAX_THREADS && (long)nparts < ncpu && st.n / (nparts + 1) >= REMATCH_MIN_PER_THREAD)
@@ -725,19 +813,29 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 	{
 		size_t k = 0;
 		for (size_t i = 0; i < st.n; i++)
-			if (st.v[i].findings)
+			if (st.v[i].findings) {
+				st.old_ids[k] = st.old_ids[i];
 				st.v[k++] = st.v[i];
-			else
+			} else {
 				meta_scan_release(&st.v[i]);
+				free(st.old_ids[i]);
+			}
 		st.n = k;
 	}
 	rc = meta_scan_findings_put(m, st.v, st.n);
-	if (rc == 0)
+	if (rc == 0) {
 		*count = st.n;
+		/* after the commit; a failure to journal does not undo the re-match */
+		if (stale_journal(m, &st) < 0)
+			rc = 1; /* stored, but not every row journaled: the caller counts it */
+	}
 out:
-	for (size_t i = 0; i < st.n; i++)
+	for (size_t i = 0; i < st.n; i++) {
 		meta_scan_release(&st.v[i]);
+		free(st.old_ids[i]);
+	}
 	free(st.v);
+	free(st.old_ids);
 	return rc;
 }
 
@@ -751,12 +849,30 @@ static void *rematcher(void *arg)
 		int64_t gen = 0;
 		uint64_t n = 0;
 
-		if (meta_errata_generation(s->meta, &gen) < 0 || gen == atomic_load(&s->generation))
-			continue;
-		if (scanner_rematch_all(s->meta, gen, &n) == 0) {
+		int check = 0;
+
+		int rrc = -1;
+
+		if (meta_errata_generation(s->meta, &gen) == 0 && gen != atomic_load(&s->generation))
+			rrc = scanner_rematch_all(s->meta, gen, &n);
+		if (rrc > 0)
+			atomic_fetch_add(&s->events_failed, 1);
+		if (rrc >= 0) {
 			atomic_fetch_add(&s->rematched, n);
 			atomic_store(&s->generation, gen);
 			grading_invalidate(registry_grading(s->reg));
+			check = 1;
+		}
+		/* grades also drop with time alone: every grade_check_ms (and once at start) */
+		if (s->o.grade_check_ms >= 0 && time_now_ms() - s->grade_checked_ms >= s->o.grade_check_ms)
+			check = 1;
+		if (check) {
+			struct grade_rules tmp;
+			uint64_t j = 0;
+			s->grade_checked_ms = time_now_ms();
+			if (events_grade_check(rules_of(s, &tmp), s->meta, grade_day_today(), &j) < 0)
+				atomic_fetch_add(&s->events_failed, 1);
+			atomic_fetch_add(&s->grade_events, j);
 		}
 	} while (!nap(s, &seen));
 	return NULL;
@@ -846,6 +962,8 @@ void scanner_stats_get(struct scanner *s, struct scanner_stats *st)
 	st->layers_indexed = atomic_load(&s->layers_indexed);
 	st->images_scanned = atomic_load(&s->images_scanned);
 	st->rematched = atomic_load(&s->rematched);
+	st->grade_events = atomic_load(&s->grade_events);
+	st->events_failed = atomic_load(&s->events_failed);
 	st->generation = atomic_load(&s->generation);
 }
 

@@ -30,12 +30,17 @@ struct scanner_opts {
 	uint64_t max_image_bytes; /* scan.max_image_bytes: inflated bytes per image; 0: 64 GiB */
 	int64_t poll_ms;          /* how often idle workers and the re-match thread look; 0: 500 */
 	const char *tmpdir;       /* rpm database spool; NULL: $TMPDIR or /tmp */
+	int64_t grade_check_ms;   /* grade.check_interval: how often every tagged image's grade is compared
+				   * with the recorded one ("grade" events); also after each re-match and at
+				   * start; 0: every poll; < 0: only after re-matches */
 };
 
 struct scanner_stats {
 	uint64_t layers_indexed; /* layer blobs read and indexed */
 	uint64_t images_scanned; /* scans stored */
 	uint64_t rematched;      /* scans matched again after an errata change */
+	uint64_t grade_events;   /* "grade" rows journaled by the periodic grade checks */
+	uint64_t events_failed;  /* "scan"/"grade" rows or grade records that could not be written */
 	int64_t generation;      /* errata generation the stored scans were last brought up to */
 };
 
@@ -52,7 +57,9 @@ void scanner_stats_get(struct scanner *s, struct scanner_stats *st);
 
 /* Matches again, from their stored package lists, every stored scan matched at a generation below
  * gen, loading each release's errata once, and stores all new findings in one transaction (the
- * re-match thread's pass; public for tests and the benchmark). 0 with *count, or an error. */
+ * re-match thread's pass; public for tests and the benchmark). Then journals "scan" for each tagged
+ * manifest whose set of advisory ids changed (registry/events.h). 0 with *count; 1 when the findings
+ * were stored but some rows could not be journaled; or a negative error. */
 int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count);
 
 /* ---- matching, shared with the CLI ---- */

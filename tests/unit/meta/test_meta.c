@@ -965,6 +965,7 @@ TEST(migration_gives_old_links_their_time)
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
 		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
 		    " DROP TRIGGER scan_enqueue; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
+		    " DROP TABLE grade_state;"
 		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
 	CHECK_EQ(meta_gc_plan(m, 200, 0, &p), 0);
