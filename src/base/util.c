@@ -26,14 +26,34 @@ uint64_t time_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Civil date of a day count since 1970-01-01 (era arithmetic, proleptic Gregorian). Done by hand
+ * because gmtime_r takes glibc's time-zone lock, and every request's log line formats a time. */
+static void civil_of_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 void time_format_iso(int64_t ms, char *out, size_t n)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000, days, y;
+	int64_t sod;
+	int m, d;
 
-	gmtime_r(&t, &tm);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+	sod = s - days * 86400;
+	civil_of_days(days, &y, &m, &d);
+	snprintf(out, n, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, (int)(sod / 3600),
+		 (int)(sod / 60 % 60), (int)(sod % 60), (int)(ms - s * 1000));
 }
 
 int uuid_new(char out[37])

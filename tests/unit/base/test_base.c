@@ -205,6 +205,14 @@ TEST(time_iso_format)
 
 	time_format_iso(1764181800123LL, s, sizeof(s));
 	CHECK_STR(s, "2025-11-26T18:30:00.123Z");
+	time_format_iso(0, s, sizeof(s));
+	CHECK_STR(s, "1970-01-01T00:00:00.000Z");
+	time_format_iso(951782400999LL, s, sizeof(s)); /* a leap day */
+	CHECK_STR(s, "2000-02-29T00:00:00.999Z");
+	time_format_iso(4107542399001LL, s, sizeof(s));
+	CHECK_STR(s, "2100-02-28T23:59:59.001Z");
+	time_format_iso(-1, s, sizeof(s));
+	CHECK_STR(s, "1969-12-31T23:59:59.999Z");
 }
 
 TEST(errors_have_text)
