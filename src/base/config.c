@@ -13,7 +13,7 @@
 const struct config_key config_keys[] = {
 	{"log.level", "info", "error, warn, info or debug"},
 	{"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
-	{"http.threads", "0", "worker threads; 0 = two per core, at least 4"},
+	{"http.threads", "0", "event-loop threads; 0 = one per core, at least 2"},
 	{"http.tls.certificate", "", "PEM certificate chain file; with http.tls.key, serve HTTPS"},
 	{"http.tls.key", "", "PEM private key file of the certificate"},
 	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},

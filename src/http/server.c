@@ -335,7 +335,7 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 		return -BERTH_EINVAL;
 	}
 	if (threads <= 0)
-		threads = ncpu > 2 ? (int)ncpu * 2 : 4;
+		threads = ncpu > 2 ? (int)ncpu : 2;
 	if (!o->tls_cert_pem != !o->tls_key_pem) {
 		snprintf(why, whyn, "TLS needs both a certificate and a key");
 		return -BERTH_EINVAL;

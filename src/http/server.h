@@ -15,7 +15,7 @@ struct server;
 
 struct server_opts {
 	const char *addr; /* "HOST:PORT"; port 0 picks a free one */
-	int threads;      /* 0: two per core, at least 4 */
+	int threads;      /* 0: one per core, at least 2 */
 	struct registry *reg;
 	const char *tls_cert_pem; /* PEM text of the certificate chain; NULL serves plain HTTP */
 	const char *tls_key_pem;  /* PEM text of its private key (required with tls_cert_pem) */

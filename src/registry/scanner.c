@@ -41,6 +41,7 @@ struct scanner {
 	int stop;
 	unsigned wakes;
 	atomic_uint_fast64_t layers_indexed, images_scanned, rematched, grade_events, events_failed;
+	_Atomic int64_t last_wake_ms; /* when a manifest was last pushed (scanner_wake) */
 	atomic_int_fast64_t generation;
 	int64_t grade_checked_ms; /* last grade check (re-match thread only) */
 };
@@ -561,15 +562,36 @@ static int stopping(struct scanner *s)
 	return stop;
 }
 
+/* Scans yield to pushes: while manifests keep arriving (one less than SCAN_QUIET_MS ago) a worker
+ * waits, so a burst of pushes does not share the CPU and the database's write lock with indexing;
+ * after SCAN_MAX_DEFER_MS of waiting it scans anyway, so steady traffic cannot starve the queue. */
+#define SCAN_QUIET_MS 200
+#define SCAN_MAX_DEFER_MS 5000
+
 static void *worker(void *arg)
 {
 	struct scanner *s = arg;
 	unsigned seen = 0;
+	int64_t deferring_since = 0;
 
 	thread_background();
 	while (!stopping(s)) {
 		struct meta_scan_job job;
-		int rc = meta_scan_claim(s->meta, &job);
+		int64_t now = time_now_ms();
+		int rc;
+
+		if (now - atomic_load(&s->last_wake_ms) < SCAN_QUIET_MS) {
+			if (!deferring_since)
+				deferring_since = now;
+			if (now - deferring_since < SCAN_MAX_DEFER_MS) {
+				struct timespec ts = {0, 50 * 1000000L};
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
+		}
+		deferring_since = 0;
+		rc = meta_scan_claim(s->meta, &job);
 
 		if (rc == 0) {
 			rc = scan_job(s, &job);
@@ -948,6 +970,7 @@ void scanner_wake(struct scanner *s)
 {
 	if (!s)
 		return;
+	atomic_store(&s->last_wake_ms, time_now_ms());
 	pthread_mutex_lock(&s->lock);
 	s->wakes++;
 	pthread_cond_broadcast(&s->cond);
