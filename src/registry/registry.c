@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "image/manifest.h"
+#include "image/ref.h"
 #include "registry/policy.h"
 #include "registry/grading.h"
 #include "sign/extension.h"
@@ -230,62 +231,15 @@ uint64_t registry_manifest_limit(const struct registry *r)
 	return r->manifest_max;
 }
 
-
-static int is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* name := component ("/" component)*, component := [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*, at most 255 bytes. */
+/* The grammars live in image/ref.c, shared with the client's references. */
 int registry_name_valid(const char *name)
 {
-	size_t n = strlen(name), i = 0;
-
-	if (n == 0 || n > 255)
-		return 0;
-	for (;;) {
-		if (!is_lower_alnum(name[i]))
-			return 0;
-		while (is_lower_alnum(name[i]))
-			i++;
-		if (name[i] == '\0')
-			return 1;
-		if (name[i] == '/') {
-			i++;
-			continue;
-		}
-		if (name[i] == '.') {
-			i++;
-		} else if (name[i] == '_') {
-			i++;
-			if (name[i] == '_')
-				i++;
-		} else if (name[i] == '-') {
-			while (name[i] == '-')
-				i++;
-		} else {
-			return 0;
-		}
-		if (!is_lower_alnum(name[i]))
-			return 0;
-	}
+	return image_ref_name_valid(name);
 }
 
-/* tag := [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127} */
 int registry_tag_valid(const char *tag)
 {
-	size_t n = strlen(tag);
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = tag[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-			 (i > 0 && (c == '.' || c == '-'));
-		if (!ok)
-			return 0;
-	}
-	return 1;
+	return image_ref_tag_valid(tag);
 }
 
 int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size,
