@@ -7,7 +7,7 @@ b=${1:-build}
 ninja -C "$b" >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-adv=${BERTH_ADVISORY_DATA:-$(dirname "$0")/../../shared/data/advisories}
+adv=${BERTH_ADVISORY_DATA:-$(dirname "$0")/../tests/data/advisories}
 # a large gzip layer: /usr tarred (what is readable), plus a fake dpkg status so the indexer keeps something
 mkdir -p "$tmp/extra/var/lib/dpkg"
 cp /var/lib/dpkg/status "$tmp/extra/var/lib/dpkg/status"

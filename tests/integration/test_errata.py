@@ -3,7 +3,8 @@ errata feeds over HTTP (a loopback http.server that honours If-None-Match) synce
 by serve's background thread.
 
 The data is read from ../shared/data/advisories beside the repository (or ../../shared for a
-worktree, or $BERTH_ADVISORY_DATA); when it is missing the tests fail, they do not skip."""
+worktree, or $BERTH_ADVISORY_DATA), else from the copy in tests/data/advisories; when it is missing the
+tests fail, they do not skip."""
 
 import hashlib
 import http.server
@@ -23,7 +24,8 @@ import lib
 def data_dir():
     env = os.environ.get("BERTH_ADVISORY_DATA")
     cands = [env] if env else [os.path.join(lib.REPO_ROOT, "..", "shared", "data", "advisories"),
-                               os.path.join(lib.REPO_ROOT, "..", "..", "shared", "data", "advisories")]
+                               os.path.join(lib.REPO_ROOT, "..", "..", "shared", "data", "advisories"),
+                               os.path.join(lib.REPO_ROOT, "tests", "data", "advisories")]
     for c in cands:
         if c and os.path.isdir(c):
             return os.path.abspath(c)

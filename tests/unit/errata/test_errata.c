@@ -19,13 +19,15 @@
 /* ---------------------------------------------------------------- helpers */
 
 /* The advisory data: $BERTH_ADVISORY_DATA, else shared/data/advisories beside the repository (its
- * parent, or the parent's parent for a worktree under wt/). Fails the test when absent. */
+ * parent, or the parent's parent for a worktree under wt/), else the copy in tests/data/advisories.
+ * Fails the test when absent. */
 static const char *data_dir(void)
 {
 	static char path[4096];
 	const char *env = getenv("BERTH_ADVISORY_DATA");
 	const char *cands[] = {BERTH_SOURCE_ROOT "/../shared/data/advisories",
-			       BERTH_SOURCE_ROOT "/../../shared/data/advisories"};
+			       BERTH_SOURCE_ROOT "/../../shared/data/advisories",
+			       BERTH_SOURCE_ROOT "/tests/data/advisories"};
 	struct stat sb;
 
 	if (env) {
