@@ -1765,26 +1765,32 @@ static char *container_id(struct graph_store *s, const char *name)
 	return id;
 }
 
+/* Under the store lock: looks container name up and unmounts its root file system. 0 with *id
+ * (malloc()ed; the caller frees it), or a negative error with why set (*id may still need freeing). */
+static int container_unmount_locked(struct graph_store *s, const char *name, char **id)
+{
+	int rc;
+
+	*id = container_id(s, name);
+	if (!*id)
+		return -BERTH_ENOENT;
+	rc = s->drv.ops->umount(&s->drv, *id);
+	if (rc < 0)
+		sfail(s, rc, "unmounting container %s: %s", name, berth_strerror(rc));
+	return rc;
+}
+
 int graph_container_umount(struct graph_store *s, const char *name)
 {
-	char *id;
+	char *id = NULL;
 	int rc;
 
 	s->why[0] = 0;
 	if ((rc = lock_ex(s)) < 0)
 		return rc;
-	id = container_id(s, name);
-	if (!id) {
-		rc = -BERTH_ENOENT;
-		goto out;
-	}
-	rc = s->drv.ops->umount(&s->drv, id);
-	if (rc < 0) {
-		sfail(s, rc, "unmounting container %s: %s", name, berth_strerror(rc));
-		goto out;
-	}
-	rc = run_sql1(s, "UPDATE containers SET mounted = 0 WHERE name = ?", name);
-out:
+	rc = container_unmount_locked(s, name, &id);
+	if (rc == 0)
+		rc = run_sql1(s, "UPDATE containers SET mounted = 0 WHERE name = ?", name);
 	unlock(s);
 	free(id);
 	return rc;
@@ -1792,22 +1798,14 @@ out:
 
 int graph_container_remove(struct graph_store *s, const char *name)
 {
-	char *id;
+	char *id = NULL;
 	int rc;
 
 	s->why[0] = 0;
 	if ((rc = lock_ex(s)) < 0)
 		return rc;
-	id = container_id(s, name);
-	if (!id) {
-		rc = -BERTH_ENOENT;
+	if ((rc = container_unmount_locked(s, name, &id)) < 0)
 		goto out;
-	}
-	rc = s->drv.ops->umount(&s->drv, id);
-	if (rc < 0) {
-		sfail(s, rc, "unmounting container %s: %s", name, berth_strerror(rc));
-		goto out;
-	}
 	if ((rc = run_sql1(s, "DELETE FROM containers WHERE name = ?", name)) < 0)
 		goto out;
 	rc = s->drv.ops->remove(&s->drv, id);
