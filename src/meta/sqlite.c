@@ -201,6 +201,14 @@ static const char *const sq_migrations[] = {
 	"  digest TEXT PRIMARY KEY,"
 	"  grade TEXT NOT NULL,"
 	"  day INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 7: an image's package list (10 KiB and more, written once per scan) moves out of scans, whose
+	 * rows a re-match rewrites: SQLite rewrites a whole row on UPDATE, so every re-match copied
+	 * each list too. */
+	"CREATE TABLE scan_packages ("
+	"  digest TEXT PRIMARY KEY,"
+	"  packages BLOB NOT NULL);"
+	"INSERT INTO scan_packages(digest, packages) SELECT digest, packages FROM scans WHERE packages IS NOT NULL;"
+	"ALTER TABLE scans DROP COLUMN packages;",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -276,6 +284,8 @@ enum sq_stmt {
 	ST_SCAN_LAYER_PUT,
 	ST_SCAN_LAYER_COUNT,
 	ST_SCAN_PUT,
+	ST_SCAN_PKG_PUT,
+	ST_SCAN_PKG_DEL,
 	ST_SCAN_DEQUEUE,
 	ST_SCAN_GET,
 	ST_SCAN_STALE,
@@ -453,16 +463,21 @@ static const char *const sq_sql[ST_MAX] = {
 	[ST_SCAN_LAYER_PUT] = "INSERT INTO scan_layers(digest, result, why, created) VALUES (?1, ?2, ?3, ?4)"
 			      " ON CONFLICT(digest) DO UPDATE SET result = excluded.result, why = excluded.why",
 	[ST_SCAN_LAYER_COUNT] = "SELECT COUNT(*) FROM scan_layers",
-	[ST_SCAN_PUT] = "INSERT INTO scans(digest, status, why, os, pretty, layers, packages, generation, findings, updated)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(digest) DO UPDATE SET"
+	[ST_SCAN_PUT] = "INSERT INTO scans(digest, status, why, os, pretty, layers, generation, findings, updated)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10) ON CONFLICT(digest) DO UPDATE SET"
 			" status = excluded.status, why = excluded.why, os = excluded.os, pretty = excluded.pretty,"
-			" layers = excluded.layers, packages = excluded.packages, generation = excluded.generation,"
+			" layers = excluded.layers, generation = excluded.generation,"
 			" findings = excluded.findings, updated = excluded.updated",
+	[ST_SCAN_PKG_PUT] = "INSERT INTO scan_packages(digest, packages) VALUES (?1, ?2)"
+			    " ON CONFLICT(digest) DO UPDATE SET packages = excluded.packages",
+	[ST_SCAN_PKG_DEL] = "DELETE FROM scan_packages WHERE digest = ?1",
 	[ST_SCAN_DEQUEUE] = "DELETE FROM scan_queue WHERE digest = ?1",
-	[ST_SCAN_GET] = "SELECT digest, status, why, os, pretty, layers, packages, generation, findings, updated"
-			" FROM scans WHERE digest = ?1",
-	[ST_SCAN_STALE] = "SELECT digest, status, why, os, pretty, layers, packages, generation, findings, updated"
-			  " FROM scans WHERE status = 'scanned' AND generation < ?1",
+	[ST_SCAN_GET] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
+			" s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
+			" WHERE s.digest = ?1",
+	[ST_SCAN_STALE] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
+			  " s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
+			  " WHERE s.status = 'scanned' AND s.generation < ?1",
 	[ST_SCAN_FINDINGS] = "UPDATE scans SET findings = ?2, generation = ?3, updated = ?4 WHERE digest = ?1",
 };
 
@@ -3779,13 +3794,23 @@ static int sq_scan_put_tx(struct sq_conn *c, void *arg)
 	if (rc == 0)
 		rc = sq_bind_text(st, 6, s->layers);
 	if (rc == 0)
-		rc = sq_bind_blob(st, 7, s->packages, s->packages_len);
-	if (rc == 0)
 		rc = sq_bind_int(st, 8, s->generation);
 	if (rc == 0)
 		rc = sq_bind_text(st, 9, s->findings);
 	if (rc == 0)
 		rc = sq_bind_int(st, 10, (int64_t)time(NULL));
+	if (rc == 0)
+		rc = sq_step(st);
+	if (st)
+		sqlite3_reset(st);
+	st = NULL;
+	/* the package list in its own table (migration 7), absent when the scan has none */
+	if (rc == 0)
+		rc = sq_stmt(c, s->packages_len ? ST_SCAN_PKG_PUT : ST_SCAN_PKG_DEL, &st);
+	if (rc == 0)
+		rc = sq_bind_digest(st, 1, &s->digest);
+	if (rc == 0 && s->packages_len)
+		rc = sq_bind_blob(st, 2, s->packages, s->packages_len);
 	if (rc == 0)
 		rc = sq_step(st);
 	if (st)

@@ -96,6 +96,10 @@ int scanner_errata_build(struct meta_erratum *v, size_t n, const char *release, 
 		}
 	}
 	out->naff = k;
+	if (scan_match_index_build(release, out->aff, out->naff, &out->ix) < 0) {
+		scanner_errata_release(out);
+		return -BERTH_ENOMEM;
+	}
 	return 0;
 }
 
@@ -103,6 +107,7 @@ void scanner_errata_release(struct scanner_errata *e)
 {
 	meta_errata_free(e->v, e->n);
 	free(e->aff);
+	scan_match_index_release(&e->ix);
 	memset(e, 0, sizeof *e);
 }
 
@@ -141,19 +146,35 @@ static json_t *jdate(int64_t t)
 	return json_string(s);
 }
 
-char *scanner_findings_json(const struct scan_pkgs *pkgs, const uint32_t *layer, const char *release,
-			    const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers)
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, const char *release,
+			  const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers,
+			  char **findings, char **ids)
 {
 	struct scan_findings f;
-	json_t *arr = json_array();
-	char *out = NULL;
-	size_t last_pkg = (size_t)-1;
+	json_t *arr = json_array(), *idarr = ids ? json_array() : NULL;
+	const char **idv = NULL;
+	size_t last_pkg = (size_t)-1, nid = 0;
 	const void *last_ref = NULL;
+	int rc = -BERTH_ENOMEM;
 
+	*findings = NULL;
+	if (ids)
+		*ids = NULL;
 	scan_findings_init(&f);
-	if (!arr)
-		return NULL;
-	if (release && release[0] && e && e->naff && scan_match(pkgs, release, e->aff, e->naff, &f) < 0)
+	if (!arr || (ids && !idarr))
+		goto out;
+	if (release && release[0] && e && e->naff) {
+		/* the index built with the errata when it is for this release; a fresh sort otherwise */
+		if (e->ix.release && strcmp(e->ix.release, release) == 0 ? scan_match_indexed(pkgs, &e->ix, &f) < 0
+									 : scan_match(pkgs, release, e->aff, e->naff, &f) < 0)
+			goto out;
+	}
+	if (ids && f.n && !(idv = malloc(f.n * sizeof *idv)))
 		goto out;
 	for (size_t i = 0; i < f.n; i++) {
 		const struct scan_pkg *p = &pkgs->v[f.v[i].pkg];
@@ -167,6 +188,8 @@ char *scanner_findings_json(const struct scan_pkgs *pkgs, const uint32_t *layer,
 			continue;
 		last_pkg = f.v[i].pkg;
 		last_ref = er;
+		if (idv)
+			idv[nid++] = er->id;
 		o = json_object();
 		cves = json_array();
 		if (!o || !cves) {
@@ -192,10 +215,38 @@ char *scanner_findings_json(const struct scan_pkgs *pkgs, const uint32_t *layer,
 		if (json_array_append_new(arr, o) < 0)
 			goto out;
 	}
-	out = json_dumps(arr, JSON_COMPACT);
+	if (ids) {
+		if (nid > 1)
+			qsort(idv, nid, sizeof *idv, id_cmp);
+		for (size_t i = 0; i < nid; i++)
+			if ((i == 0 || strcmp(idv[i], idv[i - 1]) != 0) && json_array_append_new(idarr, json_string(idv[i])) < 0)
+				goto out;
+		*ids = json_dumps(idarr, JSON_COMPACT);
+		if (!*ids)
+			goto out;
+	}
+	*findings = json_dumps(arr, JSON_COMPACT);
+	if (!*findings)
+		goto out;
+	rc = 0;
 out:
+	if (rc < 0 && ids) {
+		free(*ids);
+		*ids = NULL;
+	}
+	free(idv);
 	scan_findings_release(&f);
 	json_decref(arr);
+	json_decref(idarr);
+	return rc;
+}
+
+char *scanner_findings_json(const struct scan_pkgs *pkgs, const uint32_t *layer, const char *release,
+			    const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers)
+{
+	char *out = NULL;
+
+	(void)scanner_findings_make(pkgs, layer, release, e, layer_digests, nlayers, &out, NULL);
 	return out;
 }
 
@@ -610,103 +661,101 @@ static void *worker(void *arg)
 
 /* ---- re-matching ---- */
 
+/* The rows a re-match works on. Per row: the findings stored before (to tell whether anything
+ * changed without parsing them) and, after matching, the new findings' advisory ids. */
+struct stale_row {
+	struct meta_scan s;
+	char *old_findings;
+	char *new_ids;
+};
+
 struct stale {
-	struct meta_scan *v;
-	char **old_ids; /* events_advisory_ids() of v[i]'s stored findings, for the "scan" rows */
+	struct stale_row *v;
 	size_t n, cap;
 };
+
+static void stale_row_release(struct stale_row *r)
+{
+	meta_scan_release(&r->s);
+	free(r->old_findings);
+	free(r->new_ids);
+	memset(r, 0, sizeof *r);
+}
 
 static int stale_collect(void *ctx, const struct meta_scan *ms)
 {
 	struct stale *st = ctx;
-	struct meta_scan *c;
+	struct stale_row *r;
 
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 256;
-		struct meta_scan *v = realloc(st->v, cap * sizeof *v);
-		char **o;
+		struct stale_row *v = realloc(st->v, cap * sizeof *v);
 		if (!v)
 			return -BERTH_ENOMEM;
 		st->v = v;
-		o = realloc(st->old_ids, cap * sizeof *o);
-		if (!o)
-			return -BERTH_ENOMEM;
-		st->old_ids = o;
 		st->cap = cap;
 	}
-	c = &st->v[st->n];
-	memset(c, 0, sizeof *c);
-	st->old_ids[st->n] = NULL;
-	if (ms->findings)
-		(void)events_advisory_ids(ms->findings, &st->old_ids[st->n]); /* damaged: as none */
-	c->digest = ms->digest;
-	c->os = ms->os ? strdup(ms->os) : NULL;
-	c->layers = ms->layers ? strdup(ms->layers) : NULL;
+	r = &st->v[st->n++];
+	memset(r, 0, sizeof *r);
+	r->s.digest = ms->digest;
+	r->s.os = ms->os ? strdup(ms->os) : NULL;
+	r->s.layers = ms->layers ? strdup(ms->layers) : NULL;
+	r->old_findings = ms->findings ? strdup(ms->findings) : NULL;
 	if (ms->packages_len) {
-		c->packages = malloc(ms->packages_len);
-		if (c->packages)
-			memcpy(c->packages, ms->packages, ms->packages_len);
-		c->packages_len = ms->packages_len;
+		r->s.packages = malloc(ms->packages_len);
+		if (r->s.packages)
+			memcpy(r->s.packages, ms->packages, ms->packages_len);
+		r->s.packages_len = ms->packages_len;
 	}
-	st->n++;
-	if ((ms->os && !c->os) || (ms->layers && !c->layers) || (ms->packages_len && !c->packages))
+	if ((ms->os && !r->s.os) || (ms->layers && !r->s.layers) || (ms->findings && !r->old_findings) ||
+	    (ms->packages_len && !r->s.packages))
 		return -BERTH_ENOMEM;
 	return 0;
 }
 
-struct os_ord {
-	struct meta_scan s;
-	char *old_ids;
-};
-
-static int os_cmp(const void *a, const void *b)
+static int row_os_cmp(const void *a, const void *b)
 {
-	const struct os_ord *x = a, *y = b;
+	const struct stale_row *x = a, *y = b;
 	return strcmp(x->s.os ? x->s.os : "", y->s.os ? y->s.os : "");
 }
 
-/* Sorts st by release, keeping old_ids with their rows. */
-static int stale_sort(struct stale *st)
-{
-	struct os_ord *o = calloc(st->n, sizeof *o);
-
-	if (!o)
-		return -BERTH_ENOMEM;
-	for (size_t i = 0; i < st->n; i++)
-		o[i] = (struct os_ord){st->v[i], st->old_ids[i]};
-	qsort(o, st->n, sizeof *o, os_cmp);
-	for (size_t i = 0; i < st->n; i++) {
-		st->v[i] = o[i].s;
-		st->old_ids[i] = o[i].old_ids;
-	}
-	free(o);
-	return 0;
-}
-
-/* Journals "scan" for the rows of st whose advisory ids changed (after their findings are stored). */
+/* Journals "scan" for the rows of st whose advisory ids changed (after their findings are stored).
+ * A row whose findings text is the same as before has the same ids: only the others are compared. */
 static int stale_journal(struct meta *m, struct stale *st)
 {
 	struct events_change *v = calloc(st->n + 1, sizeof *v);
+	char **old = calloc(st->n + 1, sizeof *old);
 	size_t k = 0;
 	int rc;
 
-	if (!v)
+	if (!v || !old) {
+		free(v);
+		free(old);
 		return -BERTH_ENOMEM;
+	}
 	for (size_t i = 0; i < st->n; i++) {
-		char *now = NULL;
-		if (events_advisory_ids(st->v[i].findings, &now) < 0)
+		struct stale_row *r = &st->v[i];
+
+		if (!r->new_ids || (r->old_findings && strcmp(r->old_findings, r->s.findings) == 0))
 			continue;
-		/* cheap filter: only manifests whose id set changed go to the tag walk */
-		if (strcmp(now, st->old_ids[i] ? st->old_ids[i] : "[]") != 0) {
-			digest_str(&st->v[i].digest, v[k].digest);
-			v[k].old_ids = st->old_ids[i];
-			v[k].os = st->v[i].os;
-			v[k].findings = st->v[i].findings;
+		if (r->old_findings)
+			(void)events_advisory_ids(r->old_findings, &old[k]); /* damaged: as none */
+		/* only manifests whose id set changed go to the tag walk */
+		if (strcmp(r->new_ids, old[k] ? old[k] : "[]") != 0) {
+			digest_str(&r->s.digest, v[k].digest);
+			v[k].old_ids = old[k];
+			v[k].os = r->s.os;
+			v[k].findings = r->s.findings;
 			k++;
+		} else {
+			free(old[k]);
+			old[k] = NULL;
 		}
-		free(now);
 	}
 	rc = events_rematch_journal(m, v, k, NULL);
+	for (size_t i = 0; i < k; i++)
+		free(old[i]);
+	free(old);
 	free(v);
 	return rc;
 }
@@ -736,10 +785,10 @@ out:
 }
 
 /* One thread's share of a re-match: findings for v[0..n), which are sorted by release so the errata
- * of one release are loaded once per run of equal releases. */
+ * of one release are loaded (and indexed) once per run of equal releases. */
 struct rematch_part {
 	struct meta *m;
-	struct meta_scan *v;
+	struct stale_row *v;
 	size_t n;
 	int64_t gen;
 	int rc;
@@ -754,7 +803,8 @@ static void *rematch_part_run(void *arg)
 
 	p->rc = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		struct meta_scan *ms = &p->v[i];
+		struct stale_row *r = &p->v[i];
+		struct meta_scan *ms = &r->s;
 		struct scan_pkgs pk;
 		uint32_t *lv = NULL;
 		char **ld;
@@ -775,17 +825,16 @@ static void *rematch_part_run(void *arg)
 			continue; /* a damaged row keeps its old findings */
 		}
 		ld = layer_list(ms->layers, &nld);
-		ms->findings = scanner_findings_json(&pk, lv, ms->os, &er, (const char *const *)ld, nld);
+		p->rc = scanner_findings_make(&pk, lv, ms->os, &er, (const char *const *)ld, nld, &ms->findings,
+					      &r->new_ids);
 		ms->generation = p->gen;
 		for (size_t k = 0; ld && k < nld; k++)
 			free(ld[k]);
 		free(ld);
 		free(lv);
 		scan_pkgs_release(&pk);
-		if (!ms->findings) {
-			p->rc = -BERTH_ENOMEM;
+		if (p->rc < 0)
 			break;
-		}
 	}
 	scanner_errata_release(&er);
 	return NULL;
@@ -798,7 +847,8 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 {
 	struct stale st = {0};
 	struct rematch_part parts[REMATCH_MAX_THREADS];
-	size_t nparts = 1, started = 0;
+	struct meta_scan *put = NULL;
+	size_t nparts = 1, started = 0, k = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
@@ -806,8 +856,8 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 	rc = meta_scan_each_stale(m, gen, stale_collect, &st);
 	if (rc < 0)
 		goto out;
-	if (st.n && (rc = stale_sort(&st)) < 0)
-		goto out;
+	if (st.n > 1)
+		qsort(st.v, st.n, sizeof *st.v, row_os_cmp);
 	/* Matching is CPU work on rows already in memory: split it across the cores (each part loads the
 	 * errata of its own releases), then write everything back in one transaction. */
 	while (nparts < REMATCH_MAX_THREADS && (long)nparts < ncpu && st.n / (nparts + 1) >= REMATCH_MIN_PER_THREAD)
@@ -832,32 +882,26 @@ int scanner_rematch_all(struct meta *m, int64_t gen, uint64_t *count)
 	if (rc < 0)
 		goto out;
 	/* one transaction for all of them: a reader sees the old findings or the new, never a mix */
-	{
-		size_t k = 0;
-		for (size_t i = 0; i < st.n; i++)
-			if (st.v[i].findings) {
-				st.old_ids[k] = st.old_ids[i];
-				st.v[k++] = st.v[i];
-			} else {
-				meta_scan_release(&st.v[i]);
-				free(st.old_ids[i]);
-			}
-		st.n = k;
+	put = calloc(st.n + 1, sizeof *put);
+	if (!put) {
+		rc = -BERTH_ENOMEM;
+		goto out;
 	}
-	rc = meta_scan_findings_put(m, st.v, st.n);
+	for (size_t i = 0; i < st.n; i++)
+		if (st.v[i].s.findings)
+			put[k++] = st.v[i].s; /* shallow: the rows still own their strings */
+	rc = meta_scan_findings_put(m, put, k);
 	if (rc == 0) {
-		*count = st.n;
+		*count = k;
 		/* after the commit; a failure to journal does not undo the re-match */
 		if (stale_journal(m, &st) < 0)
 			rc = 1; /* stored, but not every row journaled: the caller counts it */
 	}
 out:
-	for (size_t i = 0; i < st.n; i++) {
-		meta_scan_release(&st.v[i]);
-		free(st.old_ids[i]);
-	}
+	free(put);
+	for (size_t i = 0; i < st.n; i++)
+		stale_row_release(&st.v[i]);
 	free(st.v);
-	free(st.old_ids);
 	return rc;
 }
 

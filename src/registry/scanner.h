@@ -70,6 +70,7 @@ struct scanner_errata {
 	size_t n;
 	struct scan_affected *aff;
 	size_t naff;
+	struct scan_match_index ix; /* aff sorted for lookup, built once per release */
 };
 /* Takes ownership of v[0..n) and builds the entries of release (withdrawn errata and NOT_AFFECTED
  * entries left out; UNFIXED and END_OF_LIFE are affected with no fix). 0 or -BERTH_ENOMEM (v freed). */
@@ -82,6 +83,12 @@ void scanner_errata_release(struct scanner_errata *e);
  * NULL when out of memory. */
 char *scanner_findings_json(const struct scan_pkgs *pkgs, const uint32_t *layer, const char *release,
 			    const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers);
+/* scanner_findings_json(), also giving *ids: the advisory ids of the findings, sorted and unique, as
+ * a compact JSON array (the text events_advisory_ids() makes of the findings, without parsing them).
+ * 0 or -BERTH_ENOMEM (both NULL). */
+int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, const char *release,
+			  const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers,
+			  char **findings, char **ids);
 
 /* Indexes and stacks an image's layers with no database: open(ctx, i, &fd) gives layer i's blob as a
  * readable fd (closed here). Limits as in scanner_opts. 0 with *im filled (any status; a layer that

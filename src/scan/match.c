@@ -80,24 +80,48 @@ static int set(const char *s)
 	return s && *s;
 }
 
-int scan_match(const struct scan_pkgs *pkgs, const char *release, const struct scan_affected *aff, size_t naff,
-	       struct scan_findings *out)
+int scan_match_index_build(const char *release, const struct scan_affected *aff, size_t naff,
+			   struct scan_match_index *ix)
 {
-	enum scan_eco eco = scan_release_eco(release);
-	size_t *idx = NULL, n = 0, n0 = out->n;
-	int rc = 0;
-
+	memset(ix, 0, sizeof *ix);
+	ix->aff = aff;
+	ix->naff = naff;
+	ix->release = strdup(release ? release : "");
+	if (!ix->release)
+		return -BERTH_ENOMEM;
 	if (naff) {
-		idx = malloc(naff * sizeof *idx);
-		if (!idx)
+		ix->idx = malloc(naff * sizeof *ix->idx);
+		if (!ix->idx) {
+			scan_match_index_release(ix);
 			return -BERTH_ENOMEM;
+		}
 	}
 	for (size_t i = 0; i < naff; i++)
-		if (aff[i].release && aff[i].package && strcmp(aff[i].release, release) == 0)
-			idx[n++] = i;
-	if (n > 1)
-		qsort_r(idx, n, sizeof *idx, by_name, (void *)aff);
-	for (size_t p = 0; p < pkgs->n && rc == 0; p++) {
+		if (aff[i].release && aff[i].package && strcmp(aff[i].release, ix->release) == 0)
+			ix->idx[ix->n++] = i;
+	if (ix->n > 1)
+		qsort_r(ix->idx, ix->n, sizeof *ix->idx, by_name, (void *)aff);
+	return 0;
+}
+
+void scan_match_index_release(struct scan_match_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->idx);
+	free(ix->release);
+	memset(ix, 0, sizeof *ix);
+}
+
+int scan_match_indexed(const struct scan_pkgs *pkgs, const struct scan_match_index *ix, struct scan_findings *out)
+{
+	const struct scan_affected *aff = ix->aff;
+	const size_t *idx = ix->idx, n = ix->n;
+	enum scan_eco eco = scan_release_eco(ix->release);
+	size_t n0 = out->n;
+	int rc = 0;
+
+	for (size_t p = 0; p < pkgs->n && rc == 0 && n; p++) {
 		const struct scan_pkg *pk = &pkgs->v[p];
 		size_t first = out->n;
 
@@ -124,8 +148,19 @@ int scan_match(const struct scan_pkgs *pkgs, const char *release, const struct s
 		if (out->n - first > 1)
 			qsort(out->v + first, out->n - first, sizeof *out->v, by_affected);
 	}
-	free(idx);
 	if (rc < 0)
 		out->n = n0;
+	return rc;
+}
+
+int scan_match(const struct scan_pkgs *pkgs, const char *release, const struct scan_affected *aff, size_t naff,
+	       struct scan_findings *out)
+{
+	struct scan_match_index ix;
+	int rc = scan_match_index_build(release, aff, naff, &ix);
+
+	if (rc == 0)
+		rc = scan_match_indexed(pkgs, &ix, out);
+	scan_match_index_release(&ix);
 	return rc;
 }

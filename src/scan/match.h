@@ -56,4 +56,23 @@ void scan_findings_release(struct scan_findings *f); /* f is empty and reusable 
 int scan_match(const struct scan_pkgs *pkgs, const char *release, const struct scan_affected *aff, size_t naff,
 	       struct scan_findings *out);
 
+/* The entries of one release sorted for lookup, built once and reused for many package lists (a
+ * re-match of every stored image matches thousands of lists against the same entries). aff is
+ * borrowed and must stay unchanged while the index is used. */
+struct scan_match_index {
+	const struct scan_affected *aff;
+	size_t naff;
+	char *release;
+	size_t *idx; /* entry indexes of release, sorted by (kind, package, index) */
+	size_t n;
+};
+
+/* Builds ix for release over aff[0..naff). 0, or -BERTH_ENOMEM (ix is then empty). */
+int scan_match_index_build(const char *release, const struct scan_affected *aff, size_t naff,
+			   struct scan_match_index *ix);
+void scan_match_index_release(struct scan_match_index *ix); /* NULL-safe; ix is empty afterwards */
+/* scan_match(pkgs, ix->release, ix->aff, ix->naff, out), without sorting the entries again:
+ * the same findings in the same order. */
+int scan_match_indexed(const struct scan_pkgs *pkgs, const struct scan_match_index *ix, struct scan_findings *out);
+
 #endif

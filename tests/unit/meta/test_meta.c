@@ -965,7 +965,7 @@ TEST(migration_gives_old_links_their_time)
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
 		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
 		    " DROP TRIGGER scan_enqueue; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
-		    " DROP TABLE grade_state;"
+		    " DROP TABLE grade_state; DROP TABLE scan_packages;"
 		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
 	CHECK_EQ(meta_gc_plan(m, 200, 0, &p), 0);
@@ -974,6 +974,114 @@ TEST(migration_gives_old_links_their_time)
 	CHECK_EQ(meta_gc_plan(m, 201, 0, &p), 0);
 	CHECK_EQ(p.nlinks, 1);
 	meta_gc_plan_release(&p);
+	meta_free(m);
+	tdb_cleanup(&t);
+}
+
+static int stale_count(void *ctx, const struct meta_scan *s)
+{
+	size_t *n = ctx;
+
+	if (s->packages_len != 5 || memcmp(s->packages, "\x01pkgs", 5) != 0)
+		return -BERTH_EINVAL;
+	(*n)++;
+	return 0;
+}
+
+TEST(scan_rows_packages_and_findings)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a = dig("img-a"), b = dig("img-b");
+	struct meta_scan in = {0}, out = {0};
+	size_t n = 0;
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	in.digest = a;
+	in.status = (char *)"scanned";
+	in.os = (char *)"debian:12";
+	in.layers = (char *)"[]";
+	in.packages = (char *)"\x01pkgs";
+	in.packages_len = 5;
+	in.generation = -1;
+	CHECK_EQ(meta_scan_put(m, &in), 0);
+	in.digest = b;
+	in.packages = NULL;
+	in.packages_len = 0;
+	in.status = (char *)"unsupported";
+	CHECK_EQ(meta_scan_put(m, &in), 0);
+	CHECK_EQ(meta_scan_get(m, &a, &out), 0);
+	CHECK_EQ(out.packages_len, 5);
+	CHECK(memcmp(out.packages, "\x01pkgs", 5) == 0);
+	CHECK_EQ(out.generation, -1);
+	CHECK(out.findings == NULL);
+	meta_scan_release(&out);
+	CHECK_EQ(meta_scan_get(m, &b, &out), 0);
+	CHECK_EQ(out.packages_len, 0);
+	meta_scan_release(&out);
+	/* only scanned rows below the generation are stale, each with its package list */
+	CHECK_EQ(meta_scan_each_stale(m, 3, stale_count, &n), 0);
+	CHECK_EQ(n, 1);
+	/* a findings update leaves the package list alone */
+	in.digest = a;
+	in.findings = (char *)"[{\"advisory\":\"DSA-1\"}]";
+	in.generation = 3;
+	CHECK_EQ(meta_scan_findings_put(m, &in, 1), 0);
+	CHECK_EQ(meta_scan_get(m, &a, &out), 0);
+	CHECK_EQ(out.packages_len, 5);
+	CHECK_STR(out.findings, "[{\"advisory\":\"DSA-1\"}]");
+	CHECK_EQ(out.generation, 3);
+	meta_scan_release(&out);
+	n = 0;
+	CHECK_EQ(meta_scan_each_stale(m, 3, stale_count, &n), 0);
+	CHECK_EQ(n, 0);
+	/* a rescan without packages drops the old list */
+	in.packages = NULL;
+	in.status = (char *)"failed";
+	CHECK_EQ(meta_scan_put(m, &in), 0);
+	CHECK_EQ(meta_scan_get(m, &a, &out), 0);
+	CHECK_EQ(out.packages_len, 0);
+	CHECK_STR(out.status, "failed");
+	meta_scan_release(&out);
+	meta_free(m);
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+		CHECK_EQ(sqlite3_open(t.path, &db), SQLITE_OK);
+		CHECK_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM scan_packages", -1, &st, NULL), SQLITE_OK);
+		CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+		CHECK_EQ(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	tdb_cleanup(&t);
+}
+
+TEST(migration_moves_package_lists_out_of_scans)
+{
+	struct tdb t;
+	struct meta *m = NULL;
+	struct digest a = dig("img-a");
+	struct meta_scan out = {0};
+	char sql[1024], ds[DIGEST_STR_MAX];
+
+	tdb_init(&t);
+	m = tdb_open(&t);
+	meta_free(m);
+	/* what a database written before migration 7 looks like: the list inside the scans row */
+	digest_str(&a, ds);
+	snprintf(sql, sizeof sql,
+		 "DROP TABLE scan_packages; ALTER TABLE scans ADD COLUMN packages BLOB;"
+		 " INSERT INTO scans(digest, status, os, layers, generation, updated, packages)"
+		 " VALUES ('%s', 'scanned', 'debian:12', '[]', 1, 0, X'01706b6773'); PRAGMA user_version = 6;",
+		 ds);
+	tdb_sql(&t, sql);
+	m = tdb_open(&t);
+	CHECK_EQ(meta_scan_get(m, &a, &out), 0);
+	CHECK_EQ(out.packages_len, 5);
+	CHECK(memcmp(out.packages, "\x01pkgs", 5) == 0);
+	meta_scan_release(&out);
 	meta_free(m);
 	tdb_cleanup(&t);
 }
@@ -1499,6 +1607,8 @@ static const struct test tests[] = {
 	T(gc_prune_and_unlink_recheck),
 	T(gc_forget_commit_mount_hooks),
 	T(migration_gives_old_links_their_time),
+	T(scan_rows_packages_and_findings),
+	T(migration_moves_package_lists_out_of_scans),
 	T(uploads_survive_reopen),
 	T(upload_list_by_age),
 	T(blob_commit_links_and_ends_session),

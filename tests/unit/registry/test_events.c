@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "meta/meta.h"
 #include "registry/events.h"
+#include "registry/scanner.h"
 
 struct tdb {
 	char dir[64], path[128], uri[160];
@@ -81,6 +82,53 @@ TEST(advisory_ids_sorted_distinct)
 	CHECK(s == NULL);
 	CHECK_EQ(events_advisory_ids("[{\"advisory\":", &s), -BERTH_EINVAL);
 	CHECK(s == NULL);
+}
+
+static void erratum_fill(struct meta_erratum *e, const char *id, const char *pkg, const char *fixed)
+{
+	memset(e, 0, sizeof *e);
+	e->id = strdup(id);
+	e->pkgs = calloc(1, sizeof *e->pkgs);
+	CHECK(e->id && e->pkgs);
+	e->npkgs = 1;
+	e->pkgs[0].release = strdup("debian:12");
+	e->pkgs[0].package = strdup(pkg);
+	e->pkgs[0].status = META_PKG_FIXED;
+	e->pkgs[0].fixed = strdup(fixed);
+}
+
+/* The ids the matcher hands out are the text events_advisory_ids() makes of its findings. */
+TEST(findings_ids_equal_parsed_ids)
+{
+	struct meta_erratum *v = calloc(3, sizeof *v);
+	struct scanner_errata er;
+	struct scan_pkgs pk;
+	char *f = NULL, *ids = NULL, *parsed = NULL;
+
+	CHECK(v != NULL);
+	erratum_fill(&v[0], "DSA-9", "openssl", "3.0.15-1");
+	erratum_fill(&v[1], "DSA-2", "openssl", "3.0.14-1");
+	erratum_fill(&v[2], "DSA-5", "zlib", "1:1.2.0");
+	CHECK_EQ(scanner_errata_build(v, 3, "debian:12", &er), 0);
+	scan_pkgs_init(&pk);
+	CHECK_EQ(scan_pkgs_add(&pk, SCAN_ECO_DPKG, "libssl3", 7, "3.0.11-1", 8, "amd64", 5, "openssl", 7, "", 0), 0);
+	CHECK_EQ(scan_pkgs_add(&pk, SCAN_ECO_DPKG, "openssl", 7, "3.0.11-1", 8, "amd64", 5, "openssl", 7, "", 0), 0);
+	CHECK_EQ(scan_pkgs_add(&pk, SCAN_ECO_DPKG, "zlib1g", 6, "1:1.3-1", 7, "amd64", 5, "zlib", 4, "", 0), 0);
+	CHECK_EQ(scanner_findings_make(&pk, NULL, "debian:12", &er, NULL, 0, &f, &ids), 0);
+	CHECK_STR(ids, "[\"DSA-2\",\"DSA-9\"]");
+	CHECK_EQ(events_advisory_ids(f, &parsed), 0);
+	CHECK_STR(parsed, ids);
+	free(f);
+	free(ids);
+	free(parsed);
+	/* no hits: an empty set, in the same text */
+	CHECK_EQ(scanner_findings_make(&pk, NULL, "debian:11", &er, NULL, 0, &f, &ids), 0);
+	CHECK_STR(f, "[]");
+	CHECK_STR(ids, "[]");
+	free(f);
+	free(ids);
+	scan_pkgs_release(&pk);
+	scanner_errata_release(&er);
 }
 
 TEST(scan_row_only_when_ids_change)
@@ -173,6 +221,7 @@ TEST(grade_check_of_empty_registry)
 
 static const struct test tests[] = {
 	T(advisory_ids_sorted_distinct),
+	T(findings_ids_equal_parsed_ids),
 	T(scan_row_only_when_ids_change),
 	T(grade_state_round_trip),
 	T(grade_check_of_empty_registry),

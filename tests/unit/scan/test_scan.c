@@ -1240,6 +1240,28 @@ TEST(match_debian)
 	CHECK_EQ(scan_match(&l, "plan9:4", a, sizeof a / sizeof *a, &f), 0);
 	CHECK_EQ(f.n, 0);
 	scan_findings_release(&f);
+	/* an index built once answers like scan_match, list after list */
+	{
+		struct scan_match_index ix;
+		struct scan_pkgs one;
+
+		CHECK_EQ(scan_match_index_build("debian:12", a, sizeof a / sizeof *a, &ix), 0);
+		CHECK_EQ(ix.n, 10); /* entries 2 (debian:11) and 11 (no release) left out */
+		CHECK_EQ(scan_match_indexed(&l, &ix, &f), 0);
+		check_findings(&f, want, sizeof want / sizeof *want);
+		scan_findings_release(&f);
+		scan_pkgs_init(&one);
+		add_pkg(&one, SCAN_ECO_DPKG, "zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", NULL);
+		CHECK_EQ(scan_match_indexed(&one, &ix, &f), 0);
+		CHECK_EQ(f.n, 2);
+		CHECK_EQ(f.v[0].affected, 6);
+		CHECK_EQ(f.v[1].affected, 9);
+		scan_findings_release(&f);
+		scan_pkgs_release(&one);
+		scan_match_index_release(&ix);
+		CHECK(ix.idx == NULL && ix.release == NULL);
+		scan_match_index_release(NULL);
+	}
 	scan_pkgs_release(&l);
 }
 
