@@ -91,6 +91,7 @@ int scanner_errata_build(struct meta_erratum *v, size_t n, const char *release, 
 			a->arch = NULL;
 			a->introduced = p->introduced;
 			a->fixed = p->status == META_PKG_FIXED ? p->fixed : NULL;
+			a->last_affected = p->last_affected;
 			a->ref = e;
 			k++;
 		}

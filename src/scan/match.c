@@ -142,6 +142,8 @@ int scan_match_indexed(const struct scan_pkgs *pkgs, const struct scan_match_ind
 					continue;
 				if (set(a->fixed) && scan_ver_cmp(eco, ver, a->fixed) >= 0)
 					continue;
+				if (set(a->last_affected) && scan_ver_cmp(eco, ver, a->last_affected) > 0)
+					continue;
 				rc = add(out, p, idx[k]);
 			}
 		}

@@ -5,7 +5,8 @@
  * An entry hits a package when the release keys are equal, the names match (a source entry by the
  * package's source name, so Debian's binary packages are found through their Source: field; a
  * binary entry by the package name, and by arch when the entry names one, as rpm advisories do), and
- * introduced <= installed < fixed in the ecosystem's version order. A source entry compares the
+ * introduced <= installed < fixed in the ecosystem's version order (and installed <= last_affected when
+ * the entry gives one, as OSV ranges may). A source entry compares the
  * package's source version (dpkg's Source: "(version)", which binNMU'd and differently-versioned
  * binaries carry), a binary entry the package version.
  *
@@ -32,6 +33,7 @@ struct scan_affected {
 	const char *introduced; /* NULL or "": affected since the first version */
 	const char *fixed;      /* NULL or "": no fix yet, every version from introduced on is affected */
 	const void *ref;        /* the caller's (the advisory); scan never looks at it */
+	const char *last_affected; /* NULL or "": no upper bound but fixed; else installed <= it (OSV) */
 };
 
 /* A hit: indexes into the package list and the affected array given to scan_match(). */

@@ -1201,18 +1201,18 @@ static void check_findings(const struct scan_findings *f, const size_t (*want)[2
 TEST(match_debian)
 {
 	const struct scan_affected a[] = {
-		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u7", NULL},    /* 0: hits both */
-		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u4", NULL},    /* 1: installed == fixed */
-		{"debian:11", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "9.9", NULL},               /* 2: another release */
-		{"debian:12", "gcc-defaults", SCAN_KIND_SOURCE, NULL, NULL, "1.204", NULL},      /* 3: by source version */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL},              /* 4: not fixed yet */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.1.0", "3.1.5", NULL},        /* 5: before introduced */
-		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "1:1.2.0", "1:1.3", NULL},         /* 6: in the range */
-		{"debian:12", "libc6", SCAN_KIND_BINARY, NULL, NULL, "2.37", NULL},              /* 7: by binary name */
-		{"debian:12", "glibc", SCAN_KIND_BINARY, NULL, NULL, "9", NULL},                 /* 8: no such binary */
-		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "", "", NULL},                     /* 9: "" = unset */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.0.11-1~deb12u2", "3.0.11-1~deb12u3", NULL}, /* 10 */
-		{NULL, "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL},                     /* 11: incomplete */
+		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u7", NULL, NULL},    /* 0: hits both */
+		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u4", NULL, NULL},    /* 1: installed == fixed */
+		{"debian:11", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "9.9", NULL, NULL},               /* 2: another release */
+		{"debian:12", "gcc-defaults", SCAN_KIND_SOURCE, NULL, NULL, "1.204", NULL, NULL},      /* 3: by source version */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL},              /* 4: not fixed yet */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.1.0", "3.1.5", NULL, NULL},        /* 5: before introduced */
+		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "1:1.2.0", "1:1.3", NULL, NULL},         /* 6: in the range */
+		{"debian:12", "libc6", SCAN_KIND_BINARY, NULL, NULL, "2.37", NULL, NULL},              /* 7: by binary name */
+		{"debian:12", "glibc", SCAN_KIND_BINARY, NULL, NULL, "9", NULL, NULL},                 /* 8: no such binary */
+		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "", "", NULL, NULL},                     /* 9: "" = unset */
+		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.0.11-1~deb12u2", "3.0.11-1~deb12u3", NULL, NULL}, /* 10 */
+		{NULL, "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL},                     /* 11: incomplete */
 	};
 	static const size_t want[][2] = {{0, 0}, {0, 7}, {1, 0}, {2, 3}, {3, 4}, {3, 10}, {4, 6}, {4, 9}};
 	struct scan_pkgs l;
@@ -1268,13 +1268,13 @@ TEST(match_debian)
 TEST(match_rpm_and_apk)
 {
 	const struct scan_affected a[] = {
-		{"rhel:9", "openssl-libs", SCAN_KIND_BINARY, "x86_64", NULL, "1:3.0.7-25.el9", NULL}, /* 0: x86_64 only */
-		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9_1", NULL},             /* 1: any arch */
-		{"rhel:9", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "1:3.0.7-24.el9", NULL},          /* 2: == fixed */
-		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9", NULL},               /* 3: == fixed */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4-r6", NULL},          /* 4 */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_p1-r0", NULL},       /* 5 */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_rc1-r0", NULL},      /* 6: older */
+		{"rhel:9", "openssl-libs", SCAN_KIND_BINARY, "x86_64", NULL, "1:3.0.7-25.el9", NULL, NULL}, /* 0: x86_64 only */
+		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9_1", NULL, NULL},             /* 1: any arch */
+		{"rhel:9", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "1:3.0.7-24.el9", NULL, NULL},          /* 2: == fixed */
+		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9", NULL, NULL},               /* 3: == fixed */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4-r6", NULL, NULL},          /* 4 */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_p1-r0", NULL, NULL},       /* 5 */
+		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_rc1-r0", NULL, NULL},      /* 6: older */
 	};
 	static const size_t want_rpm[][2] = {{0, 0}, {2, 1}};
 	static const size_t want_apk[][2] = {{3, 4}, {3, 5}};
@@ -1300,6 +1300,28 @@ TEST(match_rpm_and_apk)
 	scan_pkgs_release(&l);
 }
 
+/* OSV's last_affected: an upper bound that is itself affected, with no fixed version. */
+TEST(match_last_affected)
+{
+	const struct scan_affected a[] = {
+		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r15"},     /* 0: == last */
+		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r2"},      /* 1: above it */
+		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, "1.37.0-r0", NULL, NULL, "1.38"},    /* 2: below intro */
+		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, ""},              /* 3: "" = unset */
+	};
+	static const size_t want[][2] = {{0, 0}, {0, 3}};
+	struct scan_pkgs l;
+	struct scan_findings f;
+
+	scan_pkgs_init(&l);
+	add_pkg(&l, SCAN_ECO_APK, "busybox", "1.36.1-r15", "x86_64", "busybox", NULL);
+	scan_findings_init(&f);
+	CHECK_EQ(scan_match(&l, "alpine:3.19", a, sizeof a / sizeof *a, &f), 0);
+	check_findings(&f, want, sizeof want / sizeof *want);
+	scan_findings_release(&f);
+	scan_pkgs_release(&l);
+}
+
 /* A large image against a large feed: the sorted lookup keeps it fast. */
 TEST(match_scale)
 {
@@ -1315,7 +1337,7 @@ TEST(match_scale)
 	for (int i = 0; i < NAFF; i++) {
 		snprintf(names[i], sizeof names[i], "src%d", i % 20000);
 		a[i] = (struct scan_affected){"debian:12", names[i], SCAN_KIND_SOURCE, NULL, NULL, i % 2 ? "1.0-2" : "1.0-1",
-					      NULL};
+					      NULL, NULL};
 	}
 	scan_pkgs_init(&l);
 	for (int i = 0; i < NPKG; i++) {
@@ -1374,6 +1396,7 @@ static const struct test tests[] = {
 	T(os_detect_pretty),
 	T(match_debian),
 	T(match_rpm_and_apk),
+	T(match_last_affected),
 	T(match_scale),
 	{0},
 };
