@@ -209,6 +209,17 @@ static const char *const sq_migrations[] = {
 	"  packages BLOB NOT NULL);"
 	"INSERT INTO scan_packages(digest, packages) SELECT digest, packages FROM scans WHERE packages IS NOT NULL;"
 	"ALTER TABLE scans DROP COLUMN packages;",
+	/* 8: a manifest digest's scan, package list and last grade go when its last manifest row does
+	 * (they were left behind before); pushing it again queues a new scan. */
+	"CREATE TRIGGER scan_forget AFTER DELETE ON manifests"
+	" WHEN NOT EXISTS (SELECT 1 FROM manifests WHERE digest = OLD.digest) BEGIN"
+	"  DELETE FROM scans WHERE digest = OLD.digest;"
+	"  DELETE FROM scan_packages WHERE digest = OLD.digest;"
+	"  DELETE FROM grade_state WHERE digest = OLD.digest;"
+	" END;"
+	"DELETE FROM scans WHERE digest NOT IN (SELECT digest FROM manifests);"
+	"DELETE FROM scan_packages WHERE digest NOT IN (SELECT digest FROM manifests);"
+	"DELETE FROM grade_state WHERE digest NOT IN (SELECT digest FROM manifests);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 

@@ -964,7 +964,7 @@ TEST(migration_gives_old_links_their_time)
 	tdb_sql(&t, "ALTER TABLE blob_links DROP COLUMN touched; UPDATE blob_links SET created = 200;"
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
 		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
-		    " DROP TRIGGER scan_enqueue; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
+		    " DROP TRIGGER scan_enqueue; DROP TRIGGER scan_forget; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
 		    " DROP TABLE grade_state; DROP TABLE scan_packages;"
 		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
@@ -1058,30 +1058,38 @@ TEST(scan_rows_packages_and_findings)
 	tdb_cleanup(&t);
 }
 
-TEST(migration_moves_package_lists_out_of_scans)
+TEST(migrations_move_package_lists_and_forget_orphan_scans)
 {
 	struct tdb t;
 	struct meta *m = NULL;
-	struct digest a = dig("img-a");
+	struct digest a, g = dig("gone");
 	struct meta_scan out = {0};
-	char sql[1024], ds[DIGEST_STR_MAX];
+	char sql[1024], ds[DIGEST_STR_MAX], gone[DIGEST_STR_MAX];
 
 	tdb_init(&t);
 	m = tdb_open(&t);
+	a = put_mf(m, "r", "img-a", NULL, 0, NULL, 0, NULL, "v1");
 	meta_free(m);
-	/* what a database written before migration 7 looks like: the list inside the scans row */
+	/* what a database written before migration 7 looks like: the list inside the scans row, and a
+	 * scan left behind by a deleted manifest (migration 8 removes it) */
 	digest_str(&a, ds);
+	digest_str(&g, gone);
 	snprintf(sql, sizeof sql,
 		 "DROP TABLE scan_packages; ALTER TABLE scans ADD COLUMN packages BLOB;"
 		 " INSERT INTO scans(digest, status, os, layers, generation, updated, packages)"
-		 " VALUES ('%s', 'scanned', 'debian:12', '[]', 1, 0, X'01706b6773'); PRAGMA user_version = 6;",
-		 ds);
+		 " VALUES ('%s', 'scanned', 'debian:12', '[]', 1, 0, X'01706b6773'), ('%s', 'scanned', 'debian:12',"
+		 " '[]', 1, 0, X'00'); DROP TRIGGER scan_forget; PRAGMA user_version = 6;",
+		 ds, gone);
 	tdb_sql(&t, sql);
 	m = tdb_open(&t);
 	CHECK_EQ(meta_scan_get(m, &a, &out), 0);
 	CHECK_EQ(out.packages_len, 5);
 	CHECK(memcmp(out.packages, "\x01pkgs", 5) == 0);
 	meta_scan_release(&out);
+	CHECK_EQ(meta_scan_get(m, &g, &out), -BERTH_ENOENT);
+	/* deleting the last manifest row of a digest forgets its scan */
+	CHECK_EQ(meta_manifest_delete(m, "r", &a), 0);
+	CHECK_EQ(meta_scan_get(m, &a, &out), -BERTH_ENOENT);
 	meta_free(m);
 	tdb_cleanup(&t);
 }
@@ -1608,7 +1616,7 @@ static const struct test tests[] = {
 	T(gc_forget_commit_mount_hooks),
 	T(migration_gives_old_links_their_time),
 	T(scan_rows_packages_and_findings),
-	T(migration_moves_package_lists_out_of_scans),
+	T(migrations_move_package_lists_and_forget_orphan_scans),
 	T(uploads_survive_reopen),
 	T(upload_list_by_age),
 	T(blob_commit_links_and_ends_session),
