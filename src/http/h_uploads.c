@@ -132,6 +132,7 @@ static void start_session(struct req *q, enum digest_alg alg, int monolithic)
 	if (monolithic) {
 		q->monolithic = 1;
 		q->on_body = body_write;
+		q->batch = 1;
 		q->on_done = monolithic_done;
 		q->on_abort = body_abort;
 		return;
@@ -241,6 +242,7 @@ static int begin_chunk(struct req *q)
 	q->chunk_start = size;
 	q->chunk_len = cr > 0 ? b - a + 1 : 0;
 	q->on_body = body_write;
+	q->batch = 1;
 	q->on_abort = body_abort;
 	return 0;
 }

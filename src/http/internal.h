@@ -34,6 +34,9 @@ struct req {
 	void (*on_done)(struct req *q);
 	void (*on_abort)(struct req *q); /* the request broke off before on_done */
 	int failed;       /* an error happened mid-body: the rest of the body is discarded */
+	int batch;        /* on_body wants the body in large pieces: server.c gathers it in stage */
+	char *stage;      /* up to BODY_STAGE bytes not yet given to on_body (batch only), owned */
+	size_t stage_len;
 	struct reg_err err;
 	struct buf body;
 	struct upload *upload;

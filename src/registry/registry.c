@@ -39,8 +39,12 @@ struct upload {
 	int ephemeral; /* not recorded in meta/: ends with its one request */
 	int maybe_shared; /* a commit linked (or tried to link) the file into blobs/: unshare before writing */
 	uint64_t max; /* largest blob allowed; 0: no limit */
+	uint64_t space_ahead; /* bytes the last free-space check found room for beyond size */
 	struct store *store;
 };
+
+/* Free space is asked of the file system (statvfs) for this much at a time, not per write. */
+#define UPLOAD_SPACE_STEP (8u << 20)
 
 struct registry {
 	struct store *store;
@@ -538,9 +542,20 @@ int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_
 		return fail(e, -BERTH_ETOOBIG, REG_SIZE_INVALID, 413, "blob is larger than the %llu bytes allowed",
 			    (unsigned long long)u->max);
 	}
-	rc = store_space_check(u->store, n);
-	if (rc == 0)
+	rc = 0;
+	if (n > u->space_ahead) {
+		/* room for the next step (so the next writes need no check), else for this write alone */
+		rc = store_space_check(u->store, n + UPLOAD_SPACE_STEP);
+		u->space_ahead = n + UPLOAD_SPACE_STEP;
+		if (rc < 0) {
+			rc = store_space_check(u->store, n);
+			u->space_ahead = n;
+		}
+	}
+	if (rc == 0) {
+		u->space_ahead -= n;
 		rc = store_write_all(u->fd, p, n, u->size);
+	}
 	if (rc < 0) {
 		if (ftruncate(u->fd, (off_t)u->size) < 0) {
 			/* bytes past size are overwritten by the next write and never hashed */

@@ -294,3 +294,27 @@ def test_blob_delete(reg):
     # re-push works
     reg.push_blob(repo, data)
     lib.eq(reg.get_blob(repo, d).body, data, "re-pushed bytes")
+
+
+@lib.berth_only("the connection memory limit is berth's own (16 KiB)")
+def test_long_headers_fit_or_get_431(reg):
+    """A 10,000-byte Authorization header (a large bearer token) is served; a 20,000-byte one is
+    refused with 431 and the server goes on serving."""
+    r = reg.get("/v2/", headers={"Authorization": "Bearer " + "a" * 10000})
+    lib.status(r, 200, "GET /v2/ with a 10 kB header")
+    r = reg.get("/v2/", headers={"Authorization": "Bearer " + "a" * 20000})
+    lib.status(r, 431, "GET /v2/ with a 20 kB header")
+    lib.status(reg.get("/v2/"), 200, "GET /v2/ after the refused request")
+
+
+def test_monolithic_upload_of_odd_size_in_pieces(reg):
+    """A body larger than the server's staging size and not a multiple of it arrives whole."""
+    repo = lib.repo_name("stage")
+    data = lib.rand_bytes((256 << 10) * 3 + 12345)
+    d = lib.sha256(data)
+    r = reg.request("POST", "/v2/%s/blobs/uploads/?digest=%s" % (repo, d),
+                    headers={"Content-Type": "application/octet-stream"}, body=data)
+    lib.status(r, 201, "monolithic POST")
+    r = reg.get_blob(repo, d)
+    lib.status(r, 200)
+    lib.eq(lib.sha256(r.body), d, "stored bytes")
