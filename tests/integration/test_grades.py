@@ -244,23 +244,23 @@ def test_grade_cli_online_all_and_offline(_):
         d2 = ts.push(reg, "deb/app", "v2", fixed_layers())
         ts.wait_scan(reg, "deb/app", d2)
         base = "docker://127.0.0.1:%d" % srv.port
-        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--json"))
+        g = json.loads(te.berth_ok("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-08-16", "--json"))
         lib.eq((g["grade"], g["date"], g["next_drop_date"]), ("D", "2022-08-16", "2023-05-18"), "grade --at")
-        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--unknown-severity",
+        g = json.loads(te.berth_ok("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-08-16", "--unknown-severity",
                                    "critical", "--json"))
         lib.eq(g["grade"], "E", "grade --unknown-severity critical")
-        out = te.berth_ok("grade", base + "/deb/app@" + d, "--at", "2022-07-01")
+        out = te.berth_ok("grade", "--tls-verify=false", base + "/deb/app@" + d, "--at", "2022-07-01")
         lib.ok(out.startswith("grade C on 2022-07-01 (2 errata counted") and "DSA-5139-1" in out, "table: " + out)
-        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--at", "2022-13-01")
+        rc, out, err = te.berth("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-13-01")
         lib.eq(rc, 2, "bad --at exit status")
-        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--unknown-severity", "high")
+        rc, out, err = te.berth("grade", "--tls-verify=false", base + "/deb/app:v1", "--unknown-severity", "high")
         lib.eq(rc, 2, "bad --unknown-severity exit status")
-        doc = json.loads(te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--json"))
+        doc = json.loads(te.berth_ok("grade", "--tls-verify=false", "--all", base, "--at", "2022-07-01", "--json"))
         lib.eq((doc["date"], doc["worst"], doc["counts"]["C"], doc["counts"]["A"]), ("2022-07-01", "C", 1, 1), "--all")
-        out = te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--sort", "grade")
+        out = te.berth_ok("grade", "--tls-verify=false", "--all", base, "--at", "2022-07-01", "--sort", "grade")
         rows = [l.split()[:3] for l in out.splitlines()[1:-1]]
         lib.eq(rows, [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]], "--all --sort grade")
-        out = te.berth_ok("grade", "--all", base + "/deb/app", "--at", "2022-07-01", "--sort", "name")
+        out = te.berth_ok("grade", "--tls-verify=false", "--all", base + "/deb/app", "--at", "2022-07-01", "--sort", "name")
         lib.eq([l.split()[:3] for l in out.splitlines()[1:-1]], [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]],
                "--all REPO --sort name")
     finally:

@@ -135,7 +135,7 @@ def test_scan_debian_exact_findings_and_rematch(_):
         # by tag too
         lib.eq(wait_scan(reg, "deb/app", "v1")["digest"], d, "report by tag")
         # the CLI asks the registry for the stored report
-        out = te.berth_ok("scan", "docker://127.0.0.1:%d/deb/app:v1" % srv.port, "--json")
+        out = te.berth_ok("scan", "docker://127.0.0.1:%d/deb/app:v1" % srv.port, "--json", "--tls-verify=false")
         lib.eq(findings_set(json.loads(out)), EXPECTED_DEB, "berth scan docker:// findings")
 
         # prove re-matching reads no layer: remove the layer blobs' files, then change the errata
