@@ -90,7 +90,7 @@ int cli_scan_offline(const char *ref, const struct image_platform *want, const s
 	/* a registry stream's thread blocks SIGPIPE itself; this keeps a closed pipe an error elsewhere too */
 	signal(SIGPIPE, SIG_IGN);
 	if (scanner_scan_offline(&sl, errata, nerrata, &so, report, why, sizeof(why)) < 0) {
-		cli_fail("%s: %s", im->name, why);
+		cli_fail("%s", why); /* the transports' messages name the image */
 		goto out;
 	}
 	rc = 0;

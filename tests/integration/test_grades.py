@@ -293,5 +293,22 @@ def test_grade_cli_offline_oci_layout(_):
                 args += ["--unknown-severity", unk]
             g = json.loads(te.berth_ok(*args))
             lib.eq(g["grade"], want, "offline grade at %s (%s)" % (at, unk))
+        # the same image (with the diff_ids a docker save tarball needs) as an OCI archive and a
+        # docker-archive grades the same
+        ts._debian_layout(os.path.join(tmp, "img2"))
+        ref = "oci:%s:v1" % os.path.join(tmp, "img2")
+        want = json.loads(te.berth_ok("grade", ref, "--errata", ts.dsa_list(), "--at", "2022-06-17", "--json"))
+        lib.eq(want["grade"], "C", "offline grade of the second layout")
+        for other in ("oci-archive:%s" % os.path.join(tmp, "img.tar"),
+                      "docker-archive:%s:deb/app:v1" % os.path.join(tmp, "img-docker.tar")):
+            te.berth_ok("copy", "-q", ref, other)
+            g = json.loads(te.berth_ok("grade", other, "--errata", ts.dsa_list(), "--at", "2022-06-17", "--json"))
+            lib.eq(g, want, "offline grade of %s" % other.split(":")[0])
+        rc, out, err = te.berth("grade", "oci-archive:%s" % os.path.join(tmp, "img.tar"), "--at", "2022-06-17")
+        lib.eq((rc, out), (2, ""), "a local image without --errata")
+        lib.ok(err.startswith("berth: ") and "needs --errata" in err and err.count("\n") == 1, err)
+        rc, out, err = te.berth("grade", "oci-archive:%s" % os.path.join(tmp, "none.tar"), "--errata", ts.dsa_list())
+        lib.eq((rc, out), (1, ""), "a missing archive")
+        lib.ok(err.startswith("berth: ") and err.count("\n") == 1, err)
     finally:
         shutil.rmtree(tmp)
