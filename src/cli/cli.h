@@ -69,11 +69,6 @@ int cli_sig_config_load(const char *policy_path, int policy_required, const char
 int cmd_custody(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
-/* cmd_scan.c: GET of a berth registry's report for docker://HOST/REPO[:TAG|@DIGEST]: the scan report
- * with query appended ("?at=..."), or with query "grades?PARAMS" /api/v1/grades?PARAMS (and repo= when REPO is given).
- * A stand-in over libcurl until the client's transports carry these API calls. */
-int cli_registry_report(const char *ref, const char *query, int tls_verify, char **report, char *why, size_t whyn);
-
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

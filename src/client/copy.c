@@ -677,32 +677,14 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 				goto out;
 		}
 	} else if (topdoc.is_index) {
-		struct image_platform host = {0};
-		const struct image_platform *want = o->platform;
-		int k;
+		int k = client_index_pick(&topdoc, o->platform, src->name, "use --platform or --all", res->platform,
+					  sizeof(res->platform), e);
 		struct pimage *p;
 
-		if (!want) {
-			image_platform_host(&host);
-			want = &host;
-		}
-		k = image_doc_pick(&topdoc, want);
-		image_platform_format(want, res->platform, sizeof(res->platform));
 		if (k < 0) {
-			struct buf have;
-			buf_init(&have, 4096);
-			for (size_t i = 0; i < topdoc.nmanifests; i++) {
-				char pf[96];
-				image_platform_format(&topdoc.manifests[i].platform, pf, sizeof(pf));
-				buf_addf(&have, "%s%s", i ? ", " : "", pf);
-			}
-			rc = client_err_set(e, -BERTH_ENOENT, "%s has no image for %s (it has: %s); use --platform or --all",
-					    src->name, res->platform, have.ptr);
-			buf_release(&have);
-			image_platform_release(&host);
+			rc = k;
 			goto out;
 		}
-		image_platform_release(&host);
 		imgs = xcalloc(1, sizeof(*imgs));
 		p = &imgs[nimgs++];
 		buf_init(&p->body, CLIENT_MANIFEST_MAX);

@@ -1660,7 +1660,7 @@ void client_strv_free(char **v, size_t n)
 	free(v);
 }
 
-/* ---------------------------------------------------------------- small requests (signatures) */
+/* ---------------------------------------------------------------- small requests (signatures, berth's API) */
 
 int client_remote_supports_signatures(const struct client_remote *r)
 {
@@ -1672,7 +1672,7 @@ int client_remote_get(struct client_remote *r, const char *repo, const char *pat
 {
 	struct req q;
 	struct resp s;
-	char *scope = scope_of(repo, "pull");
+	char *scope = repo ? scope_of(repo, "pull") : NULL;
 	int rc;
 
 	*status = 0;

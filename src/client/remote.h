@@ -89,8 +89,9 @@ void client_strv_free(char **v, size_t n);
 
 /* 1 when /v2/ answered "X-Registry-Supports-Signatures: 1" (the signature extension API). */
 int client_remote_supports_signatures(const struct client_remote *r);
-/* A small GET of path ("/v2/..." or "/extensions/v2/...") with repo's pull authorisation, redirects
- * followed. 0 with *status 200 (body filled, at most max bytes) or 404 (body empty); other statuses
+/* A small GET of path on the registry's host ("/v2/...", "/extensions/v2/...", berth's "/api/v1/...";
+ * with a query when wanted) with repo's pull authorisation (repo NULL: a token for no repository,
+ * Basic credentials as usual), redirects followed. 0 with *status 200 (body filled, at most max bytes) or 404 (body empty); other statuses
  * fail with e set. *content_type (may be NULL; caller free()s) gets the media type without parameters. */
 int client_remote_get(struct client_remote *r, const char *repo, const char *path, const char *accept, size_t max,
 		      struct buf *body, long *status, char **content_type, struct client_err *e);

@@ -11,7 +11,9 @@
  * Reading unpacks the tar into a temporary folder (regular files only; symlinks such as docker's
  * "<id>/layer.tar -> ../<id2>/layer.tar" are followed inside the archive and nowhere else) and
  * presents the chosen image as a Docker schema 2 manifest whose layers are the archive's files as
- * they are (so usually uncompressed). Writing needs uncompressed layers (CLIENT_CAP_UNCOMPRESSED):
+ * they are (so usually uncompressed). An archive names no blob digests, so on opening each layer is
+ * held to the config's rootfs.diff_ids (an uncompressed layer's own digest must be its diff_id, a
+ * compressed one is inflated and hashed): a damaged layer fails the open with one line. Writing needs uncompressed layers (CLIENT_CAP_UNCOMPRESSED):
  * the copy engine decompresses and checks each against the config's diff_ids first. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 
 #include "base/err.h"
 #include "client/transport.h"
+#include "image/decomp.h"
 #include "image/manifest.h"
 
 #define ARCHIVE_MANIFEST_MAX (16 << 20)
@@ -171,6 +174,86 @@ static int entry_has_tag(json_t *ent, const char *tag)
 	return 0;
 }
 
+/* read callback over an fd, for decomp */
+static ssize_t read_fd(void *ctx, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t k = read(*(int *)ctx, buf, n);
+		if (k >= 0 || errno != EINTR)
+			return k < 0 ? -BERTH_EIO : k;
+	}
+}
+
+/* Checks a layer file against the config's diff_id: an archive names no blob digests of its own, so
+ * the diff_ids are what its bytes can be held to. An uncompressed layer's own digest (already
+ * computed) is its diff_id; a compressed one is inflated and hashed. */
+static int layer_check(struct client_image *im, size_t i, const char *path, const struct digest *file_dg,
+		       const struct digest *diff_id, struct client_err *e)
+{
+	struct decomp *d = NULL;
+	struct decomp_result res;
+	char ds[DIGEST_STR_MAX], want[DIGEST_STR_MAX];
+	int fd, rc;
+
+	if (digest_eq(file_dg, diff_id))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return client_err_set(e, -BERTH_EIO, "cannot open %s: %s", path, strerror(errno));
+	rc = decomp_new(&d, read_fd, &fd, NULL);
+	if (rc == 0)
+		rc = decomp_finish(d, &res);
+	if (rc < 0)
+		client_err_set(e, -BERTH_EDIGEST, "%s: layer %zu (%s) is damaged: %s", im->name, i, digest_str(file_dg, ds),
+			       d && decomp_why(d)[0] ? decomp_why(d) : berth_strerror(rc));
+	else if (!digest_eq(&res.out_digest, diff_id) && res.format == DECOMP_TAR)
+		rc = client_err_set(e, -BERTH_EDIGEST, "%s: digest mismatch: layer %zu hashes to %s, the config's diff_id says %s",
+				    im->name, i, digest_str(file_dg, ds), digest_str(diff_id, want));
+	else if (!digest_eq(&res.out_digest, diff_id))
+		rc = client_err_set(e, -BERTH_EDIGEST,
+				    "%s: digest mismatch: layer %zu uncompresses to %s, the config's diff_id says %s", im->name,
+				    i, digest_str(&res.out_digest, ds), digest_str(diff_id, want));
+	decomp_free(d);
+	close(fd);
+	return rc;
+}
+
+/* The config's rootfs.diff_ids (config file at path), one per layer. */
+static int read_diff_ids(struct client_image *im, const char *path, size_t nlayers, struct digest **out,
+			 struct client_err *e)
+{
+	struct buf b;
+	json_t *root = NULL, *arr, *v;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	buf_init(&b, CONFIG_MAX);
+	rc = client__file_read(path, CONFIG_MAX, &b, e);
+	if (rc < 0)
+		goto out;
+	root = json_loadb(b.ptr, b.len, 0, NULL);
+	arr = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
+	if (!json_is_array(arr) || json_array_size(arr) != nlayers) {
+		rc = client_err_set(e, -BERTH_EINVAL, "%s: the image config does not list one diff_id per layer", im->name);
+		goto out;
+	}
+	*out = xcalloc(nlayers + 1, sizeof(**out));
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v) || digest_parse_cstr(json_string_value(v), &(*out)[i]) < 0) {
+			rc = client_err_set(e, -BERTH_EINVAL, "%s: the image config has an invalid diff_id", im->name);
+			free(*out);
+			*out = NULL;
+			goto out;
+		}
+	}
+out:
+	json_decref(root);
+	buf_release(&b);
+	return rc;
+}
+
 static int source_load(struct client_image *im, struct darchive *a, struct client_err *e)
 {
 	struct buf b;
@@ -179,7 +262,7 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 	size_t i;
 	int64_t size;
 	int gz, rc;
-	struct digest dg;
+	struct digest dg, *diff_ids = NULL;
 
 	buf_init(&b, ARCHIVE_MANIFEST_MAX);
 	p = xfmt("%s/manifest.json", a->tmp);
@@ -229,11 +312,14 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 	if (rc < 0)
 		goto out;
 	json_object_set_new(a->files, digest_str(&dg, ds), json_string(p));
+	layers = json_object_get(ent, "Layers");
+	rc = read_diff_ids(im, p, json_array_size(layers), &diff_ids, e);
+	if (rc < 0)
+		goto out;
 	json_object_set_new(man, "config",
 			    json_pack("{s:s,s:I,s:s}", "mediaType", MT_DOCKER_CONFIG, "size", (json_int_t)size, "digest", ds));
 	jl = json_array();
 	json_object_set_new(man, "layers", jl);
-	layers = json_object_get(ent, "Layers");
 	json_array_foreach(layers, i, l)
 	{
 		free(p);
@@ -243,6 +329,8 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 			goto out;
 		}
 		rc = hash_file(p, &dg, &size, &gz, e);
+		if (rc == 0)
+			rc = layer_check(im, i, p, &dg, &diff_ids[i], e);
 		if (rc < 0)
 			goto out;
 		json_object_set_new(a->files, digest_str(&dg, ds), json_string(p));
@@ -257,6 +345,7 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 		digest_of(DIGEST_SHA256, a->manifest.ptr, a->manifest.len, &a->manifest_digest);
 	}
 out:
+	free(diff_ids);
 	json_decref(man);
 	free(want);
 	free(p);

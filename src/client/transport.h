@@ -128,6 +128,43 @@ int client_image_commit(struct client_image *im, struct client_err *e);
 int client_image_tags(struct client_image *im, char ***tags, size_t *n, struct client_err *e);
 int client_image_remove(struct client_image *im, struct client_err *e);
 
+/* The child of index idx for want (NULL: this host's platform), as client_copy picks it. Returns
+ * its position, with the platform asked for written into platform ("os/arch[/variant]"); or
+ * -BERTH_ENOENT with e naming the platforms the index has ("NAME has no image for linux/s390x (it
+ * has: linux/amd64, linux/arm64); HINT"). name is the source's name; hint may be NULL. */
+int client_index_pick(const struct image_doc *idx, const struct image_platform *want, const char *name,
+		      const char *hint, char *platform, size_t platn, struct client_err *e);
+
+/* One image manifest of a source: the one its reference names, or that index's child for a platform. */
+struct client_image_manifest {
+	struct buf body;     /* the manifest's exact bytes */
+	char *media_type;    /* owned */
+	struct digest digest;
+	struct image_doc doc; /* body parsed: config and layers */
+	char platform[96];   /* the platform picked from an index, "" when the reference named an image */
+};
+/* Reads src's manifest, verified; for an index, the child for want (NULL: this host's platform,
+ * client_index_pick). An index whose child is an index again, or a manifest that does not parse,
+ * fails -BERTH_EINVAL / -BERTH_EUNSUPPORTED. On success release out with
+ * client_image_manifest_release(); on failure it needs none. */
+int client_image_resolve(struct client_image *src, const struct image_platform *want,
+			 struct client_image_manifest *out, struct client_err *e);
+void client_image_manifest_release(struct client_image_manifest *m);
+
+/* A blob read as it comes, never held whole in memory or (from a registry) in a temporary file:
+ * *fd is readable at once. For a source with blob_stream (a registry) it is a pipe a thread fills
+ * as the download goes, checked only at the end; otherwise the verified fd of blob_open(). The
+ * reader reads *fd (to its end, or as far as it likes), closes it, and then calls
+ * client_blob_reader_finish(), which says whether the bytes were d's: only then may anything made
+ * of them be trusted. */
+struct client_blob_reader;
+int client_blob_reader_open(struct client_image *im, const struct image_desc *d, struct client_blob_reader **out,
+			    int *fd, struct client_err *e);
+/* Waits for the feeding thread and frees r: 0 when every byte was d's, else the source's error in e
+ * (digest or size mismatch, a broken download, or -BERTH_EIO when the reader closed *fd before the
+ * end). Call it only after closing *fd. NULL is 0. */
+int client_blob_reader_finish(struct client_blob_reader *r, struct client_err *e);
+
 /* Per-transport openers (tr_*.c); each fills im->ops, im->priv, im->caps. */
 int client__docker_open(struct client_image *im, struct client_err *e);
 int client__oci_open(struct client_image *im, struct client_err *e);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -281,7 +282,24 @@ static ssize_t fd_read(void *ctx, void *buf, size_t n)
 	}
 }
 
-/* Indexes one layer read from fd (closed here) within the image budget *left. */
+/* Reads what is left of a pipe or socket and drops it: a streaming source checks its bytes only
+ * after the last one was taken (the indexer stops at the tar's end, or early on a bad layer). A
+ * regular file needs nothing of the kind. */
+static void drain_fd(int fd)
+{
+	struct stat st;
+	char chunk[65536];
+
+	if (fstat(fd, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	for (;;) {
+		ssize_t k = read(fd, chunk, sizeof chunk);
+		if (k == 0 || (k < 0 && errno != EINTR))
+			return;
+	}
+}
+
+/* Indexes one layer read from fd (read to its end and closed here) within the image budget *left. */
 static int index_fd(int fd, const struct scanner_opts *o, uint64_t *left, struct scan_layer *l, char *why, size_t whyn)
 {
 	struct scan_index_limits lim = {0};
@@ -294,47 +312,71 @@ static int index_fd(int fd, const struct scanner_opts *o, uint64_t *left, struct
 	lim.tmpdir = o->tmpdir;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	rc = scan_layer_index(fd_read, &fd, &lim, l, why, whyn);
+	drain_fd(fd);
 	close(fd);
 	return rc;
 }
 
-int scanner_image_local(size_t nlayers, int (*open_layer)(void *ctx, size_t i, int *fd), void *ctx,
-			const struct scanner_opts *o, struct scan_image *im)
+int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im,
+			char *why, size_t whyn)
 {
+	size_t nlayers = l->n;
 	struct scan_layer *ls = calloc(nlayers ? nlayers : 1, sizeof *ls);
 	const struct scan_layer **pl = calloc(nlayers ? nlayers : 1, sizeof *pl);
 	uint64_t left = o->max_image_bytes ? o->max_image_bytes : (uint64_t)64 << 30;
-	char why[400];
+	char iwhy[400];
 	int rc = 0;
 
 	scan_image_init(im);
 	if (!ls || !pl) {
 		rc = -BERTH_ENOMEM;
+		snprintf(why, whyn, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nlayers; i++) {
-		int fd = -1;
+		int fd = -1, irc;
+
+		iwhy[0] = '\0';
 		why[0] = '\0';
-		rc = open_layer(ctx, i, &fd);
-		if (rc == 0)
-			rc = index_fd(fd, o, &left, &ls[i], why, sizeof why);
-		if (rc == -BERTH_ENOMEM)
-			goto out;
+		rc = l->open(l->ctx, i, &fd, why, whyn);
 		if (rc < 0) {
+			if (!why[0])
+				snprintf(why, whyn, "layer %zu: %s", i, berth_strerror(rc));
+			goto out;
+		}
+		irc = index_fd(fd, o, &left, &ls[i], iwhy, sizeof iwhy);
+		/* the source's verdict on its bytes comes before anything the indexer made of them */
+		rc = l->done ? l->done(l->ctx, i, why, whyn) : 0;
+		if (rc < 0) {
+			if (!why[0])
+				snprintf(why, whyn, "layer %zu: %s", i, berth_strerror(rc));
+			goto out;
+		}
+		if (irc == -BERTH_ENOMEM) {
+			rc = irc;
+			snprintf(why, whyn, "out of memory");
+			goto out;
+		}
+		if (irc < 0) {
 			im->status = SCAN_FAILED;
-			snprintf(im->why, sizeof im->why, "layer %zu: %s", i, why[0] ? why : berth_strerror(rc));
-			rc = 0;
+			snprintf(im->why, sizeof im->why, "layer %zu: %s", i, iwhy[0] ? iwhy : berth_strerror(irc));
 			goto out;
 		}
 		left -= ls[i].out_bytes < left ? ls[i].out_bytes : left;
 		pl[i] = &ls[i];
 	}
 	rc = scan_image_build(pl, nlayers, im);
+	if (rc < 0)
+		snprintf(why, whyn, "%s", berth_strerror(rc));
 out:
 	for (size_t i = 0; ls && i < nlayers; i++)
 		scan_layer_release(&ls[i]);
 	free(ls);
 	free(pl);
+	if (rc < 0) {
+		scan_image_release(im);
+		scan_image_init(im);
+	}
 	return rc;
 }
 
@@ -1095,122 +1137,7 @@ out:
 	return out;
 }
 
-/* ---- local images ---- */
-
-/* Reads a JSON file (bounded). */
-static json_t *load_json(const char *path, char *why, size_t whyn)
-{
-	json_error_t err;
-	json_t *j = json_load_file(path, 0, &err);
-
-	if (!j)
-		snprintf(why, whyn, "%s: %s", path, err.text);
-	return j;
-}
-
-/* dir/blobs/<alg>/<hex> for a descriptor's digest text; NULL when the digest is malformed. */
-static char *blob_path(const char *dir, const char *digest)
-{
-	struct digest d;
-	char *p = NULL, *colon;
-
-	if (!digest || digest_parse_cstr(digest, &d) < 0)
-		return NULL;
-	colon = strchr(digest, ':');
-	if (asprintf(&p, "%s/blobs/%.*s/%s", dir, (int)(colon - digest), digest, colon + 1) < 0)
-		return NULL;
-	return p;
-}
-
-int scanner_oci_layout_layers(const char *dir, const char *tag, char ***paths, size_t *n, char *why, size_t whyn)
-{
-	char *path = NULL;
-	json_t *idx = NULL, *mf = NULL, *pick = NULL, *layers;
-	int rc = -BERTH_EINVAL;
-
-	*paths = NULL;
-	*n = 0;
-	if (asprintf(&path, "%s/index.json", dir) < 0)
-		return -BERTH_ENOMEM;
-	if (access(path, R_OK) != 0) {
-		snprintf(why, whyn, "%s: not an OCI image layout (no index.json)", dir);
-		rc = -BERTH_ENOENT;
-		goto out;
-	}
-	idx = load_json(path, why, whyn);
-	if (!idx)
-		goto out;
-	for (int depth = 0; depth < 2; depth++) {
-		json_t *list = json_object_get(idx, "manifests"), *m;
-		size_t i;
-
-		pick = NULL;
-		json_array_foreach (list, i, m) {
-			const char *name = json_string_value(
-				json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
-			json_t *plat = json_object_get(m, "platform");
-			if (depth == 0 && tag) {
-				if (name && strcmp(name, tag) == 0)
-					pick = m;
-			} else if (depth == 0 && json_array_size(list) == 1) {
-				pick = m;
-			} else if (depth == 1) {
-				const char *os = json_string_value(json_object_get(plat, "os"));
-				const char *arch = json_string_value(json_object_get(plat, "architecture"));
-				if (!pick || (os && arch && !strcmp(os, "linux") && !strcmp(arch, "amd64")))
-					pick = m;
-			}
-		}
-		if (!pick) {
-			snprintf(why, whyn, "%s: %s", dir, tag ? "no manifest with that tag" : "several manifests: name a tag");
-			rc = -BERTH_ENOENT;
-			goto out;
-		}
-		free(path);
-		path = blob_path(dir, json_string_value(json_object_get(pick, "digest")));
-		if (!path) {
-			snprintf(why, whyn, "%s: a descriptor has a malformed digest", dir);
-			goto out;
-		}
-		json_decref(mf);
-		mf = load_json(path, why, whyn);
-		if (!mf)
-			goto out;
-		if (!json_object_get(mf, "manifests"))
-			break;
-		json_decref(idx);
-		idx = mf;
-		mf = NULL;
-	}
-	layers = json_object_get(mf, "layers");
-	if (!json_is_array(layers)) {
-		snprintf(why, whyn, "%s: not an image manifest", path);
-		goto out;
-	}
-	*paths = calloc(json_array_size(layers) + 1, sizeof **paths);
-	if (!*paths) {
-		rc = -BERTH_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < json_array_size(layers); i++) {
-		(*paths)[i] = blob_path(dir, json_string_value(json_object_get(json_array_get(layers, i), "digest")));
-		if (!(*paths)[i]) {
-			snprintf(why, whyn, "%s: layer %zu has a malformed digest", path, i);
-			for (size_t k = 0; k < i; k++)
-				free((*paths)[k]);
-			free(*paths);
-			*paths = NULL;
-			goto out;
-		}
-		(*n)++;
-	}
-	rc = 0;
-out:
-	free(path);
-	json_decref(idx);
-	json_decref(mf);
-	return rc;
-}
+/* ---- offline scans ---- */
 
 /* Imports errata files into m; any file that does not parse fails the scan (a CI step must not
  * pass on half its advisories). */
@@ -1234,15 +1161,7 @@ static int scanner__import(struct meta *m, const char *const *paths, size_t n, c
 	return rc;
 }
 
-static int open_path(void *ctx, size_t i, int *fd)
-{
-	const char *const *paths = ctx;
-
-	*fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-	return *fd < 0 ? berth_from_errno(errno) : 0;
-}
-
-int scanner_scan_offline(const char *const *layers, size_t nlayers, const char *const *errata, size_t nerrata,
+int scanner_scan_offline(const struct scanner_layers *l, const char *const *errata, size_t nerrata,
 			 const struct scanner_opts *o, char **report, char *why, size_t whyn)
 {
 	char tmpl[4096], dbpath[4200];
@@ -1276,18 +1195,11 @@ int scanner_scan_offline(const char *const *layers, size_t nlayers, const char *
 	rc = scanner__import(m, errata, nerrata, why, whyn);
 	if (rc < 0)
 		goto out;
-	rc = scanner_image_local(nlayers, open_path, (void *)layers, o ? o : &(struct scanner_opts){0}, &im);
+	rc = scanner_image_local(l, o ? o : &(struct scanner_opts){0}, &im, why, whyn);
 	if (rc < 0)
 		goto out;
-	for (size_t i = 0; i < nlayers; i++) {
-		const char *slash = strrchr(layers[i], '/'), *alg;
-		char d[DIGEST_STR_MAX];
-		/* .../blobs/<alg>/<hex> */
-		for (alg = slash - 1; alg > layers[i] && *alg != '/'; alg--)
-			;
-		snprintf(d, sizeof d, "%.*s:%s", (int)(slash - alg - 1), alg + 1, slash + 1);
-		json_array_append_new(ldig, json_string(d));
-	}
+	for (size_t i = 0; i < l->n; i++)
+		json_array_append_new(ldig, json_string(l->digests && l->digests[i] ? l->digests[i] : ""));
 	ms.status = (char *)scan_status_name(im.status);
 	ms.why = im.why[0] ? im.why : NULL;
 	ms.os = im.os.release[0] ? im.os.release : (im.os.distro[0] ? im.os.distro : NULL);

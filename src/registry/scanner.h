@@ -90,31 +90,40 @@ int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, c
 			  const struct scanner_errata *e, const char *const *layer_digests, size_t nlayers,
 			  char **findings, char **ids);
 
-/* Indexes and stacks an image's layers with no database: open(ctx, i, &fd) gives layer i's blob as a
- * readable fd (closed here). Limits as in scanner_opts. 0 with *im filled (any status; a layer that
- * fails to index makes it FAILED with the reason), or -BERTH_ENOMEM. */
-int scanner_image_local(size_t nlayers, int (*open_layer)(void *ctx, size_t i, int *fd), void *ctx,
-			const struct scanner_opts *o, struct scan_image *im);
+/* Where an image's layers come from when there is no registry store (berth scan --errata): any
+ * client transport, a file, a pipe fed by a download. */
+struct scanner_layers {
+	size_t n;
+	const char *const *digests; /* layer i's digest as text ("sha256:..."), for the report */
+	/* Gives layer i (bottom first) as a readable fd, which the scanner reads to its end and closes.
+	 * 0, or a negative error with why filled: the scan stops with it. */
+	int (*open)(void *ctx, size_t i, int *fd, char *why, size_t whyn);
+	/* Called after layer i's fd was read to its end and closed: 0 when its bytes were right, or a
+	 * negative error with why: the scan stops with it (a source that can check its bytes only once
+	 * they all went by, like a download streamed through a pipe). May be NULL. */
+	int (*done)(void *ctx, size_t i, char *why, size_t whyn);
+	void *ctx;
+};
+
+/* Indexes and stacks the layers of l with no database. Limits as in scanner_opts. Each fd is read to
+ * its end even when indexing stops early, so a streaming source can check what it sent. 0 with *im
+ * filled (any status; a layer the indexer refuses makes it FAILED with the reason), or a negative
+ * error with why: -BERTH_ENOMEM, or the error of l->open / l->done (then *im is released). */
+int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im,
+			char *why, size_t whyn);
 
 /* The report of one stored scan as a JSON object's text (malloc()ed): status, reason, os, packages
  * (name, version, arch, source, source_version, layer, layer_index), findings, errata_generation.
  * NULL when out of memory or the stored row is damaged. */
 char *scanner_report_json(const struct meta_scan *s);
 
-/* ---- local images (berth scan) ----
- * Until the client's transports take over, `berth scan` reads OCI image layouts itself. */
+/* ---- offline scans (berth scan --errata) ---- */
 
-/* The layer blob paths of the image tagged tag (NULL: the layout's only manifest) in the OCI
- * layout dir; an index is resolved to its first linux/amd64 child, else its first child. *paths is
- * a malloc()ed array of malloc()ed strings (free each and the array). 0, or -BERTH_ENOENT /
- * -BERTH_EINVAL with why. */
-int scanner_oci_layout_layers(const char *dir, const char *tag, char ***paths, size_t *n, char *why, size_t whyn);
-
-/* Scans the layers (blob files, bottom first) against the errata files and directories
- * errata[0..nerrata) with no server: the feeds are imported into a temporary metadata store under
- * tmpdir (removed afterwards). *report gets the report JSON text (scanner_report_json's shape,
- * malloc()ed). 0 (whatever the image's status), or an error with why (feeds unreadable, ...). */
-int scanner_scan_offline(const char *const *layers, size_t nlayers, const char *const *errata, size_t nerrata,
+/* Scans the layers of l against the errata files and directories errata[0..nerrata) with no server:
+ * the feeds are imported into a temporary metadata store under o->tmpdir (else $TMPDIR, else /tmp;
+ * removed afterwards). *report gets the report JSON text (scanner_report_json's shape, malloc()ed).
+ * 0 (whatever the image's status), or an error with why (feeds unreadable, a layer source failing). */
+int scanner_scan_offline(const struct scanner_layers *l, const char *const *errata, size_t nerrata,
 			 const struct scanner_opts *o, char **report, char *why, size_t whyn);
 
 /* A report's JSON text as a table for a terminal (malloc()ed), or NULL when it is not a report. */

@@ -10,6 +10,7 @@ import stat
 import subprocess
 
 import lib
+import test_errata as te
 from client_lib import (HTPASSWD, DockerRegistry, Layout, TokenServer, berth, docker_ref, layout_blob,
                         tmpdir)
 
@@ -71,6 +72,15 @@ def test_client_basic_auth_htpasswd(reg):
         out = os.path.join(tmp, "out")
         berth("copy", "--tls-verify=false", dest, "oci:%s:v1" % out, env={"HOME": home})
         lib.eq(layout_blob(out, layers[0]), layout_blob(lay.path, layers[0]), "pull with ~/.docker/config.json")
+        # berth scan --errata reads the layers with the saved credentials; without them it is refused
+        dsa = os.path.join(te.data_dir(), "debian-security-tracker", "DSA-list")
+        rep = berth("scan", "--json", "--tls-verify=false", "--authfile", authfile, "--errata", dsa, dest).json()
+        lib.eq((rep["status"], rep["layers"]), ("unsupported", layers), "offline scan through Basic auth")
+        e = berth("scan", "--tls-verify=false", "--errata", dsa, dest, rc=1)
+        lib.ok("authentication required" in e.err, "anonymous scan: %r" % e.err)
+        # the registry report is asked with the credentials too; docker-registry has no berth API
+        e = berth("scan", "--tls-verify=false", "--authfile", authfile, dest, rc=1)
+        lib.ok("not a berth registry" in e.err and e.err.count("\n") == 1, "report from docker-registry: %r" % e.err)
 
         r = berth("logout", "--authfile", authfile, host)
         lib.eq(r.out, "Removed login credentials for %s\n" % host, "logout output")

@@ -3,10 +3,12 @@ An unknown CA is refused with a message naming --tls-verify=false; the CA in a c
 (HOST:PORT/ca.crt under $BERTH_CERTS_D) or in --cert-dir is accepted; --tls-verify=false accepts
 anything; another CA in certs.d is still refused."""
 
+import json
 import os
 import shutil
 
 import lib
+import test_scan
 from client_lib import DockerRegistry, Layout, berth, docker_ref, make_ca, make_server_cert, openssl, tmpdir
 
 
@@ -100,6 +102,15 @@ def test_client_against_berth_over_https(reg):
         r = berth("copy", "--json", "--cert-dir", cdir, dest, "oci:%s:v1" % out).json()
         lib.eq(r["digest"], lib.sha256(man), "pull over verified HTTPS")
         lib.eq(berth("tags", "--cert-dir", cdir, docker_ref(srv.port, "tls/berth")).out, "v1\n", "tags")
+        # berth scan and grade ask berth's API, and read layers, over the same verified connection
+        e = berth("scan", dest, rc=1)
+        lib.ok("is not trusted" in e.err, "scan, unknown CA: %r" % e.err)
+        rep = berth("scan", "--json", "--cert-dir", cdir, dest).json()
+        lib.is_in(rep["status"], ("queued", "unsupported"), "registry's report over HTTPS")
+        rep = berth("scan", "--json", "--cert-dir", cdir, "--errata", test_scan.dsa_list(), dest).json()
+        lib.eq((rep["status"], len(rep["layers"])), ("unsupported", 2), "offline scan of layers read over HTTPS")
+        doc = json.loads(berth("grade", "--all", "--json", "--cert-dir", cdir, "docker://127.0.0.1:%d" % srv.port).out)
+        lib.ok("repositories" in doc, "grades over HTTPS: %r" % doc)
         lib.eq(srv.errors_5xx, [], "500 answers")
     finally:
         if srv:

@@ -244,23 +244,23 @@ def test_grade_cli_online_all_and_offline(_):
         d2 = ts.push(reg, "deb/app", "v2", fixed_layers())
         ts.wait_scan(reg, "deb/app", d2)
         base = "docker://127.0.0.1:%d" % srv.port
-        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--json"))
+        g = json.loads(te.berth_ok("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-08-16", "--json"))
         lib.eq((g["grade"], g["date"], g["next_drop_date"]), ("D", "2022-08-16", "2023-05-18"), "grade --at")
-        g = json.loads(te.berth_ok("grade", base + "/deb/app:v1", "--at", "2022-08-16", "--unknown-severity",
+        g = json.loads(te.berth_ok("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-08-16", "--unknown-severity",
                                    "critical", "--json"))
         lib.eq(g["grade"], "E", "grade --unknown-severity critical")
-        out = te.berth_ok("grade", base + "/deb/app@" + d, "--at", "2022-07-01")
+        out = te.berth_ok("grade", "--tls-verify=false", base + "/deb/app@" + d, "--at", "2022-07-01")
         lib.ok(out.startswith("grade C on 2022-07-01 (2 errata counted") and "DSA-5139-1" in out, "table: " + out)
-        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--at", "2022-13-01")
+        rc, out, err = te.berth("grade", "--tls-verify=false", base + "/deb/app:v1", "--at", "2022-13-01")
         lib.eq(rc, 2, "bad --at exit status")
-        rc, out, err = te.berth("grade", base + "/deb/app:v1", "--unknown-severity", "high")
+        rc, out, err = te.berth("grade", "--tls-verify=false", base + "/deb/app:v1", "--unknown-severity", "high")
         lib.eq(rc, 2, "bad --unknown-severity exit status")
-        doc = json.loads(te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--json"))
+        doc = json.loads(te.berth_ok("grade", "--tls-verify=false", "--all", base, "--at", "2022-07-01", "--json"))
         lib.eq((doc["date"], doc["worst"], doc["counts"]["C"], doc["counts"]["A"]), ("2022-07-01", "C", 1, 1), "--all")
-        out = te.berth_ok("grade", "--all", base, "--at", "2022-07-01", "--sort", "grade")
+        out = te.berth_ok("grade", "--tls-verify=false", "--all", base, "--at", "2022-07-01", "--sort", "grade")
         rows = [l.split()[:3] for l in out.splitlines()[1:-1]]
         lib.eq(rows, [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]], "--all --sort grade")
-        out = te.berth_ok("grade", "--all", base + "/deb/app", "--at", "2022-07-01", "--sort", "name")
+        out = te.berth_ok("grade", "--tls-verify=false", "--all", base + "/deb/app", "--at", "2022-07-01", "--sort", "name")
         lib.eq([l.split()[:3] for l in out.splitlines()[1:-1]], [["deb/app", "v1", "C"], ["deb/app", "v2", "A"]],
                "--all REPO --sort name")
     finally:
@@ -293,5 +293,22 @@ def test_grade_cli_offline_oci_layout(_):
                 args += ["--unknown-severity", unk]
             g = json.loads(te.berth_ok(*args))
             lib.eq(g["grade"], want, "offline grade at %s (%s)" % (at, unk))
+        # the same image (with the diff_ids a docker save tarball needs) as an OCI archive and a
+        # docker-archive grades the same
+        ts._debian_layout(os.path.join(tmp, "img2"))
+        ref = "oci:%s:v1" % os.path.join(tmp, "img2")
+        want = json.loads(te.berth_ok("grade", ref, "--errata", ts.dsa_list(), "--at", "2022-06-17", "--json"))
+        lib.eq(want["grade"], "C", "offline grade of the second layout")
+        for other in ("oci-archive:%s" % os.path.join(tmp, "img.tar"),
+                      "docker-archive:%s:deb/app:v1" % os.path.join(tmp, "img-docker.tar")):
+            te.berth_ok("copy", "-q", ref, other)
+            g = json.loads(te.berth_ok("grade", other, "--errata", ts.dsa_list(), "--at", "2022-06-17", "--json"))
+            lib.eq(g, want, "offline grade of %s" % other.split(":")[0])
+        rc, out, err = te.berth("grade", "oci-archive:%s" % os.path.join(tmp, "img.tar"), "--at", "2022-06-17")
+        lib.eq((rc, out), (2, ""), "a local image without --errata")
+        lib.ok(err.startswith("berth: ") and "needs --errata" in err and err.count("\n") == 1, err)
+        rc, out, err = te.berth("grade", "oci-archive:%s" % os.path.join(tmp, "none.tar"), "--errata", ts.dsa_list())
+        lib.eq((rc, out), (1, ""), "a missing archive")
+        lib.ok(err.startswith("berth: ") and err.count("\n") == 1, err)
     finally:
         shutil.rmtree(tmp)

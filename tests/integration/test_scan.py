@@ -1,7 +1,8 @@
 """Scanning on push: images with real-format package databases pushed to berth serve, exact findings
 against the shared advisories (imported with `berth errata import`), re-matching after an errata
 change without reading layers again, hostile images next to good ones, per-platform reports for an
-index, and `berth scan --errata` offline on an OCI layout."""
+index, and `berth scan --errata` offline on images read through every client transport (oci:,
+oci-archive:, docker-archive:, docker://, local:), with hostile sources."""
 
 import gzip
 import io
@@ -13,6 +14,7 @@ import tarfile
 import tempfile
 import time
 
+import client_lib as cl
 import lib
 import test_errata as te
 
@@ -135,7 +137,7 @@ def test_scan_debian_exact_findings_and_rematch(_):
         # by tag too
         lib.eq(wait_scan(reg, "deb/app", "v1")["digest"], d, "report by tag")
         # the CLI asks the registry for the stored report
-        out = te.berth_ok("scan", "docker://127.0.0.1:%d/deb/app:v1" % srv.port, "--json")
+        out = te.berth_ok("scan", "docker://127.0.0.1:%d/deb/app:v1" % srv.port, "--json", "--tls-verify=false")
         lib.eq(findings_set(json.loads(out)), EXPECTED_DEB, "berth scan docker:// findings")
 
         # prove re-matching reads no layer: remove the layer blobs' files, then change the errata
@@ -288,4 +290,211 @@ def test_scan_cli_offline_oci_layout(_):
         rc, out, err = te.berth("scan", "oci:%s/none" % tmp, "--errata", dsa_list())
         lib.eq(rc, 1, "exit status for a missing image")
     finally:
+        shutil.rmtree(tmp)
+
+
+# ---------------------------------------------------------------- berth scan --errata through the transports
+
+TLS = "--tls-verify=false"
+
+
+def _debian_layout(path, tag="v1"):
+    """The Debian image of debian_layers() as an OCI layout; returns (manifest, layers)."""
+    lay = cl.Layout(path)
+    layers = debian_layers()
+    diff_ids = [lib.sha256(gzip.decompress(l)) for l in layers]
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": diff_ids}}, sort_keys=True).encode()
+    for b in [cfg] + layers:
+        lay.put(b)
+    man = lib.image_manifest(lib.descriptor(lib.OCI_CONFIG, cfg),
+                             [lib.descriptor(lib.OCI_LAYER_GZIP, l) for l in layers])
+    lay.put(man)
+    lay.add_ref(man, lib.OCI_MANIFEST, tag)
+    return man, layers
+
+
+def _scan(ref, *extra, rc=0):
+    r = cl.berth("scan", ref, "--errata", dsa_list(), "--json", *extra, rc=rc)
+    if rc != 0:
+        return r
+    rep = json.loads(r.out)
+    rep.pop("updated", None)
+    return rep
+
+
+def _one_line_error(r, what, needle):
+    err = r.err.strip()
+    lib.ok(err.startswith("berth: ") and "\n" not in err, "%s: one line on stderr, got %r" % (what, r.err))
+    lib.ok(needle in err, "%s: %r names %r" % (what, err, needle))
+    lib.eq(r.out, "", "%s: nothing on stdout" % what)
+
+
+def _without_layer_digests(rep):
+    rep = json.loads(json.dumps(rep))
+    rep.pop("layers")
+    for k in ("packages", "findings"):
+        for x in rep[k]:
+            x.pop("layer")
+    return rep
+
+
+@lib.berth_only("berth scan CLI")
+@lib.no_server
+def test_scan_cli_offline_every_transport_same_findings(_):
+    """The same image as oci:, oci-archive:, docker-archive:, docker:// (layers streamed from the
+    registry, which has no errata) and local: gives the same report."""
+    tmp = tempfile.mkdtemp(prefix="berth-scan-")
+    srv = lib.Server()
+    srv.start()
+    try:
+        man, layers = _debian_layout(os.path.join(tmp, "img"))
+        oci = "oci:%s:v1" % os.path.join(tmp, "img")
+        base = _scan(oci)
+        lib.eq((base["status"], base["os"]), ("scanned", "debian:11"), "oci: status and os")
+        lib.eq(findings_set(base), EXPECTED_DEB, "oci: findings")
+        lib.eq(base["layers"], [lib.sha256(l) for l in layers], "oci: layer digests")
+        lib.eq([(f["package"], f["layer_index"]) for f in base["findings"]],
+               [("libssl1.1", 1), ("libssl1.1", 1), ("openssl", 1), ("openssl", 1)], "oci: layer of each finding")
+
+        arch = "oci-archive:%s:v1" % os.path.join(tmp, "img.tar")
+        cl.berth("copy", "-q", oci, arch)
+        lib.eq(_scan(arch), base, "oci-archive: report")
+
+        darch = "docker-archive:%s:deb/app:v1" % os.path.join(tmp, "img-docker.tar")
+        cl.berth("copy", "-q", oci, darch)
+        rep = _scan(darch)
+        # docker save layers are uncompressed tars: their digests are the diff_ids
+        lib.eq(rep["layers"], [lib.sha256(gzip.decompress(l)) for l in layers], "docker-archive: layer digests")
+        lib.eq(_without_layer_digests(rep), _without_layer_digests(base), "docker-archive: report")
+        lib.eq(_scan("docker-archive:%s" % os.path.join(tmp, "img-docker.tar")), rep, "docker-archive: its only image")
+
+        ref = "docker://127.0.0.1:%d/deb/app:v1" % srv.port
+        cl.berth("copy", TLS, "-q", oci, ref)
+        lib.eq(_scan(ref, TLS), base, "docker:// --errata: report")
+        # a registry reached over plain HTTP needs the flag, as for pull
+        r = cl.berth("scan", ref, "--errata", dsa_list(), rc=1)
+        lib.ok(r.err.startswith("berth: ") and r.out == "", "docker:// without --tls-verify=false: %r" % r.err)
+
+        if os.geteuid() == 0:
+            root = os.path.join(tmp, "store")
+            cl.berth("pull", TLS, "-q", "--root", root, "--driver", "vfs", ref)
+            rep = _scan("local:127.0.0.1:%d/deb/app:v1" % srv.port, "--root", root, "--driver", "vfs")
+            lib.eq(rep, base, "local: report")
+
+        # the table, and a local image without --errata
+        out = cl.berth("scan", arch, "--errata", dsa_list()).out
+        lib.ok("DSA-5169-1" in out and "libssl1.1" in out and "debian:11" in out, "table:\n%s" % out)
+        r = cl.berth("scan", arch, rc=2)
+        _one_line_error(r, "oci-archive without --errata", "needs --errata")
+    finally:
+        srv.stop()
+        shutil.rmtree(tmp)
+
+
+def _flip_byte(data, at):
+    b = bytearray(data)
+    b[at] ^= 0xFF
+    return bytes(b)
+
+
+def _retar(src, dst, change):
+    """Copies tar src to dst with change(name, bytes) -> bytes applied to every regular file."""
+    with tarfile.open(src) as tin, tarfile.open(dst, "w") as tout:
+        for m in tin.getmembers():
+            if m.isfile():
+                data = change(m.name, tin.extractfile(m).read())
+                m.size = len(data)
+                tout.addfile(m, io.BytesIO(data))
+            else:
+                tout.addfile(m)
+
+
+@lib.berth_only("berth scan CLI")
+@lib.no_server
+def test_scan_cli_offline_platforms_and_hostile_sources(_):
+    tmp = tempfile.mkdtemp(prefix="berth-scan-")
+    srv = lib.Server()
+    srv.start()
+    try:
+        # an index: Debian for amd64, Alpine for arm64
+        path = os.path.join(tmp, "multi")
+        man_deb, deb_layers = _debian_layout(path, tag="deb")
+        lay = cl.Layout(path)
+        lay.index = cl.layout_index(path)["manifests"]
+        apk = tar_layer([("etc/os-release", ALPINE311), ("etc/alpine-release", b"3.11.6\n"),
+                         ("lib/apk/db/installed", b"P:musl\nV:1.1.24-r2\nA:aarch64\no:musl\n\n")])
+        cfg = json.dumps({"architecture": "arm64", "os": "linux", "rootfs": {
+            "type": "layers", "diff_ids": [lib.sha256(gzip.decompress(apk))]}}).encode()
+        lay.put(apk)
+        lay.put(cfg)
+        man_apk = lib.image_manifest(lib.descriptor(lib.OCI_CONFIG, cfg), [lib.descriptor(lib.OCI_LAYER_GZIP, apk)])
+        lay.put(man_apk)
+        idx = lib.image_index([
+            lib.descriptor(lib.OCI_MANIFEST, man_deb, platform={"os": "linux", "architecture": "amd64"}),
+            lib.descriptor(lib.OCI_MANIFEST, man_apk, platform={"os": "linux", "architecture": "arm64"})])
+        lay.put(idx)
+        lay.add_ref(idx, lib.OCI_INDEX, "multi")
+        multi = "oci:%s:multi" % path
+        rep = _scan(multi, "--platform", "linux/arm64")
+        lib.eq((rep["status"], rep["os"], rep["layers"], rep["findings"]),
+               ("scanned", "alpine:3.11", [lib.sha256(apk)], []), "--platform linux/arm64")
+        lib.eq([(p["name"], p["version"]) for p in rep["packages"]], [("musl", "1.1.24-r2")], "arm64 packages")
+        rep = _scan(multi, "--platform", "linux/amd64")
+        lib.eq((rep["os"], findings_set(rep)), ("debian:11", EXPECTED_DEB), "--platform linux/amd64")
+        host = {"x86_64": "debian:11", "aarch64": "alpine:3.11"}.get(os.uname().machine)
+        if host:
+            lib.eq(_scan(multi)["os"], host, "this host's platform by default")
+        r = _scan(multi, "--platform", "linux/s390x", rc=1)
+        _one_line_error(r, "index without the platform", "has no image for linux/s390x (it has: linux/amd64, "
+                        "linux/arm64)")
+        # the same index in a registry: the child is picked there too
+        ref = "docker://127.0.0.1:%d/multi/app:latest" % srv.port
+        cl.berth("copy", TLS, "-q", "--all", multi, ref)
+        lib.eq(_scan(ref, TLS, "--platform", "linux/arm64")["os"], "alpine:3.11", "docker:// --platform")
+        r = _scan(ref, TLS, "--platform", "linux/s390x", rc=1)
+        _one_line_error(r, "docker:// index without the platform", "has no image for linux/s390x")
+        r = cl.berth("scan", "--platform", "linux/arm64", TLS, ref, rc=2)
+        _one_line_error(r, "--platform without --errata", "--platform")
+
+        # missing sources
+        for missing in ("oci-archive:%s/none.tar" % tmp, "docker-archive:%s/none.tar" % tmp, "oci:%s/none" % tmp):
+            r = _scan(missing, rc=1)
+            _one_line_error(r, missing, "none")
+
+        # a layer whose bytes are not its digest's, in each kind of source: exit 1, one line, nothing scanned
+        upper = lib.sha256(deb_layers[1]).split(":")[1]
+        single = os.path.join(tmp, "single")
+        _debian_layout(single)
+        cl.berth("copy", "-q", "oci:%s:v1" % single, "oci-archive:%s:v1" % os.path.join(tmp, "good.tar"))
+        _retar(os.path.join(tmp, "good.tar"), os.path.join(tmp, "bad.tar"),
+               lambda name, data: _flip_byte(data, 40) if name.endswith(upper) else data)
+        r = _scan("oci-archive:%s:v1" % os.path.join(tmp, "bad.tar"), rc=1)
+        _one_line_error(r, "oci-archive with a damaged layer", upper[:12])
+
+        cl.berth("copy", "-q", "oci:%s:v1" % single, "docker-archive:%s:deb/app:v1" % os.path.join(tmp, "good-d.tar"))
+        flipped = []
+
+        def damage_layer(name, data):
+            if name.endswith(".tar") and not flipped and data[257:262] == b"ustar":
+                flipped.append(name)
+                return _flip_byte(data, 600)
+            return data
+        _retar(os.path.join(tmp, "good-d.tar"), os.path.join(tmp, "bad-d.tar"), damage_layer)
+        lib.ok(flipped, "a layer tar found in the docker archive")
+        r = _scan("docker-archive:%s" % os.path.join(tmp, "bad-d.tar"), rc=1)
+        _one_line_error(r, "docker-archive with a damaged layer", "sha256:")
+
+        # a registry serving damaged bytes: the streamed layer is checked at its end
+        ref = "docker://127.0.0.1:%d/deb/bad:v1" % srv.port
+        cl.berth("copy", TLS, "-q", "oci:%s:v1" % single, ref)
+        blob = [os.path.join(d, f) for d, _, fs in os.walk(srv.data_dir) for f in fs if f == upper]
+        lib.eq(len(blob), 1, "the stored upper layer")
+        with open(blob[0], "r+b") as f:
+            f.seek(len(deb_layers[1]) - 3)  # the gzip trailer: the tar itself still reads
+            f.write(bytes([deb_layers[1][-3] ^ 0xFF]))
+        r = _scan(ref, TLS, rc=1)
+        _one_line_error(r, "docker:// with a damaged layer", upper[:12])
+    finally:
+        srv.stop()
         shutil.rmtree(tmp)

@@ -16,7 +16,9 @@
 #include "base/fault.h"
 #include "registry/registry.h"
 #include "registry/grading.h"
+#include "registry/scanner.h"
 #include "harness.h"
+#include "tarmake.h"
 
 /* Opens a registry in a fresh directory under base (a template ending in XXXXXX). */
 static struct registry *open_tmp_in(const char *tmpl, char **dir)
@@ -1489,7 +1491,207 @@ TEST(grading_config_good_and_hostile)
 	}
 }
 
+
+/* ---- scanner_image_local: layers from a source that may stream and check at the end ---- */
+
+/* A Debian 11 layer with one dpkg package. */
+static void debian_tar(struct tm_buf *b)
+{
+	static const char osr[] = "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n";
+	static const char st[] = "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\n"
+				 "Version: 1.1.1k-1+deb11u2\n\n";
+	struct tm_ent e1 = {.name = "etc/os-release", .data = osr, .size = sizeof(osr) - 1};
+	struct tm_ent e2 = {.name = "var/lib/dpkg/status", .data = st, .size = sizeof(st) - 1};
+
+	tm_add(b, &e1);
+	tm_add(b, &e2);
+	tm_end(b);
+}
+
+/* Each layer is a pipe fed by a thread that writes bytes then pad zero bytes past the tar's end
+ * (more than a pipe holds) and records how much it wrote; done() joins it, as a registry stream's
+ * check would, and fails when told to. */
+struct feeder {
+	pthread_t th;
+	int wfd;
+	const unsigned char *p;
+	size_t n, pad, written;
+};
+
+struct src {
+	struct tm_buf tar[2];
+	size_t pad;
+	struct feeder f[2];
+	int opened[2], done_calls[2];
+	int fail_open, fail_done; /* layer index + 1 */
+	int bad_tar;              /* layer index + 1 whose bytes are garbage */
+};
+
+static void *feed(void *arg)
+{
+	struct feeder *f = arg;
+	static const unsigned char z[4096];
+	size_t pad = f->pad;
+	ssize_t k;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t off = 0; off < f->n; off += (size_t)k) {
+		k = write(f->wfd, f->p + off, f->n - off);
+		if (k <= 0)
+			goto out;
+		f->written += (size_t)k;
+	}
+	while (pad) {
+		k = write(f->wfd, z, pad < sizeof z ? pad : sizeof z);
+		if (k <= 0)
+			goto out;
+		f->written += (size_t)k;
+		pad -= (size_t)k;
+	}
+out:
+	close(f->wfd);
+	return NULL;
+}
+
+static int src_open(void *ctx, size_t i, int *fd, char *why, size_t whyn)
+{
+	struct src *s = ctx;
+	int fds[2];
+
+	s->opened[i]++;
+	if (s->fail_open == (int)i + 1) {
+		snprintf(why, whyn, "layer %zu: registry said no", i);
+		return -BERTH_ENOENT;
+	}
+	CHECK_EQ(pipe(fds), 0);
+	s->f[i].wfd = fds[1];
+	s->f[i].p = s->tar[i].p;
+	s->f[i].n = s->tar[i].len;
+	s->f[i].pad = s->pad;
+	CHECK_EQ(pthread_create(&s->f[i].th, NULL, feed, &s->f[i]), 0);
+	*fd = fds[0];
+	return 0;
+}
+
+static int src_done(void *ctx, size_t i, char *why, size_t whyn)
+{
+	struct src *s = ctx;
+
+	s->done_calls[i]++;
+	pthread_join(s->f[i].th, NULL);
+	if (s->f[i].written != s->f[i].n + s->f[i].pad) {
+		snprintf(why, whyn, "layer %zu: the reader stopped after %zu bytes", i, s->f[i].written);
+		return -BERTH_EIO;
+	}
+	if (s->fail_done == (int)i + 1) {
+		snprintf(why, whyn, "digest mismatch: layer %zu", i);
+		return -BERTH_EDIGEST;
+	}
+	return 0;
+}
+
+static void src_setup(struct src *s)
+{
+	memset(s, 0, sizeof *s);
+	debian_tar(&s->tar[0]);
+	{
+		static const char f[] = "hello";
+		struct tm_ent e = {.name = "usr/share/doc/hello", .data = f, .size = 5};
+		tm_add(&s->tar[1], &e);
+		tm_end(&s->tar[1]);
+	}
+	s->pad = 300000; /* more than a pipe's buffer: the reader must drain it */
+}
+
+static int run_src(struct src *s, struct scan_image *im, char *why, size_t whyn)
+{
+	static const char *const digests[] = {"sha256:aa", "sha256:bb"};
+	struct scanner_layers l = {.n = 2, .digests = digests, .open = src_open, .done = src_done, .ctx = s};
+	struct scanner_opts o = {0};
+
+	if (s->bad_tar) {
+		struct tm_buf *t = &s->tar[s->bad_tar - 1];
+		memset(t->p, 'x', t->len);
+	}
+	return scanner_image_local(&l, &o, im, why, whyn);
+}
+
+static void src_free(struct src *s)
+{
+	free(s->tar[0].p);
+	free(s->tar[1].p);
+}
+
+TEST(scanner_local_pipes_are_read_to_their_end)
+{
+	struct src s;
+	struct scan_image im;
+	char why[256] = "";
+
+	src_setup(&s);
+	CHECK_EQ(run_src(&s, &im, why, sizeof why), 0);
+	CHECK_EQ(im.status, SCAN_SCANNED);
+	CHECK_STR(im.os.release, "debian:11");
+	CHECK_EQ(im.pkgs.n, 1);
+	CHECK_STR(im.pkgs.v[0].name, "openssl");
+	CHECK_EQ(im.layer[0], 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(s.opened[i], 1);
+		CHECK_EQ(s.done_calls[i], 1);
+		CHECK_EQ(s.f[i].written, s.tar[i].len + s.pad);
+	}
+	scan_image_release(&im);
+	src_free(&s);
+}
+
+TEST(scanner_local_source_verdict_wins)
+{
+	struct src s;
+	struct scan_image im;
+	char why[256] = "";
+
+	/* the bytes index fine, but the source says they were not the digest's: no report at all */
+	src_setup(&s);
+	s.fail_done = 2;
+	CHECK_EQ(run_src(&s, &im, why, sizeof why), -BERTH_EDIGEST);
+	CHECK_STR(why, "digest mismatch: layer 1");
+	CHECK_EQ(im.pkgs.n, 0);
+	src_free(&s);
+
+	/* garbage that the indexer refuses, and the source also fails: the source's error is told */
+	src_setup(&s);
+	s.bad_tar = 1;
+	s.fail_done = 1;
+	CHECK_EQ(run_src(&s, &im, why, sizeof why), -BERTH_EDIGEST);
+	CHECK_STR(why, "digest mismatch: layer 0");
+	CHECK_EQ(s.opened[1], 0);
+	src_free(&s);
+
+	/* garbage from a source that vouches for it: a FAILED image, the rest drained, later layers unread */
+	src_setup(&s);
+	s.bad_tar = 1;
+	CHECK_EQ(run_src(&s, &im, why, sizeof why), 0);
+	CHECK_EQ(im.status, SCAN_FAILED);
+	CHECK(strncmp(im.why, "layer 0: ", 9) == 0);
+	CHECK_EQ(s.done_calls[0], 1);
+	CHECK_EQ(s.f[0].written, s.tar[0].len + s.pad);
+	CHECK_EQ(s.opened[1], 0);
+	scan_image_release(&im);
+	src_free(&s);
+
+	/* a source that cannot open a layer stops the scan with its reason */
+	src_setup(&s);
+	s.fail_open = 2;
+	CHECK_EQ(run_src(&s, &im, why, sizeof why), -BERTH_ENOENT);
+	CHECK_STR(why, "layer 1: registry said no");
+	CHECK_EQ(s.done_calls[0], 1);
+	CHECK_EQ(s.done_calls[1], 0);
+	src_free(&s);
+}
+
 static const struct test tests[] = {
+	T(scanner_local_pipes_are_read_to_their_end),
+	T(scanner_local_source_verdict_wins),
 	T(grading_exception_parse_ok_and_hostile),
 	T(grading_report_counts_per_advisory_and_exceptions_expire),
 	T(grading_config_good_and_hostile),
