@@ -8,6 +8,7 @@
 # env:
 #   BERTH_BIN   berth binary (default build/berth, relative to the repo root)
 #   BENCH_TMP   parent of the temporary work dir (default /tmp)
+#   BENCH_KEEP  set: keep the work dir (server logs, data) for a look afterwards
 #   BERTH_LOG_LEVEL  berth's log level during the run (default error, like the
 #               reference, whose access log is also disabled)
 #
@@ -88,6 +89,7 @@ cleanup() {
   local p
   trap - EXIT INT TERM
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  [ -n "${BENCH_KEEP:-}" ] && { log "kept $WORK"; return; }
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -369,6 +371,11 @@ storage:
 http:
   addr: 127.0.0.1:$REF_PORT
 EOF
+# Each server starts on a quiet disk: docker-registry never fsyncs, so the gigabyte it was sent is
+# still being written back (and its deletion journaled) when the next server starts, and berth's
+# fsyncs at commit would wait behind it. sync first, for both servers alike.
+quiet_disk() { sync; sleep 2; }
+quiet_disk
 log "starting docker-registry on 127.0.0.1:$REF_PORT"
 "$REGISTRY_BIN" serve "$WORK/ref-config.yml" >"$WORK/ref.log" 2>&1 &
 REF_PID=$!
@@ -389,6 +396,7 @@ if [ "$ONLY_REF" -eq 0 ]; then
   # run a private copy: the build may relink build/berth while we measure
   cp "$BERTH" "$WORK/berth" || die "cannot copy $BERTH"
   # log level error like the reference (whose access log is disabled too)
+  quiet_disk
   log "starting berth ($BERTH, BERTH_LOG_LEVEL=${BERTH_LOG_LEVEL:-error}) on 127.0.0.1:$BERTH_PORT"
   BERTH_LOG_LEVEL="${BERTH_LOG_LEVEL:-error}" \
     "$WORK/berth" serve --addr "127.0.0.1:$BERTH_PORT" --data "$WORK/berth-data" >"$WORK/berth.log" 2>&1 &
