@@ -129,7 +129,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
-static void *oom(void)
+static _Noreturn void oom(void)
 {
 	fputs("berth: out of memory\n", stderr);
 	abort();
@@ -138,31 +138,45 @@ static void *oom(void)
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	return p ? p : oom();
+
+	if (!p)
+		oom();
+	return p;
 }
 
 void *xcalloc(size_t n, size_t m)
 {
 	void *p = calloc(n ? n : 1, m ? m : 1);
-	return p ? p : oom();
+
+	if (!p)
+		oom();
+	return p;
 }
 
 void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
-	return q ? q : oom();
+
+	if (!q)
+		oom();
+	return q;
 }
 
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
-	return p ? p : oom();
+
+	if (!p)
+		oom();
+	return p;
 }
 
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = strndup(s, n);
-	return p ? p : oom();
+	if (!p)
+		oom();
+	return p;
 }
 
 int str_copy(char *dst, size_t n, const char *src)

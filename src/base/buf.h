@@ -19,7 +19,7 @@ typedef struct {
 
 #define SLICE_LIT(s) ((slice){(s), sizeof(s) - 1})
 slice slice_cstr(const char *s);
-int slice_eq(slice a, const char *s);        /* 1 when a equals the C string s */
+int slice_eq(slice a, const char *s); /* 1 when a equals the C string s */
 int slice_has_prefix(slice a, const char *s); /* 1 when a starts with s */
 
 struct buf {
@@ -30,14 +30,14 @@ struct buf {
 #define BUF_UNLIMITED ((size_t)-1)
 
 void buf_init(struct buf *b, size_t max);
-void buf_release(struct buf *b);                      /* b is empty and reusable afterwards */
-void buf_reset(struct buf *b);                        /* len = 0, keeps memory */
-int buf_grow(struct buf *b, size_t extra);            /* room for extra more bytes; 0 or -BERTH_ETOOBIG/-BERTH_ENOMEM */
-int buf_add(struct buf *b, const void *p, size_t n);  /* 0 or -BERTH_ETOOBIG */
-int buf_adds(struct buf *b, const char *s);           /* adds a C string */
+void buf_release(struct buf *b); /* b is empty and reusable afterwards */
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
+int buf_grow(struct buf *b, size_t extra); /* room for extra more bytes; 0 or -BERTH_ETOOBIG/-BERTH_ENOMEM */
+int buf_add(struct buf *b, const void *p, size_t n); /* 0 or -BERTH_ETOOBIG */
+int buf_adds(struct buf *b, const char *s); /* adds a C string */
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
-char *buf_detach(struct buf *b, size_t *len);         /* caller free()s the result; b is empty afterwards */
+char *buf_detach(struct buf *b, size_t *len); /* caller free()s the result; b is empty afterwards */
 
 /* Aborting allocators for small internal sizes; never for sizes read from the network. */
 void *xmalloc(size_t n);

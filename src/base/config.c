@@ -11,35 +11,36 @@
 #include "base/err.h"
 
 const struct config_key config_keys[] = {
-	{"log.level", "info", "error, warn, info or debug"},
-	{"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
-	{"http.threads", "0", "event-loop threads; 0 = one per core, at least 2"},
-	{"http.tls.certificate", "", "PEM certificate chain file; with http.tls.key, serve HTTPS"},
-	{"http.tls.key", "", "PEM private key file of the certificate"},
-	{"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
-	{"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
-	{"storage.uploads.ttl", "24h", "an upload session idle this long is removed; 0 = never"},
-	{"storage.uploads.sweep_interval", "1h", "how often berth serve looks for expired uploads; 0 = only at start"},
-	{"storage.gc.grace", "1h", "garbage collection keeps what was pushed or linked more recently"},
-	{"storage.gc.interval", "0", "how often berth serve collects garbage; 0 = never (run berth gc)"},
-	{"storage.gc.delete_untagged", "false", "collection also removes manifests no tag keeps"},
-	{"storage.reserve_bytes", "", "free space kept for metadata; empty = 5% of the file system, at most 64 MiB"},
-	{"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
-	{"limits.manifest_bytes", "4194304", "largest manifest accepted"},
-	{"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
-	{"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
-	{"errata.sync_interval", "6h", "how often serve syncs errata.feeds (30m, 6h, 1d)"},
-	{"signatures.extension_api", "true",
-	 "announce the signature extension API on /v2/ (false: clients use their registries.d lookaside)"},
-	{"custody.log_pulls", "false", "journal a pull event for every manifest GET (one write per pull)"},
-	{"scan.workers", "2", "image scan threads (low priority); 0 = do not scan"},
-	{"scan.max_layer_bytes", "17179869184", "bytes a layer may inflate to while it is indexed; past it the image fails"},
-	{"scan.max_image_bytes", "68719476736", "bytes all of an image's layers may inflate to while indexed"},
-	{"grade.critical_days", "7,30,90,365", "oldest age in days of a Critical erratum for grades B, C, D, E"},
-	{"grade.important_days", "30,90,365,365", "oldest age in days of an Important erratum for grades B, C, D, E"},
-	{"grade.unknown_severity", "important", "advisories of unknown severity grade as important, critical, or ignore"},
-	{"grade.check_interval", "1d", "how often berth serve looks for grades that dropped (and after each re-match)"},
-	{NULL, NULL, NULL},
+    {"log.level", "info", "error, warn, info or debug"},
+    {"http.addr", "127.0.0.1:5000", "listen address HOST:PORT"},
+    {"http.threads", "0", "event-loop threads; 0 = one per core, at least 2"},
+    {"http.tls.certificate", "", "PEM certificate chain file; with http.tls.key, serve HTTPS"},
+    {"http.tls.key", "", "PEM private key file of the certificate"},
+    {"storage.filesystem.rootdirectory", "./var", "data directory: blobs, uploads, berth.db"},
+    {"storage.delete.enabled", "true", "allow DELETE of manifests, tags and blobs"},
+    {"storage.uploads.ttl", "24h", "an upload session idle this long is removed; 0 = never"},
+    {"storage.uploads.sweep_interval", "1h", "how often berth serve looks for expired uploads; 0 = only at start"},
+    {"storage.gc.grace", "1h", "garbage collection keeps what was pushed or linked more recently"},
+    {"storage.gc.interval", "0", "how often berth serve collects garbage; 0 = never (run berth gc)"},
+    {"storage.gc.delete_untagged", "false", "collection also removes manifests no tag keeps"},
+    {"storage.reserve_bytes", "", "free space kept for metadata; empty = 5% of the file system, at most 64 MiB"},
+    {"meta.uri", "", "metadata store; empty = sqlite:<rootdirectory>/berth.db"},
+    {"limits.manifest_bytes", "4194304", "largest manifest accepted"},
+    {"limits.blob_bytes", "0", "largest blob accepted; 0 = no limit"},
+    {"errata.feeds", "", "errata feeds: paths or http(s) URLs (a YAML list, or separated by spaces/newlines)"},
+    {"errata.sync_interval", "6h", "how often serve syncs errata.feeds (30m, 6h, 1d)"},
+    {"signatures.extension_api", "true",
+     "announce the signature extension API on /v2/ (false: clients use their registries.d lookaside)"},
+    {"custody.log_pulls", "false", "journal a pull event for every manifest GET (one write per pull)"},
+    {"scan.workers", "2", "image scan threads (low priority); 0 = do not scan"},
+    {"scan.max_layer_bytes", "17179869184",
+     "bytes a layer may inflate to while it is indexed; past it the image fails"},
+    {"scan.max_image_bytes", "68719476736", "bytes all of an image's layers may inflate to while indexed"},
+    {"grade.critical_days", "7,30,90,365", "oldest age in days of a Critical erratum for grades B, C, D, E"},
+    {"grade.important_days", "30,90,365,365", "oldest age in days of an Important erratum for grades B, C, D, E"},
+    {"grade.unknown_severity", "important", "advisories of unknown severity grade as important, critical, or ignore"},
+    {"grade.check_interval", "1d", "how often berth serve looks for grades that dropped (and after each re-match)"},
+    {NULL, NULL, NULL},
 };
 
 void config_init(struct config *c)
@@ -191,7 +192,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errn)
 			if (depth == 0)
 				break;
 			if (in_seq) {
-				if ((seq.len && buf_add(&seq, "\n", 1) < 0) || buf_adds(&seq, (const char *)ev.data.scalar.value) < 0) {
+				if ((seq.len && buf_add(&seq, "\n", 1) < 0) ||
+				    buf_adds(&seq, (const char *)ev.data.scalar.value) < 0) {
 					snprintf(err, errn, "%s:%zu: list too long", path, ev.start_mark.line + 1);
 					rc = -BERTH_EINVAL;
 				}

@@ -34,8 +34,8 @@ static int is_alg_separator(char c)
 
 static int is_encoded(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' ||
-	       c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' || c == '_' ||
+	       c == '-';
 }
 
 /* Grammar from image-spec descriptor.md:

@@ -3,20 +3,20 @@
 #include <errno.h>
 
 static const char *const texts[BERTH_EMAX] = {
-	[BERTH_OK] = "success",
-	[BERTH_ENOMEM] = "out of memory",
-	[BERTH_EINVAL] = "invalid input",
-	[BERTH_ENOENT] = "not found",
-	[BERTH_EEXIST] = "already exists",
-	[BERTH_EIO] = "input/output error",
-	[BERTH_ENOSPC] = "no space left on storage",
-	[BERTH_ETOOBIG] = "too large",
-	[BERTH_EDIGEST] = "digest mismatch",
-	[BERTH_ERANGE] = "range out of order",
-	[BERTH_EDB] = "metadata database error",
-	[BERTH_EBUSY] = "busy",
-	[BERTH_EUNSUPPORTED] = "unsupported",
-	[BERTH_EDENIED] = "denied",
+    [BERTH_OK] = "success",
+    [BERTH_ENOMEM] = "out of memory",
+    [BERTH_EINVAL] = "invalid input",
+    [BERTH_ENOENT] = "not found",
+    [BERTH_EEXIST] = "already exists",
+    [BERTH_EIO] = "input/output error",
+    [BERTH_ENOSPC] = "no space left on storage",
+    [BERTH_ETOOBIG] = "too large",
+    [BERTH_EDIGEST] = "digest mismatch",
+    [BERTH_ERANGE] = "range out of order",
+    [BERTH_EDB] = "metadata database error",
+    [BERTH_EBUSY] = "busy",
+    [BERTH_EUNSUPPORTED] = "unsupported",
+    [BERTH_EDENIED] = "denied",
 };
 
 const char *berth_strerror(int err)

@@ -10,19 +10,19 @@
 
 enum berth_err {
 	BERTH_OK = 0,
-	BERTH_ENOMEM,       /* out of memory */
-	BERTH_EINVAL,       /* malformed input */
-	BERTH_ENOENT,       /* no such object */
-	BERTH_EEXIST,       /* already exists */
-	BERTH_EIO,          /* I/O error */
-	BERTH_ENOSPC,       /* storage full */
-	BERTH_ETOOBIG,      /* over a size limit */
-	BERTH_EDIGEST,      /* content does not hash to the expected digest */
-	BERTH_ERANGE,       /* offset or range out of order */
-	BERTH_EDB,          /* metadata database error */
-	BERTH_EBUSY,        /* resource in use by another request */
+	BERTH_ENOMEM, /* out of memory */
+	BERTH_EINVAL, /* malformed input */
+	BERTH_ENOENT, /* no such object */
+	BERTH_EEXIST, /* already exists */
+	BERTH_EIO, /* I/O error */
+	BERTH_ENOSPC, /* storage full */
+	BERTH_ETOOBIG, /* over a size limit */
+	BERTH_EDIGEST, /* content does not hash to the expected digest */
+	BERTH_ERANGE, /* offset or range out of order */
+	BERTH_EDB, /* metadata database error */
+	BERTH_EBUSY, /* resource in use by another request */
 	BERTH_EUNSUPPORTED, /* valid but not supported (digest algorithm, media type) */
-	BERTH_EDENIED,      /* not allowed by policy */
+	BERTH_EDENIED, /* not allowed by policy */
 	BERTH_EMAX
 };
 

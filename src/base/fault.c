@@ -10,7 +10,7 @@
 atomic_int fault__armed;
 
 static struct {
-	_Atomic uint64_t nth;   /* 0: not armed */
+	_Atomic uint64_t nth; /* 0: not armed */
 	_Atomic uint64_t calls;
 	atomic_int fired;
 	atomic_int err;

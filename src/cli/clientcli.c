@@ -96,8 +96,8 @@ struct cli_progress {
 	int tty, quiet;
 	struct row *rows;
 	size_t nrows;
-	int drawn;          /* lines drawn last time */
-	uint64_t last_ns;   /* when they were drawn */
+	int drawn; /* lines drawn last time */
+	uint64_t last_ns; /* when they were drawn */
 };
 
 struct cli_progress *cli_progress_new(int quiet)
@@ -115,7 +115,9 @@ static const char *phase_name(const struct row *r)
 	if (r->failed)
 		return "failed";
 	if (r->finished)
-		return r->action == CLIENT_BLOB_SKIPPED ? "exists" : r->action == CLIENT_BLOB_MOUNTED ? "mounted" : "done";
+		return r->action == CLIENT_BLOB_SKIPPED   ? "exists"
+		       : r->action == CLIENT_BLOB_MOUNTED ? "mounted"
+							  : "done";
 	switch (r->phase) {
 	case CLIENT_PHASE_CHECK:
 		return "checking";
@@ -168,8 +170,8 @@ static void draw(struct cli_progress *p)
 			snprintf(line, sizeof(line), "%s %s [%s] %10s / %-10s %s", r->is_config ? "config" : "blob  ",
 				 r->label, bar, done, total, phase_name(r));
 		else
-			snprintf(line, sizeof(line), "%s %s %s / %s %s", r->is_config ? "config" : "blob", r->label, done,
-				 total, phase_name(r));
+			snprintf(line, sizeof(line), "%s %s %s / %s %s", r->is_config ? "config" : "blob", r->label,
+				 done, total, phase_name(r));
 		if (cols > 1 && strlen(line) >= (size_t)cols)
 			line[cols - 1] = '\0';
 		buf_addf(&b, "\033[2K%s\n", line);
@@ -216,10 +218,11 @@ void cli_progress_event(void *ctx, const struct client_copy_event *ev)
 		if (ev->phase == CLIENT_PHASE_DONE) {
 			char size[32];
 			cli_human_size((uint64_t)ev->desc->size, size, sizeof(size));
-			fprintf(stderr, "%s %s (%s): %s\n", ev->is_config ? "config" : "blob", digest_str(&ev->desc->digest, ds),
-				size, ev->action == CLIENT_BLOB_SKIPPED ? "already there, skipped"
-				      : ev->action == CLIENT_BLOB_MOUNTED ? "mounted"
-									  : "copied");
+			fprintf(stderr, "%s %s (%s): %s\n", ev->is_config ? "config" : "blob",
+				digest_str(&ev->desc->digest, ds), size,
+				ev->action == CLIENT_BLOB_SKIPPED   ? "already there, skipped"
+				: ev->action == CLIENT_BLOB_MOUNTED ? "mounted"
+								    : "copied");
 		}
 		return;
 	}

@@ -30,14 +30,16 @@ enum {
 	OPT_RAW,
 	OPT_CONFIG,
 	OPT_PASSWORD_STDIN,
-	OPT_ROOT,   /* --root DIR: the host store (local:) */
+	OPT_ROOT, /* --root DIR: the host store (local:) */
 	OPT_DRIVER, /* --driver NAME */
 };
 
-#define CLIENT_COMMON_OPTIONS                                                                           \
+#define CLIENT_COMMON_OPTIONS                                                                                         \
 	{"tls-verify", optional_argument, NULL, OPT_TLS_VERIFY}, {"cert-dir", required_argument, NULL, OPT_CERT_DIR}, \
-	    {"authfile", required_argument, NULL, OPT_AUTHFILE}, {"creds", required_argument, NULL, OPT_CREDS}, \
-	    {"retries", required_argument, NULL, OPT_RETRIES}
+	    {"authfile", required_argument, NULL, OPT_AUTHFILE}, {"creds", required_argument, NULL, OPT_CREDS},       \
+	{                                                                                                             \
+		"retries", required_argument, NULL, OPT_RETRIES                                                       \
+	}
 
 /* Applies a common flag c (with optarg arg) to o. Returns 1 when c was one, 0 when not, -1 (message
  * printed) when its value is invalid. */

@@ -178,26 +178,26 @@ static char *local_for(const char *docker_ref, struct client_err *e)
 static int run(int argc, char **argv, enum copy_kind kind)
 {
 	static const struct option opts[] = {
-		{"jobs", required_argument, NULL, 'j'},
-		{"all", no_argument, NULL, 'a'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"platform", required_argument, NULL, OPT_PLATFORM},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"src-tls-verify", optional_argument, NULL, OPT_SRC_TLS_VERIFY},
-		{"dest-tls-verify", optional_argument, NULL, OPT_DEST_TLS_VERIFY},
-		{"src-cert-dir", required_argument, NULL, OPT_SRC_CERT_DIR},
-		{"dest-cert-dir", required_argument, NULL, OPT_DEST_CERT_DIR},
-		{"src-creds", required_argument, NULL, OPT_SRC_CREDS},
-		{"dest-creds", required_argument, NULL, OPT_DEST_CREDS},
-		{"root", required_argument, NULL, OPT_ROOT},
-		{"driver", required_argument, NULL, OPT_DRIVER},
-		{"policy", required_argument, NULL, OPT_COPY_POLICY},
-		{"insecure-policy", no_argument, NULL, OPT_COPY_INSECURE},
-		{"registries-d", required_argument, NULL, OPT_COPY_REGD},
-		{"remove-signatures", no_argument, NULL, OPT_COPY_NOSIGS},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"src-tls-verify", optional_argument, NULL, OPT_SRC_TLS_VERIFY},
+	    {"dest-tls-verify", optional_argument, NULL, OPT_DEST_TLS_VERIFY},
+	    {"src-cert-dir", required_argument, NULL, OPT_SRC_CERT_DIR},
+	    {"dest-cert-dir", required_argument, NULL, OPT_DEST_CERT_DIR},
+	    {"src-creds", required_argument, NULL, OPT_SRC_CREDS},
+	    {"dest-creds", required_argument, NULL, OPT_DEST_CREDS},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"driver", required_argument, NULL, OPT_DRIVER},
+	    {"policy", required_argument, NULL, OPT_COPY_POLICY},
+	    {"insecure-policy", no_argument, NULL, OPT_COPY_INSECURE},
+	    {"registries-d", required_argument, NULL, OPT_COPY_REGD},
+	    {"remove-signatures", no_argument, NULL, OPT_COPY_NOSIGS},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_opts so, dopt;
 	struct client_copy_opts co = {0};
@@ -268,7 +268,8 @@ static int run(int argc, char **argv, enum copy_kind kind)
 		case OPT_DEST_TLS_VERIFY:
 			v = cli_parse_bool(optarg);
 			if (v < 0) {
-				cli_fail("--%s-tls-verify takes true or false", c == OPT_SRC_TLS_VERIFY ? "src" : "dest");
+				cli_fail("--%s-tls-verify takes true or false",
+					 c == OPT_SRC_TLS_VERIFY ? "src" : "dest");
 				goto out;
 			}
 			(c == OPT_SRC_TLS_VERIFY ? &so : &dopt)->tls_verify = v;

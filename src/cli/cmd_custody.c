@@ -31,7 +31,7 @@ static int cc_open(const char *config_path, const char *data, struct meta **m)
 {
 	struct config cfg;
 	struct buf b;
-	const char *uri;
+	const char *uri, *configured;
 	char why[512];
 	int rc = 1;
 
@@ -44,8 +44,10 @@ static int cc_open(const char *config_path, const char *data, struct meta **m)
 	config_apply_env(&cfg);
 	if (data)
 		config_set(&cfg, "storage.filesystem.rootdirectory", data);
-	uri = config_get(&cfg, "meta.uri");
-	if (!uri || !*uri) {
+	configured = config_get(&cfg, "meta.uri");
+	if (configured && *configured) {
+		uri = configured;
+	} else {
 		buf_addf(&b, "%s/berth.db", config_get(&cfg, "storage.filesystem.rootdirectory"));
 		if (access(b.ptr, F_OK) != 0) {
 			cli_fail("no metadata store at %s", b.ptr);
@@ -53,7 +55,7 @@ static int cc_open(const char *config_path, const char *data, struct meta **m)
 		}
 		buf_reset(&b);
 		buf_addf(&b, "sqlite:%s/berth.db", config_get(&cfg, "storage.filesystem.rootdirectory"));
-		uri = b.ptr;
+		uri = b.ptr ? b.ptr : "";
 	}
 	rc = meta_open(uri, m);
 	if (rc < 0) {
@@ -75,8 +77,8 @@ static void cc_time(int64_t ms, char *out, size_t n)
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 static int cc_log(struct meta *m, const char *ref, int json)
@@ -160,9 +162,9 @@ static int cc_verify(struct meta *m, const char *expect)
 int cmd_custody(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},        {"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},              {"expect-head", required_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'}, {"config", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},       {"expect-head", required_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
 	};
 	const char *data = NULL, *config_path = getenv("BERTH_CONFIG"), *expect = NULL, *sub;
 	struct meta *m = NULL;

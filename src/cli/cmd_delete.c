@@ -13,9 +13,9 @@ static const char usage[] = "usage: berth delete [--tls-verify=BOOL] [--cert-dir
 int cmd_delete(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_opts o;
 	struct client_image *im = NULL;

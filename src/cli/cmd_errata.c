@@ -118,22 +118,21 @@ static int ecli_print_json(json_t *j)
 
 /* The option table shared by the subcommands; each accepts the subset it documents. */
 static const struct option ecli_opts[] = {
-	{"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-	{"json", no_argument, NULL, 'j'},         {"format", required_argument, NULL, 'f'},
-	{"release", required_argument, NULL, 'r'}, {"package", required_argument, NULL, 'p'},
-	{"severity", required_argument, NULL, 's'}, {"type", required_argument, NULL, 't'},
-	{"cve", required_argument, NULL, 'C'},    {"last", required_argument, NULL, 'l'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},   {"data", required_argument, NULL, 'd'},
+    {"json", no_argument, NULL, 'j'},           {"format", required_argument, NULL, 'f'},
+    {"release", required_argument, NULL, 'r'},  {"package", required_argument, NULL, 'p'},
+    {"severity", required_argument, NULL, 's'}, {"type", required_argument, NULL, 't'},
+    {"cve", required_argument, NULL, 'C'},      {"last", required_argument, NULL, 'l'},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 };
 
 static const char ecli_usage[] =
-	"usage: berth errata import [--format auto|debian|osv|secdb] PATH...\n"
-	"       berth errata list [--release R] [--package P] [--severity S] [--type T] [--cve C] [-n N] [--last ID]\n"
-	"                         [--json]\n"
-	"       berth errata show ID [--json]\n"
-	"       berth errata sync [FEED...]\n"
-	"every subcommand also takes --config FILE and --data DIR\n";
+    "usage: berth errata import [--format auto|debian|osv|secdb] PATH...\n"
+    "       berth errata list [--release R] [--package P] [--severity S] [--type T] [--cve C] [-n N] [--last ID]\n"
+    "                         [--json]\n"
+    "       berth errata show ID [--json]\n"
+    "       berth errata sync [FEED...]\n"
+    "every subcommand also takes --config FILE and --data DIR\n";
 
 /* berth errata import: one line per source, then the total. */
 static int ecli_import(struct ecli *e, enum errata_format fmt, char **paths, int npaths)
@@ -158,12 +157,14 @@ static int ecli_import(struct ecli *e, enum errata_format fmt, char **paths, int
 		if (s->errors) {
 			for (const char *p = s->errors; *p;) {
 				size_t len = strcspn(p, "\n");
-				fprintf(stderr, "berth: %s: %.*s\n", s->failed && !s->warnings ? "error" : "note", (int)len, p);
+				fprintf(stderr, "berth: %s: %.*s\n", s->failed && !s->warnings ? "error" : "note",
+					(int)len, p);
 				p += len + (p[len] == '\n');
 			}
 		}
-		printf("%s (%s, %zu file%s): %zu added, %zu updated, %zu unchanged", s->name, errata_format_name(s->format),
-		       s->files, s->files == 1 ? "" : "s", s->added, s->updated, s->unchanged);
+		printf("%s (%s, %zu file%s): %zu added, %zu updated, %zu unchanged", s->name,
+		       errata_format_name(s->format), s->files, s->files == 1 ? "" : "s", s->added, s->updated,
+		       s->unchanged);
 		if (s->duplicates)
 			printf(", %zu repeated (merged)", s->duplicates);
 		if (s->conflicts)
@@ -210,7 +211,8 @@ static int ecli_list(struct ecli *e, const struct meta_errata_filter *f)
 		if (strlen(v[i].id) > (size_t)idw)
 			idw = (int)strlen(v[i].id);
 	if (n)
-		printf("%-*s %-10s %-11s %-11s %-32s %s\n", idw, "ID", "SEVERITY", "ISSUED", "TYPE", "AFFECTED", "SUMMARY");
+		printf("%-*s %-10s %-11s %-11s %-32s %s\n", idw, "ID", "SEVERITY", "ISSUED", "TYPE", "AFFECTED",
+		       "SUMMARY");
 	for (size_t i = 0; i < n; i++) {
 		char date[16], aff[128] = "-";
 		ecli_date(v[i].issued, date);
@@ -267,7 +269,8 @@ static int ecli_show(struct ecli *e, const char *id)
 		meta_erratum_release(&a);
 		return rc;
 	}
-	printf("%s  %s %s (source %s)\n", a.id, meta_severity_name(a.severity), meta_erratum_type_name(a.type), a.source);
+	printf("%s  %s %s (source %s)\n", a.id, meta_severity_name(a.severity), meta_erratum_type_name(a.type),
+	       a.source);
 	printf("Summary:   ");
 	ecli_print_clean(a.summary ? a.summary : "-", 0);
 	ecli_date(a.issued, date);
@@ -337,7 +340,8 @@ static int ecli_sync(struct ecli *e, char **feeds, int nfeeds)
 		} else if (r->not_modified) {
 			printf("%s: not modified\n", r->feed);
 		} else {
-			printf("%s: %zu added, %zu updated, %zu unchanged", r->feed, r->added, r->updated, r->unchanged);
+			printf("%s: %zu added, %zu updated, %zu unchanged", r->feed, r->added, r->updated,
+			       r->unchanged);
 			if (r->conflicts)
 				printf(", %zu kept from another source", r->conflicts);
 			if (r->skipped)

@@ -12,8 +12,7 @@
 #include "cli/cli.h"
 #include "registry/registry.h"
 
-#define GC_USAGE \
-	"usage: berth gc [--data DIR] [--config FILE] [--dry-run] [--grace DUR] [--delete-untagged] [--json]\n"
+#define GC_USAGE "usage: berth gc [--data DIR] [--config FILE] [--dry-run] [--grace DUR] [--delete-untagged] [--json]\n"
 
 struct gc_out {
 	int json;
@@ -37,21 +36,21 @@ static void gc_print_item(void *ctx, const struct registry_gc_item *it)
 		printf("would remove manifest %s@%s (%llu bytes)\n", it->repo, digest_str(it->digest, ds),
 		       (unsigned long long)it->size);
 	else
-		printf("would remove blob %s (%llu bytes)%s\n", digest_str(it->digest, ds), (unsigned long long)it->size,
-		       it->orphan ? ", no metadata names it" : "");
+		printf("would remove blob %s (%llu bytes)%s\n", digest_str(it->digest, ds),
+		       (unsigned long long)it->size, it->orphan ? ", no metadata names it" : "");
 }
 
 int cmd_gc(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"data", required_argument, NULL, 'd'},
-		{"config", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"grace", required_argument, NULL, 'g'},
-		{"delete-untagged", no_argument, NULL, 'u'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"data", required_argument, NULL, 'd'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"grace", required_argument, NULL, 'g'},
+	    {"delete-untagged", no_argument, NULL, 'u'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = getenv("BERTH_CONFIG"), *data = NULL, *grace = NULL, *v = NULL;
 	struct config cfg;

@@ -20,23 +20,31 @@
 #include "registry/grading.h"
 #include "registry/scanner.h"
 
-#define GRADE_USAGE                                                                                               \
+#define GRADE_USAGE                                                                                                   \
 	"usage: berth grade REF [--at YYYY-MM-DD] [--unknown-severity important|critical|ignore] [--errata PATH]... " \
-	"[--platform OS/ARCH[/VARIANT]] [--json]\n"                                                               \
-	"       berth grade --all docker://HOST[/REPO] [--at DATE] [--unknown-severity S] [--sort grade|name] [--json]\n" \
-	"  client flags: --tls-verify=BOOL --cert-dir DIR --authfile FILE --creds USER:PASS --root DIR --driver NAME\n" \
-	"  with --errata REF is any image (docker://, oci:, oci-archive:, docker-archive:, local:), graded here;\n" \
+	"[--platform OS/ARCH[/VARIANT]] [--json]\n"                                                                   \
+	"       berth grade --all docker://HOST[/REPO] [--at DATE] [--unknown-severity S] [--sort grade|name] "       \
+	"[--json]\n"                                                                                                  \
+	"  client flags: --tls-verify=BOOL --cert-dir DIR --authfile FILE --creds USER:PASS --root DIR --driver "     \
+	"NAME\n"                                                                                                      \
+	"  with --errata REF is any image (docker://, oci:, oci-archive:, docker-archive:, local:), graded here;\n"   \
 	"  without, REF is docker://HOST/REPO[:TAG|@DIGEST] and that registry grades it\n"
 
 int cmd_grade(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"errata", required_argument, NULL, 'e'}, {"json", no_argument, NULL, 'j'},
-		{"at", required_argument, NULL, 'a'},     {"unknown-severity", required_argument, NULL, 'u'},
-		{"all", no_argument, NULL, 'A'},          {"sort", required_argument, NULL, 's'},
-		{"platform", required_argument, NULL, OPT_PLATFORM}, {"help", no_argument, NULL, 'h'},
-		{"root", required_argument, NULL, OPT_ROOT}, {"driver", required_argument, NULL, OPT_DRIVER},
-		CLIENT_COMMON_OPTIONS, {NULL, 0, NULL, 0},
+	    {"errata", required_argument, NULL, 'e'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"at", required_argument, NULL, 'a'},
+	    {"unknown-severity", required_argument, NULL, 'u'},
+	    {"all", no_argument, NULL, 'A'},
+	    {"sort", required_argument, NULL, 's'},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"help", no_argument, NULL, 'h'},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"driver", required_argument, NULL, OPT_DRIVER},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char **errata = NULL, *ref, *at = NULL, *unk = NULL;
 	size_t nerrata = 0;
@@ -62,13 +70,27 @@ int cmd_grade(int argc, char **argv)
 		if (r == 1)
 			continue;
 		switch (c) {
-		case 'e': errata[nerrata++] = optarg; break;
-		case 'j': json = 1; break;
-		case 'a': at = optarg; break;
-		case 'u': unk = optarg; break;
-		case 'A': all = 1; break;
-		case OPT_ROOT: co.store_root = optarg; break;
-		case OPT_DRIVER: co.store_driver = optarg; break;
+		case 'e':
+			errata[nerrata++] = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'a':
+			at = optarg;
+			break;
+		case 'u':
+			unk = optarg;
+			break;
+		case 'A':
+			all = 1;
+			break;
+		case OPT_ROOT:
+			co.store_root = optarg;
+			break;
+		case OPT_DRIVER:
+			co.store_driver = optarg;
+			break;
 		case OPT_PLATFORM:
 			image_platform_release(&plat);
 			if (image_platform_parse(optarg, &plat) < 0) {
@@ -86,8 +108,14 @@ int cmd_grade(int argc, char **argv)
 			}
 			by_grade = strcmp(optarg, "grade") == 0;
 			break;
-		case 'h': fputs(GRADE_USAGE, stdout); rc = 0; goto out;
-		default: fputs(GRADE_USAGE, stderr); rc = 2; goto out;
+		case 'h':
+			fputs(GRADE_USAGE, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(GRADE_USAGE, stderr);
+			rc = 2;
+			goto out;
 		}
 	}
 	if (optind != argc - 1 || (all && (nerrata || want))) {
@@ -117,7 +145,8 @@ int cmd_grade(int argc, char **argv)
 		goto out;
 	}
 	if (!nerrata && want) {
-		cli_fail("--platform picks an image to grade offline; without --errata the registry grades what REF names");
+		cli_fail(
+		    "--platform picks an image to grade offline; without --errata the registry grades what REF names");
 		rc = 2;
 		goto out;
 	}

@@ -62,13 +62,13 @@ static void print_summary(const struct client_inspect *in, const char *name)
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"raw", no_argument, NULL, OPT_RAW},
-		{"config", no_argument, NULL, OPT_CONFIG},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"platform", required_argument, NULL, OPT_PLATFORM},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"raw", no_argument, NULL, OPT_RAW},
+	    {"config", no_argument, NULL, OPT_CONFIG},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_opts o;
 	struct client_image *src = NULL;

@@ -95,10 +95,10 @@ static int write_new(const char *path, const struct buf *data, mode_t mode)
 int cmd_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output-prefix", required_argument, NULL, 'o'},
-		{"passphrase-file", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"output-prefix", required_argument, NULL, 'o'},
+	    {"passphrase-file", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *prefix = "cosign", *passfile = NULL, *env;
 	char keypath[4096], pubpath[4096], a[PASS_MAX], b[PASS_MAX];

@@ -75,12 +75,12 @@ static char *read_line(const char *prompt, int secret)
 int cmd_login(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"username", required_argument, NULL, 'u'},
-		{"password", required_argument, NULL, 'p'},
-		{"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"username", required_argument, NULL, 'u'},
+	    {"password", required_argument, NULL, 'p'},
+	    {"password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_opts o;
 	struct client_remote *r = NULL;
@@ -194,10 +194,10 @@ out:
 int cmd_logout(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"authfile", required_argument, NULL, OPT_AUTHFILE},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"all", no_argument, NULL, 'a'},
+	    {"authfile", required_argument, NULL, OPT_AUTHFILE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_authfile af;
 	struct client_err e = {0};

@@ -16,26 +16,26 @@
 #include "cli/scancli.h"
 #include "registry/scanner.h"
 
-#define SCAN_USAGE                                                                                               \
-	"usage: berth scan REF [--errata PATH]... [--platform OS/ARCH[/VARIANT]] [--json]\n"                      \
-	"                  [--tls-verify=BOOL] [--cert-dir DIR] [--authfile FILE] [--creds USER:PASS]\n"          \
-	"                  [--root DIR] [--driver NAME]   (local:, the host store)\n"                            \
-	"  with --errata: REF is any image, docker://HOST/REPO[:TAG|@DIGEST], oci:DIR[:REF],\n"                   \
-	"    oci-archive:FILE[:REF], docker-archive:FILE[:NAME[:TAG]] or local:NAME[:TAG], scanned here\n"        \
-	"    against those feeds (no server, no database)\n"                                                    \
+#define SCAN_USAGE                                                                                         \
+	"usage: berth scan REF [--errata PATH]... [--platform OS/ARCH[/VARIANT]] [--json]\n"               \
+	"                  [--tls-verify=BOOL] [--cert-dir DIR] [--authfile FILE] [--creds USER:PASS]\n"   \
+	"                  [--root DIR] [--driver NAME]   (local:, the host store)\n"                      \
+	"  with --errata: REF is any image, docker://HOST/REPO[:TAG|@DIGEST], oci:DIR[:REF],\n"            \
+	"    oci-archive:FILE[:REF], docker-archive:FILE[:NAME[:TAG]] or local:NAME[:TAG], scanned here\n" \
+	"    against those feeds (no server, no database)\n"                                               \
 	"  without: REF is docker://HOST/REPO[:TAG|@DIGEST] and that registry's stored report is shown\n"
 
 int cmd_scan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"errata", required_argument, NULL, 'e'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"platform", required_argument, NULL, OPT_PLATFORM},
-		{"root", required_argument, NULL, OPT_ROOT},
-		{"driver", required_argument, NULL, OPT_DRIVER},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"errata", required_argument, NULL, 'e'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"platform", required_argument, NULL, OPT_PLATFORM},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"driver", required_argument, NULL, OPT_DRIVER},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char **errata = NULL, *ref;
 	size_t nerrata = 0;
@@ -95,7 +95,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!nerrata && want) {
-		cli_fail("--platform picks an image to scan offline; without --errata the registry reports every platform");
+		cli_fail(
+		    "--platform picks an image to scan offline; without --errata the registry reports every platform");
 		goto out;
 	}
 	rc = 1;

@@ -31,7 +31,7 @@
 struct maint {
 	struct registry *reg;
 	int64_t sweep_ms; /* 0: no periodic upload sweep */
-	int64_t gc_ms;    /* 0: no scheduled garbage collection */
+	int64_t gc_ms; /* 0: no scheduled garbage collection */
 	struct registry_gc_opts gc;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -205,12 +205,14 @@ static void serve_errata_report(const struct errata_sync *s, int rc, void *arg)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct errata_feed_result *r = &s->v[i];
 		if (r->failed)
-			log_msg(LOG_WARN, NULL, "msg=\"errata sync failed\" feed=\"%s\" error=\"%s\"", r->feed, r->error);
+			log_msg(LOG_WARN, NULL, "msg=\"errata sync failed\" feed=\"%s\" error=\"%s\"", r->feed,
+				r->error);
 		else
 			log_msg(LOG_INFO, NULL,
-				"msg=\"errata sync\" feed=\"%s\" status=%s added=%zu updated=%zu unchanged=%zu generation=%lld",
-				r->feed, r->not_modified ? "not-modified" : "imported", r->added, r->updated, r->unchanged,
-				(long long)s->generation);
+				"msg=\"errata sync\" feed=\"%s\" status=%s added=%zu updated=%zu unchanged=%zu "
+				"generation=%lld",
+				r->feed, r->not_modified ? "not-modified" : "imported", r->added, r->updated,
+				r->unchanged, (long long)s->generation);
 	}
 	if (rc < 0)
 		log_msg(LOG_ERROR, NULL, "msg=\"errata sync failed\" error=\"%s\"", berth_strerror(rc));
@@ -235,9 +237,8 @@ static int src_fetch(void *ctx, int64_t after, size_t max, struct notify_event *
 	/* the batch keeps the rows alive: their array sits right after the events */
 	*out = xcalloc(1, nv * sizeof(**out) + sizeof(struct meta_event *) + sizeof(size_t));
 	for (size_t i = 0; i < nv; i++)
-		(*out)[i] = (struct notify_event){v[i].seq,    v[i].time_ms, v[i].action,
-						  v[i].repo,   v[i].digest,  v[i].tag,
-						  v[i].detail};
+		(*out)[i] = (struct notify_event){v[i].seq,    v[i].time_ms, v[i].action, v[i].repo,
+						  v[i].digest, v[i].tag,     v[i].detail};
 	memcpy((char *)*out + nv * sizeof(**out), &v, sizeof(v));
 	*n = nv;
 	return 0;
@@ -288,11 +289,11 @@ static void serve_kick(void *arg)
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"addr", required_argument, NULL, 'a'},
-		{"data", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"addr", required_argument, NULL, 'a'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = getenv("BERTH_CONFIG"), *addr = NULL, *data = NULL;
 	struct config cfg;

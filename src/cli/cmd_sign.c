@@ -99,16 +99,16 @@ static void sign_help(void)
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"key", required_argument, NULL, OPT_KEY},
-		{"gpg", required_argument, NULL, OPT_GPG},
-		{"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-		{"sign-identity", required_argument, NULL, OPT_IDENTITY},
-		{"attach", required_argument, NULL, OPT_ATTACH},
-		{"registries-d", required_argument, NULL, OPT_REGD},
-		{"gnupg-home", required_argument, NULL, OPT_GNUPGHOME},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"gpg", required_argument, NULL, OPT_GPG},
+	    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
+	    {"sign-identity", required_argument, NULL, OPT_IDENTITY},
+	    {"attach", required_argument, NULL, OPT_ATTACH},
+	    {"registries-d", required_argument, NULL, OPT_REGD},
+	    {"gnupg-home", required_argument, NULL, OPT_GNUPGHOME},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *key = NULL, *gpg = NULL, *passfile = NULL, *identity = NULL, *regd = NULL, *home = NULL;
 	enum client_sig_attach attach = CLIENT_ATTACH_SIGSTORE;
@@ -134,12 +134,24 @@ int cmd_sign(int argc, char **argv)
 		if (r == 1)
 			continue;
 		switch (c) {
-		case OPT_KEY: key = optarg; break;
-		case OPT_GPG: gpg = optarg; break;
-		case OPT_PASSFILE: passfile = optarg; break;
-		case OPT_IDENTITY: identity = optarg; break;
-		case OPT_REGD: regd = optarg; break;
-		case OPT_GNUPGHOME: home = optarg; break;
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_GPG:
+			gpg = optarg;
+			break;
+		case OPT_PASSFILE:
+			passfile = optarg;
+			break;
+		case OPT_IDENTITY:
+			identity = optarg;
+			break;
+		case OPT_REGD:
+			regd = optarg;
+			break;
+		case OPT_GNUPGHOME:
+			home = optarg;
+			break;
 		case OPT_ATTACH:
 			if (!strcmp(optarg, "sigstore")) {
 				attach = CLIENT_ATTACH_SIGSTORE;
@@ -231,12 +243,12 @@ static void verify_help(void)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, OPT_POLICY},
-		{"registries-d", required_argument, NULL, OPT_REGD},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"registries-d", required_argument, NULL, OPT_REGD},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *policy_path = NULL, *regd = NULL;
 	struct client_opts o;
@@ -259,9 +271,15 @@ int cmd_verify(int argc, char **argv)
 		if (r == 1)
 			continue;
 		switch (c) {
-		case OPT_POLICY: policy_path = optarg; break;
-		case OPT_REGD: regd = optarg; break;
-		case OPT_JSON: json = 1; break;
+		case OPT_POLICY:
+			policy_path = optarg;
+			break;
+		case OPT_REGD:
+			regd = optarg;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
 		case 'h':
 			verify_help();
 			rc = 0;

@@ -15,10 +15,10 @@ static const char usage[] = "usage: berth tags [--json] [--tls-verify=BOOL] [--c
 int cmd_tags(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		CLIENT_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    CLIENT_COMMON_OPTIONS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_opts o;
 	struct client_image *im = NULL;

@@ -109,8 +109,8 @@ out:
 /* ---------------------------------------------------------------- from a registry */
 
 /* GETs path from host with repo's pull authorisation (repo may be NULL). 0 with *out, or 1. */
-static int api_get(const char *host, const char *repo, const char *path, const char *what,
-		   const struct client_opts *o, char **out)
+static int api_get(const char *host, const char *repo, const char *path, const char *what, const struct client_opts *o,
+		   char **out)
 {
 	struct client_remote *r = NULL;
 	struct client_err e = {0};
@@ -148,7 +148,8 @@ int cli_scan_report_get(const char *ref, const char *query, const struct client_
 		return cli_fail("%s", why);
 	if (r.transport != REF_DOCKER) {
 		image_ref_release(&r);
-		return cli_fail("%s is a local image: scanning it needs --errata PATH (only a registry keeps errata)", ref);
+		return cli_fail("%s is a local image: scanning it needs --errata PATH (only a registry keeps errata)",
+				ref);
 	}
 	buf_init(&path, BUF_UNLIMITED);
 	buf_addf(&path, "/api/v1/repositories/%s/manifests/%s/scan%s", r.repo,

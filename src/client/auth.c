@@ -22,7 +22,8 @@
 
 static int is_tchar(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static void skip_ws(const char **p)
@@ -376,8 +377,7 @@ static int key_matches(const char *key, const char *host, const char *repo, size
 	return 0;
 }
 
-int client_authfile_get(const struct client_authfile *af, const char *host, const char *repo, char **user,
-			char **pass)
+int client_authfile_get(const struct client_authfile *af, const char *host, const char *repo, char **user, char **pass)
 {
 	json_t *auths = json_object_get((json_t *)af->root, "auths"), *v, *best = NULL;
 	const char *key;
@@ -547,7 +547,8 @@ int client_creds_lookup(const struct client_opts *o, const char *host, const cha
 			break;
 		rc = client_authfile_get(&af, host, repo, user, pass);
 		if (rc == -BERTH_EINVAL)
-			client_err_set(e, rc, "%s: the entry for %s is not valid base64 of user:password", paths[i], host);
+			client_err_set(e, rc, "%s: the entry for %s is not valid base64 of user:password", paths[i],
+				       host);
 		client_authfile_release(&af);
 	}
 	for (int i = 0; i < 3; i++)

@@ -41,8 +41,8 @@ char *client_basic_encode(const char *user, const char *pass);
 int client_basic_decode(const char *b64, char **user, char **pass);
 
 struct client_authfile {
-	char *path;  /* owned */
-	void *root;  /* the parsed JSON document (json_t *), other keys kept as they were */
+	char *path; /* owned */
+	void *root; /* the parsed JSON document (json_t *), other keys kept as they were */
 };
 
 /* The file login/logout write: flag, else $REGISTRY_AUTH_FILE, else ${XDG_RUNTIME_DIR}/containers/
@@ -56,8 +56,7 @@ void client_authfile_release(struct client_authfile *af);
 
 /* Credentials for host (and optionally repository repo, for namespace keys). 0 and two strings the
  * caller free()s; -BERTH_ENOENT when there is no entry; -BERTH_EINVAL when the entry is malformed. */
-int client_authfile_get(const struct client_authfile *af, const char *host, const char *repo, char **user,
-			char **pass);
+int client_authfile_get(const struct client_authfile *af, const char *host, const char *repo, char **user, char **pass);
 /* Sets host's entry (keys equal to host, with or without a scheme, are replaced). */
 int client_authfile_set(struct client_authfile *af, const char *host, const char *user, const char *pass);
 /* Removes host's entries; -BERTH_ENOENT when there were none. */

@@ -28,14 +28,14 @@ int client_err_wrap(struct client_err *e, const char *fmt, ...) __attribute__((f
 
 /* Options of one command, borrowed by everything opened with them. */
 struct client_opts {
-	int tls_verify;       /* 1 (default): HTTPS with certificate checks; 0: plain HTTP or unverified HTTPS */
+	int tls_verify; /* 1 (default): HTTPS with certificate checks; 0: plain HTTP or unverified HTTPS */
 	const char *cert_dir; /* --cert-dir: CA files (.crt) and client pairs (.cert + .key), instead of certs.d */
 	const char *authfile; /* --authfile; NULL: REGISTRY_AUTH_FILE, then the default files */
-	const char *creds;    /* --creds USER:PASSWORD, overriding the auth file; may be NULL */
-	int retries;          /* how often a broken blob download is resumed; 0: the default (5), < 0: never */
-	const char *tmp_dir;  /* where downloads are spooled; NULL: $TMPDIR, else /var/tmp */
+	const char *creds; /* --creds USER:PASSWORD, overriding the auth file; may be NULL */
+	int retries; /* how often a broken blob download is resumed; 0: the default (5), < 0: never */
+	const char *tmp_dir; /* where downloads are spooled; NULL: $TMPDIR, else /var/tmp */
 	const char *user_agent;
-	const char *store_root;   /* local: the host store's root; NULL: /var/lib/berth */
+	const char *store_root; /* local: the host store's root; NULL: /var/lib/berth */
 	const char *store_driver; /* local: its graph driver; NULL: the store's own (or the default) */
 };
 

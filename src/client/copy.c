@@ -27,11 +27,11 @@ struct remap {
 
 /* One blob to move. */
 struct job {
-	struct image_desc src;    /* the source's descriptor */
-	int is_config, convert;   /* convert: decompress for the destination */
+	struct image_desc src; /* the source's descriptor */
+	int is_config, convert; /* convert: decompress for the destination */
 	int has_diff;
-	struct digest diff_id;    /* what the config says the uncompressed layer hashes to */
-	struct image_desc out;    /* as written */
+	struct digest diff_id; /* what the config says the uncompressed layer hashes to */
+	struct image_desc out; /* as written */
 	enum client_blob_action action;
 };
 
@@ -102,10 +102,10 @@ static int is_compressed(int fd)
 
 	if (n < 4)
 		return 0;
-	return (m[0] == 0x1f && m[1] == 0x8b) ||                                   /* gzip */
-	       (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||    /* zstd */
+	return (m[0] == 0x1f && m[1] == 0x8b) || /* gzip */
+	       (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) || /* zstd */
 	       (n >= 6 && m[0] == 0xfd && !memcmp(m + 1, "7zXZ", 4) && m[5] == 0) || /* xz */
-	       (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h');                         /* bzip2 */
+	       (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h'); /* bzip2 */
 }
 
 /* Decompresses in (a verified layer) into a new temporary file in dir; *out_fd, its digest and size
@@ -215,8 +215,8 @@ static int move_blob(struct engine *g, size_t slot, struct client_err *e)
 		if (is_compressed(fd)) {
 			int nfd = -1;
 			xc.phase = CLIENT_PHASE_CONVERT;
-			rc = decompress(fd, g->dst->spool_dir ? g->dst->spool_dir : client_tmp_dir(g->src->opts), &j->out,
-					&nfd, &x, e);
+			rc = decompress(fd, g->dst->spool_dir ? g->dst->spool_dir : client_tmp_dir(g->src->opts),
+					&j->out, &nfd, &x, e);
 			close(fd);
 			fd = nfd;
 			temp = 1;
@@ -226,10 +226,11 @@ static int move_blob(struct engine *g, size_t slot, struct client_err *e)
 		free(j->out.media_type);
 		j->out.media_type = xstrdup(MT_DOCKER_LAYER_TAR);
 		if (j->has_diff && !digest_eq(&j->out.digest, &j->diff_id)) {
-			rc = client_err_set(e, -BERTH_EDIGEST,
-					    "digest mismatch: layer %s uncompresses to %s, the config's diff_id says %s",
-					    digest_str(&j->src.digest, ds), digest_str(&j->out.digest, ws),
-					    digest_str(&j->diff_id, ds));
+			rc =
+			    client_err_set(e, -BERTH_EDIGEST,
+					   "digest mismatch: layer %s uncompresses to %s, the config's diff_id says %s",
+					   digest_str(&j->src.digest, ds), digest_str(&j->out.digest, ws),
+					   digest_str(&j->diff_id, ds));
 			goto out;
 		}
 	}
@@ -413,8 +414,9 @@ static char *converted_manifest(struct engine *g, struct pimage *p, size_t *len)
 	layers = json_array();
 	for (size_t i = 0; i < p->doc.nlayers; i++) {
 		const struct job *lj = &g->jobs[p->layer_jobs[i]];
-		json_array_append_new(layers, json_pack("{s:s,s:I,s:s}", "mediaType", MT_DOCKER_LAYER_TAR, "size",
-							(json_int_t)lj->out.size, "digest", digest_str(&lj->out.digest, ds)));
+		json_array_append_new(layers,
+				      json_pack("{s:s,s:I,s:s}", "mediaType", MT_DOCKER_LAYER_TAR, "size",
+						(json_int_t)lj->out.size, "digest", digest_str(&lj->out.digest, ds)));
 	}
 	json_object_set_new(m, "layers", layers);
 	text = json_dumps(m, JSON_COMPACT);
@@ -655,8 +657,8 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 	}
 	if (topdoc.is_index && o->all) {
 		if (dst->caps & CLIENT_CAP_NO_INDEX) {
-			rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s holds one image; pick one with --platform instead of --all",
-					    dst->name);
+			rc = client_err_set(e, -BERTH_EUNSUPPORTED,
+					    "%s holds one image; pick one with --platform instead of --all", dst->name);
 			goto out;
 		}
 		copy_index = 1;
@@ -688,7 +690,8 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 		imgs = xcalloc(1, sizeof(*imgs));
 		p = &imgs[nimgs++];
 		buf_init(&p->body, CLIENT_MANIFEST_MAX);
-		rc = client_image_manifest_get(src, &topdoc.manifests[k].digest, &p->body, &p->media_type, &p->digest, e);
+		rc = client_image_manifest_get(src, &topdoc.manifests[k].digest, &p->body, &p->media_type, &p->digest,
+					       e);
 		if (rc < 0)
 			goto out;
 		if (topdoc.manifests[k].media_type) {
@@ -735,11 +738,11 @@ int client_copy(struct client_image *src, struct client_image *dst, const struct
 	if (copy_index) {
 		size_t nlen = 0;
 		char *nidx = (dst->caps & CLIENT_CAP_OCI_TYPES) || g.nremaps
-				     ? index_remapped(&g, top.ptr, top.len, top_mt, &nlen)
-				     : NULL;
+				 ? index_remapped(&g, top.ptr, top.len, top_mt, &nlen)
+				 : NULL;
 		const char *imt = nidx && !strcmp(top_mt, MT_DOCKER_LIST) && (dst->caps & CLIENT_CAP_OCI_TYPES)
-					  ? MT_OCI_INDEX
-					  : top_mt;
+				      ? MT_OCI_INDEX
+				      : top_mt;
 		if (nidx) {
 			buf_reset(&top);
 			buf_add(&top, nidx, nlen);
@@ -815,9 +818,10 @@ char *client_copy_result_json(const struct client_copy_result *r, const char *sr
 
 	for (size_t i = 0; i < r->nblobs; i++) {
 		const struct client_copy_blob *b = &r->blobs[i];
-		json_t *o = json_pack("{s:s,s:I,s:s,s:s,s:b}", "digest", digest_str(&b->desc.digest, ds), "size",
-				      (json_int_t)b->desc.size, "mediaType", b->desc.media_type ? b->desc.media_type : "",
-				      "action", action_name(b->action), "config", b->is_config);
+		json_t *o =
+		    json_pack("{s:s,s:I,s:s,s:s,s:b}", "digest", digest_str(&b->desc.digest, ds), "size",
+			      (json_int_t)b->desc.size, "mediaType", b->desc.media_type ? b->desc.media_type : "",
+			      "action", action_name(b->action), "config", b->is_config);
 		if (!digest_eq(&b->source, &b->desc.digest))
 			json_object_set_new(o, "sourceDigest", json_string(digest_str(&b->source, ds)));
 		json_array_append_new(blobs, o);

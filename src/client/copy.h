@@ -26,26 +26,26 @@
 enum client_blob_action { CLIENT_BLOB_COPIED, CLIENT_BLOB_SKIPPED, CLIENT_BLOB_MOUNTED };
 
 enum client_copy_phase {
-	CLIENT_PHASE_CHECK,   /* asking the destination whether it has the blob */
-	CLIENT_PHASE_FETCH,   /* reading and verifying from the source */
+	CLIENT_PHASE_CHECK, /* asking the destination whether it has the blob */
+	CLIENT_PHASE_FETCH, /* reading and verifying from the source */
 	CLIENT_PHASE_CONVERT, /* decompressing for the destination */
-	CLIENT_PHASE_WRITE,   /* writing to the destination */
+	CLIENT_PHASE_WRITE, /* writing to the destination */
 	CLIENT_PHASE_DONE,
 	CLIENT_PHASE_FAILED,
 };
 
 struct client_copy_event {
-	size_t slot, nslots;            /* the blob's place in the plan, and the plan's size */
-	const struct image_desc *desc;  /* the source's descriptor */
+	size_t slot, nslots; /* the blob's place in the plan, and the plan's size */
+	const struct image_desc *desc; /* the source's descriptor */
 	int is_config;
 	enum client_copy_phase phase;
-	uint64_t done, total;           /* bytes of the current phase */
+	uint64_t done, total; /* bytes of the current phase */
 	enum client_blob_action action; /* with CLIENT_PHASE_DONE */
 };
 
 struct client_copy_opts {
-	int jobs;                              /* parallel blob transfers; <= 0 means 4 */
-	int all;                               /* copy every child of an index, and the index */
+	int jobs; /* parallel blob transfers; <= 0 means 4 */
+	int all; /* copy every child of an index, and the index */
 	const struct image_platform *platform; /* NULL: this host's platform */
 	/* Called from worker threads, never two at once; may be NULL. */
 	void (*on_event)(void *ctx, const struct client_copy_event *ev);
@@ -57,15 +57,15 @@ struct client_copy_opts {
 
 struct client_copy_blob {
 	struct image_desc desc; /* as the destination holds it */
-	struct digest source;   /* the source's digest (differs after decompression) */
+	struct digest source; /* the source's digest (differs after decompression) */
 	enum client_blob_action action;
 	int is_config;
 };
 
 struct client_copy_result {
-	struct digest digest;   /* the manifest the destination reference now names */
+	struct digest digest; /* the manifest the destination reference now names */
 	char *media_type;
-	char platform[96];      /* the platform picked from an index, or "" */
+	char platform[96]; /* the platform picked from an index, or "" */
 	struct client_copy_blob *blobs;
 	size_t nblobs;
 	struct digest *manifests; /* every manifest written, the named one last */

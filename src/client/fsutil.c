@@ -92,16 +92,16 @@ static int check_digest(const struct image_desc *d, struct hasher *h, uint64_t n
 	hasher_final(h, &got);
 	digest_str(&d->digest, ds);
 	if (n != (uint64_t)d->size)
-		return client_err_set(e, -BERTH_EDIGEST, "size mismatch: %s %s has %llu bytes, its descriptor says %lld",
-				      what, ds, (unsigned long long)n, (long long)d->size);
+		return client_err_set(e, -BERTH_EDIGEST,
+				      "size mismatch: %s %s has %llu bytes, its descriptor says %lld", what, ds,
+				      (unsigned long long)n, (long long)d->size);
 	if (!digest_eq(&got, &d->digest))
 		return client_err_set(e, -BERTH_EDIGEST, "digest mismatch: %s %s hashes to %s", what, ds,
 				      digest_str(&got, gs));
 	return 0;
 }
 
-int client__fd_verify(int fd, const struct image_desc *d, const char *what, struct client_xfer *x,
-		      struct client_err *e)
+int client__fd_verify(int fd, const struct image_desc *d, const char *what, struct client_xfer *x, struct client_err *e)
 {
 	struct hasher h;
 	uint64_t n = 0;
@@ -112,8 +112,9 @@ int client__fd_verify(int fd, const struct image_desc *d, const char *what, stru
 	rc = hash_fd(fd, -1, &h, (uint64_t)d->size, &n, x, (uint64_t)d->size, e);
 	if (rc == -BERTH_ETOOBIG) {
 		char ds[DIGEST_STR_MAX];
-		rc = client_err_set(e, -BERTH_EDIGEST, "size mismatch: %s %s is larger than its descriptor's %lld bytes",
-				    what, digest_str(&d->digest, ds), (long long)d->size);
+		rc =
+		    client_err_set(e, -BERTH_EDIGEST, "size mismatch: %s %s is larger than its descriptor's %lld bytes",
+				   what, digest_str(&d->digest, ds), (long long)d->size);
 	} else if (rc == 0) {
 		rc = check_digest(d, &h, n, what, e);
 	}
@@ -372,7 +373,8 @@ int client__tar_extract(const char *tar, const char *dir, void **links_out, stru
 			continue;
 		}
 		if (type == AE_IFDIR) {
-			if (make_parents(dirfd, name.ptr) < 0 || (mkdirat(dirfd, name.ptr, 0755) < 0 && errno != EEXIST)) {
+			if (make_parents(dirfd, name.ptr) < 0 ||
+			    (mkdirat(dirfd, name.ptr, 0755) < 0 && errno != EEXIST)) {
 				rc = client_err_set(e, -BERTH_EIO, "%s: cannot create folder %s", tar, name.ptr);
 				goto out;
 			}
@@ -408,8 +410,8 @@ int client__tar_extract(const char *tar, const char *dir, void **links_out, stru
 				break;
 			}
 			if (pwrite(fd, blk, sz, (off_t)off) != (ssize_t)sz) {
-				rc = client_err_set(e, berth_from_errno(errno), "%s: cannot write %s: %s", tar, name.ptr,
-						    strerror(errno));
+				rc = client_err_set(e, berth_from_errno(errno), "%s: cannot write %s: %s", tar,
+						    name.ptr, strerror(errno));
 				break;
 			}
 		}

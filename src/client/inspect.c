@@ -48,8 +48,8 @@ static void read_config(struct client_inspect *in)
 	}
 }
 
-int client_inspect(struct client_image *src, const struct image_platform *want, int raw_only,
-		   struct client_inspect *in, struct client_err *e)
+int client_inspect(struct client_image *src, const struct image_platform *want, int raw_only, struct client_inspect *in,
+		   struct client_err *e)
 {
 	struct image_platform host = {0};
 	struct buf child;
@@ -78,12 +78,13 @@ int client_inspect(struct client_image *src, const struct image_platform *want, 
 		k = image_doc_pick(&in->top, want);
 		if (k < 0)
 			goto out; /* no image for this platform: show the index alone */
-		rc = client_image_manifest_get(src, &in->top.manifests[k].digest, &child, &child_mt, &in->image_digest, e);
+		rc = client_image_manifest_get(src, &in->top.manifests[k].digest, &child, &child_mt, &in->image_digest,
+					       e);
 		if (rc < 0)
 			goto out;
 		rc = image_doc_parse(child.ptr, child.len,
-				     in->top.manifests[k].media_type ? in->top.manifests[k].media_type : child_mt, &in->image,
-				     why, sizeof(why));
+				     in->top.manifests[k].media_type ? in->top.manifests[k].media_type : child_mt,
+				     &in->image, why, sizeof(why));
 		if (rc < 0) {
 			client_err_set(e, rc, "%s: child manifest: %s", src->name, why);
 			goto out;
@@ -175,9 +176,9 @@ char *client_inspect_json(const struct client_inspect *in, const char *name)
 			json_array_append_new(layers, desc_obj(&in->image.layers[i]));
 		for (size_t i = 0; i < in->nhistory; i++) {
 			const struct client_history *h = &in->history[i];
-			json_array_append_new(hist, json_pack("{s:s?,s:s?,s:s?,s:b}", "created", h->created, "createdBy",
-							      h->created_by, "comment", h->comment, "emptyLayer",
-							      h->empty_layer));
+			json_array_append_new(hist, json_pack("{s:s?,s:s?,s:s?,s:b}", "created", h->created,
+							      "createdBy", h->created_by, "comment", h->comment,
+							      "emptyLayer", h->empty_layer));
 		}
 		img = json_pack("{s:s,s:s?,s:o,s:o,s:I,s:o}", "digest", digest_str(&in->image_digest, ds), "mediaType",
 				in->image.media_type, "config", desc_obj(&in->image.config), "layers", layers, "size",
@@ -189,8 +190,10 @@ char *client_inspect_json(const struct client_inspect *in, const char *name)
 		if (in->author)
 			json_object_set_new(img, "author", json_string(in->author));
 		if (json_is_object(cc)) {
-			const char *keys[] = {"Env", "Entrypoint", "Cmd", "WorkingDir", "User", "Labels", "ExposedPorts"};
-			const char *out[] = {"env", "entrypoint", "cmd", "workingDir", "user", "labels", "exposedPorts"};
+			const char *keys[] = {"Env",  "Entrypoint", "Cmd",         "WorkingDir",
+					      "User", "Labels",     "ExposedPorts"};
+			const char *out[] = {"env",  "entrypoint", "cmd",         "workingDir",
+					     "user", "labels",     "exposedPorts"};
 			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 				json_t *v = json_object_get(cc, keys[i]);
 				if (v && !json_is_null(v))

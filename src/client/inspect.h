@@ -22,11 +22,11 @@ struct client_inspect {
 	char *media_type;
 	struct digest digest;
 	struct image_doc top; /* the named manifest parsed; an index lists its platforms */
-	int has_image;        /* an image was found (always for a plain manifest) */
+	int has_image; /* an image was found (always for a plain manifest) */
 	struct digest image_digest;
 	struct image_doc image;
-	char platform[96];   /* the image's platform "os/arch[/variant]", from its config */
-	struct buf config;   /* the config's bytes */
+	char platform[96]; /* the image's platform "os/arch[/variant]", from its config */
+	struct buf config; /* the config's bytes */
 	char *created, *author;
 	struct client_history *history;
 	size_t nhistory;

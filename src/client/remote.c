@@ -22,10 +22,10 @@
 #include "client/auth.h"
 #include "image/manifest.h"
 
-#define ERRBODY_MAX (64 << 10)   /* error bodies and small JSON answers */
+#define ERRBODY_MAX (64 << 10) /* error bodies and small JSON answers */
 #define TOKEN_BODY_MAX (1 << 20) /* a token server's answer */
 #define MONOLITHIC_MAX (32 << 20) /* blobs up to this size go in one PUT */
-#define CHUNK_SIZE (64 << 20)     /* PATCH chunk size for bigger blobs */
+#define CHUNK_SIZE (64 << 20) /* PATCH chunk size for bigger blobs */
 #define POOL_MAX 16
 #define TAG_PAGES_MAX 10000
 #define CA_PEM_MAX (8 << 20)
@@ -49,9 +49,9 @@ struct client_remote {
 	char *realm, *service;
 	struct token *tokens;
 	size_t ntokens;
-	struct buf ca_pem;         /* extra CA certificates (certs.d or --cert-dir) */
+	struct buf ca_pem; /* extra CA certificates (certs.d or --cert-dir) */
 	char *cert_file, *key_file; /* client certificate */
-	int supports_signatures;    /* /v2/ answered X-Registry-Supports-Signatures: 1 */
+	int supports_signatures; /* /v2/ answered X-Registry-Supports-Signatures: 1 */
 };
 
 /* One HTTP answer. */
@@ -243,8 +243,7 @@ static int has_error_code(const struct resp *s, const char *code)
 }
 
 /* A failure for an unexpected status: "what: HTTP 404 (MANIFEST_UNKNOWN: ...)". */
-static int status_error(const struct client_remote *r, const struct resp *s, const char *what,
-			struct client_err *e)
+static int status_error(const struct client_remote *r, const struct resp *s, const char *what, struct client_err *e)
 {
 	char detail[512];
 	int code = -BERTH_EIO;
@@ -478,8 +477,9 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
 			return 0;
 		}
 		for (size_t done = 0; done < n;) {
-			ssize_t w = q->sink_stream ? write(q->sink_fd, p + done, n - done)
-						   : pwrite(q->sink_fd, p + done, n - done, (off_t)(*q->sink_off + done));
+			ssize_t w = q->sink_stream
+					? write(q->sink_fd, p + done, n - done)
+					: pwrite(q->sink_fd, p + done, n - done, (off_t)(*q->sink_off + done));
 			if (w < 0) {
 				if (errno == EINTR)
 					continue;
@@ -701,22 +701,25 @@ static int perform_once(struct client_remote *r, struct req *q, struct resp *s, 
 			rc = client_err_set(e, -BERTH_ETOOBIG, "%s %s: answer larger than %zu bytes", q->method, q->url,
 					    s->body.max);
 		else if (pf.bad_range)
-			rc = client_err_set(e, -BERTH_ERANGE, "%s %s: the server resumed at the wrong offset (%s)",
-					    q->method, q->url, s->content_range ? s->content_range : "no Content-Range");
+			rc =
+			    client_err_set(e, -BERTH_ERANGE, "%s %s: the server resumed at the wrong offset (%s)",
+					   q->method, q->url, s->content_range ? s->content_range : "no Content-Range");
 		else if (pf.io_error)
 			rc = client_err_set(e, berth_from_errno(pf.io_error), "%s %s: %s", q->method, q->url,
 					    strerror(pf.io_error));
 		else if (c == CURLE_ABORTED_BY_CALLBACK)
 			rc = client_err_set(e, -BERTH_EIO, "cancelled");
 		else if (c == CURLE_PEER_FAILED_VERIFICATION)
-			rc = client_err_set(e, -BERTH_EDENIED,
-					    "TLS: the certificate of %s is not trusted (%s); put its CA in certs.d "
-					    "(/etc/containers/certs.d/%s/ca.crt) or --cert-dir, or use --tls-verify=false",
-					    r->host, why, r->host);
+			rc = client_err_set(
+			    e, -BERTH_EDENIED,
+			    "TLS: the certificate of %s is not trusted (%s); put its CA in certs.d "
+			    "(/etc/containers/certs.d/%s/ca.crt) or --cert-dir, or use --tls-verify=false",
+			    r->host, why, r->host);
 		else if (c == CURLE_SSL_CONNECT_ERROR)
-			rc = client_err_set(e, -BERTH_EIO,
-					    "TLS handshake with %s failed (%s); if it serves plain HTTP use --tls-verify=false",
-					    r->host, why);
+			rc = client_err_set(
+			    e, -BERTH_EIO,
+			    "TLS handshake with %s failed (%s); if it serves plain HTTP use --tls-verify=false",
+			    r->host, why);
 		else if (c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST)
 			rc = client_err_set(e, -BERTH_EIO, "cannot connect to %s: %s", r->host, why);
 		else
@@ -757,8 +760,7 @@ static void add_scopes(struct buf *u, CURL *esc, const char *list)
 }
 
 /* Fetches a token for scope from the realm (with Basic credentials when known). Caller holds r->mu. */
-static int token_fetch(struct client_remote *r, const char *scope, char **out, int64_t *expires,
-		       struct client_err *e)
+static int token_fetch(struct client_remote *r, const char *scope, char **out, int64_t *expires, struct client_err *e)
 {
 	struct req q;
 	struct resp s;
@@ -970,8 +972,8 @@ static int ping(struct client_remote *r, struct client_err *e)
 			client_challenge_release(&c);
 		}
 	} else if (s.status != 200) {
-		rc = client_err_set(e, -BERTH_EIO, "%s does not answer like a registry (GET /v2/ gave HTTP %ld)", r->host,
-				    s.status);
+		rc = client_err_set(e, -BERTH_EIO, "%s does not answer like a registry (GET /v2/ gave HTTP %ld)",
+				    r->host, s.status);
 	}
 out:
 	req_release(&q);
@@ -979,8 +981,7 @@ out:
 	return rc;
 }
 
-int client_remote_open(const char *host, const struct client_opts *o, struct client_remote **out,
-		       struct client_err *e)
+int client_remote_open(const char *host, const struct client_opts *o, struct client_remote **out, struct client_err *e)
 {
 	struct client_remote *r = xcalloc(1, sizeof(*r));
 	int rc;
@@ -1060,9 +1061,9 @@ int client_remote_login_check(struct client_remote *r, struct client_err *e)
 	q.url = url_for(r, "/v2/");
 	rc = request(r, &q, &s, e);
 	if (rc == 0 && s.status != 200)
-		rc = s.status == 401 ? client_err_set(e, -BERTH_EDENIED, "%s refused the credentials for %s", r->host,
-						      r->user)
-				     : status_error(r, &s, "GET /v2/", e);
+		rc = s.status == 401
+			 ? client_err_set(e, -BERTH_EDENIED, "%s refused the credentials for %s", r->host, r->user)
+			 : status_error(r, &s, "GET /v2/", e);
 	req_release(&q);
 	resp_release(&s);
 	return rc;
@@ -1115,13 +1116,14 @@ int client_remote_manifest_get(struct client_remote *r, const char *repo, const 
 	q.follow = 1;
 	rc = request(r, &q, &s, e);
 	if (rc == -BERTH_ETOOBIG) {
-		client_err_set(e, rc, "manifest %s/%s:%s is larger than %d bytes", r->host, repo, ref, CLIENT_MANIFEST_MAX);
+		client_err_set(e, rc, "manifest %s/%s:%s is larger than %d bytes", r->host, repo, ref,
+			       CLIENT_MANIFEST_MAX);
 		goto out;
 	}
 	if (rc < 0)
 		goto out;
-	if (s.status == 404 && (has_error_code(&s, "MANIFEST_UNKNOWN") || has_error_code(&s, "NAME_UNKNOWN") ||
-				!s.body.len)) {
+	if (s.status == 404 &&
+	    (has_error_code(&s, "MANIFEST_UNKNOWN") || has_error_code(&s, "NAME_UNKNOWN") || !s.body.len)) {
 		rc = client_err_set(e, -BERTH_ENOENT, "manifest unknown: %s/%s%s%s", r->host, repo,
 				    by_digest ? "@" : ":", ref);
 		goto out;
@@ -1136,8 +1138,8 @@ int client_remote_manifest_get(struct client_remote *r, const char *repo, const 
 		digest_of(want.alg, s.body.ptr, s.body.len, dg);
 		if (!digest_eq(dg, &want)) {
 			char got[DIGEST_STR_MAX];
-			rc = client_err_set(e, -BERTH_EDIGEST, "digest mismatch: manifest %s/%s@%s has digest %s", r->host,
-					    repo, ref, digest_str(dg, got));
+			rc = client_err_set(e, -BERTH_EDIGEST, "digest mismatch: manifest %s/%s@%s has digest %s",
+					    r->host, repo, ref, digest_str(dg, got));
 			goto out;
 		}
 	} else {
@@ -1146,9 +1148,10 @@ int client_remote_manifest_get(struct client_remote *r, const char *repo, const 
 			struct digest mine;
 			digest_of(announced.alg, s.body.ptr, s.body.len, &mine);
 			if (!digest_eq(&mine, &announced)) {
-				rc = client_err_set(e, -BERTH_EDIGEST,
-						    "digest mismatch: manifest %s/%s:%s is not the %s the registry announced",
-						    r->host, repo, ref, s.digest);
+				rc = client_err_set(
+				    e, -BERTH_EDIGEST,
+				    "digest mismatch: manifest %s/%s:%s is not the %s the registry announced", r->host,
+				    repo, ref, s.digest);
 				goto out;
 			}
 		}
@@ -1220,8 +1223,8 @@ int client_remote_manifest_digest(struct client_remote *r, const char *repo, con
 	return rc;
 }
 
-int client_remote_manifest_put(struct client_remote *r, const char *repo, const char *ref, const void *body,
-			       size_t len, const char *media_type, struct client_err *e)
+int client_remote_manifest_put(struct client_remote *r, const char *repo, const char *ref, const void *body, size_t len,
+			       const char *media_type, struct client_err *e)
 {
 	struct req q;
 	struct resp s;
@@ -1248,7 +1251,8 @@ int client_remote_manifest_put(struct client_remote *r, const char *repo, const 
 	if (s.digest && digest_parse_cstr(s.digest, &theirs) == 0) {
 		digest_of(theirs.alg, body, len, &mine);
 		if (!digest_eq(&mine, &theirs))
-			rc = client_err_set(e, -BERTH_EDIGEST, "%s stored the manifest for %s/%s:%s as %s, not as its bytes' digest",
+			rc = client_err_set(e, -BERTH_EDIGEST,
+					    "%s stored the manifest for %s/%s:%s as %s, not as its bytes' digest",
 					    r->host, r->host, repo, ref, s.digest);
 	}
 out:
@@ -1334,7 +1338,8 @@ static int blob_get(struct client_remote *r, const char *repo, const struct imag
 	req_init(&q, "GET");
 	resp_init(&s, 0);
 	if (!stream && ftruncate(fd, 0) < 0) {
-		rc = client_err_set(e, berth_from_errno(errno), "cannot truncate the download file: %s", strerror(errno));
+		rc = client_err_set(e, berth_from_errno(errno), "cannot truncate the download file: %s",
+				    strerror(errno));
 		goto out;
 	}
 	rc = hasher_init(&h, d->digest.alg);
@@ -1408,8 +1413,8 @@ static int blob_get(struct client_remote *r, const char *repo, const struct imag
 	}
 	hasher_final(&h, &got);
 	if (off != size) {
-		rc = client_err_set(e, -BERTH_EIO, "blob %s: got %llu bytes, expected %llu", ds, (unsigned long long)off,
-				    (unsigned long long)size);
+		rc = client_err_set(e, -BERTH_EIO, "blob %s: got %llu bytes, expected %llu", ds,
+				    (unsigned long long)off, (unsigned long long)size);
 	} else if (!digest_eq(&got, &d->digest)) {
 		rc = client_err_set(e, -BERTH_EDIGEST, "digest mismatch: blob %s from %s/%s has digest %s", ds, r->host,
 				    repo, digest_str(&got, gs));
@@ -1459,8 +1464,8 @@ static void upload_cancel(struct client_remote *r, const char *loc, const char *
 	resp_release(&s);
 }
 
-int client_remote_blob_mount(struct client_remote *r, const char *repo, const char *from,
-			     const struct image_desc *d, struct client_err *e)
+int client_remote_blob_mount(struct client_remote *r, const char *repo, const char *from, const struct image_desc *d,
+			     struct client_err *e)
 {
 	struct req q;
 	struct resp s;
@@ -1523,7 +1528,8 @@ int client_remote_blob_upload(struct client_remote *r, const char *repo, const s
 			q.scope = scope;
 			q.url = url_for(r, loc);
 			q.content_type = "application/octet-stream";
-			snprintf(cr, sizeof(cr), "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + n - 1));
+			snprintf(cr, sizeof(cr), "%llu-%llu", (unsigned long long)off,
+				 (unsigned long long)(off + n - 1));
 			q.content_range = cr;
 			q.fd = fd;
 			q.fd_off = off;
@@ -1586,8 +1592,7 @@ static char *link_next(const char *link)
 	return xstrndup(lt + 1, (size_t)(gt - lt - 1));
 }
 
-int client_remote_tags_list(struct client_remote *r, const char *repo, char ***tags, size_t *n,
-			    struct client_err *e)
+int client_remote_tags_list(struct client_remote *r, const char *repo, char ***tags, size_t *n, struct client_err *e)
 {
 	struct req q;
 	struct resp s;

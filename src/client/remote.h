@@ -30,8 +30,7 @@ struct client_remote;
 /* Opens host ("name[:port]") with o (borrowed; must outlive r). Pings /v2/; fails with e set when the
  * host cannot be reached, the TLS certificate is not trusted (the message names --tls-verify=false) or
  * the answer is not a registry's. r owns nothing of the caller's. */
-int client_remote_open(const char *host, const struct client_opts *o, struct client_remote **out,
-		       struct client_err *e);
+int client_remote_open(const char *host, const struct client_opts *o, struct client_remote **out, struct client_err *e);
 void client_remote_free(struct client_remote *r); /* NULL is a no-op */
 const char *client_remote_host(const struct client_remote *r);
 /* "https" or "http": the scheme the ping settled on. */
@@ -52,8 +51,8 @@ int client_remote_manifest_digest(struct client_remote *r, const char *repo, con
 				  struct client_err *e);
 /* PUTs a manifest under ref (tag or digest) with Content-Type media_type. Fails when the registry
  * refuses it, or answers with a Docker-Content-Digest other than the bytes' digest. */
-int client_remote_manifest_put(struct client_remote *r, const char *repo, const char *ref, const void *body,
-			       size_t len, const char *media_type, struct client_err *e);
+int client_remote_manifest_put(struct client_remote *r, const char *repo, const char *ref, const void *body, size_t len,
+			       const char *media_type, struct client_err *e);
 /* DELETEs the manifest dg (which removes every tag pointing at it). */
 int client_remote_manifest_delete(struct client_remote *r, const char *repo, const struct digest *dg,
 				  struct client_err *e);
@@ -74,8 +73,8 @@ int client_remote_blob_stream(struct client_remote *r, const char *repo, const s
 			      struct client_xfer *x, struct client_err *e);
 /* Asks for a cross-repository mount of d from repository from (same registry). 1 when the
  * registry mounted it, 0 when it would not (the upload session it opened instead is cancelled). */
-int client_remote_blob_mount(struct client_remote *r, const char *repo, const char *from,
-			     const struct image_desc *d, struct client_err *e);
+int client_remote_blob_mount(struct client_remote *r, const char *repo, const char *from, const struct image_desc *d,
+			     struct client_err *e);
 /* Uploads d's bytes, read from fd at offset 0, into repo: small blobs in one PUT, big ones in PATCH
  * chunks closed by a PUT with the digest. A session that fails is cancelled (DELETE). */
 int client_remote_blob_upload(struct client_remote *r, const char *repo, const struct image_desc *d, int fd,
@@ -83,8 +82,7 @@ int client_remote_blob_upload(struct client_remote *r, const char *repo, const s
 
 /* Every tag of repo (following Link pagination), sorted as the registry sent them. *tags is an array
  * of *n strings; free with client_strv_free(). */
-int client_remote_tags_list(struct client_remote *r, const char *repo, char ***tags, size_t *n,
-			    struct client_err *e);
+int client_remote_tags_list(struct client_remote *r, const char *repo, char ***tags, size_t *n, struct client_err *e);
 void client_strv_free(char **v, size_t n);
 
 /* 1 when /v2/ answered "X-Registry-Supports-Signatures: 1" (the signature extension API). */

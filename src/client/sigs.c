@@ -80,8 +80,8 @@ static int f_manifest(void *ctx, const struct sign_ref *ref, const char *tag, st
 	(void)ref;
 	buf_init(&path, BUF_UNLIMITED);
 	buf_addf(&path, "/v2/%s/manifests/%s", f->repo, tag);
-	rc = client_remote_get(f->r, f->repo, path.ptr, MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST, SIGN_SIGNATURE_MAX, out,
-			       &st, &ct, &e);
+	rc = client_remote_get(f->r, f->repo, path.ptr, MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST, SIGN_SIGNATURE_MAX,
+			       out, &st, &ct, &e);
 	if (mtn)
 		snprintf(mt, mtn, "%s", ct ? ct : "");
 	free(ct);
@@ -188,13 +188,15 @@ static int collect_referrers(struct fetch_ctx *f, const struct digest *dg, struc
 			if (rc == 0) {
 				c->sigstore = xrealloc(c->sigstore, (c->nsigstore + 1) * sizeof(*c->sigstore));
 				memset(&c->sigstore[c->nsigstore], 0, sizeof(*c->sigstore));
-				rc = sign_attachment_layer_sig(&a.layers[k], blob.ptr, blob.len, &c->sigstore[c->nsigstore]);
+				rc = sign_attachment_layer_sig(&a.layers[k], blob.ptr, blob.len,
+							       &c->sigstore[c->nsigstore]);
 				if (rc == 0)
 					c->nsigstore++;
 			}
 			buf_release(&blob);
 			if (rc < 0) {
-				client_err_set(e, rc, "reading referrer signature %s layer %zu: %s", d, k, berth_strerror(rc));
+				client_err_set(e, rc, "reading referrer signature %s layer %zu: %s", d, k,
+					       berth_strerror(rc));
 				sign_attachment_release(&a);
 				goto out;
 			}
@@ -215,7 +217,8 @@ int client_sigs_collect(struct client_image *im, const struct registries *regist
 {
 	struct client_remote *r = client__docker_remote(im);
 	struct fetch_ctx f = {.r = r, .repo = im->ref.repo, .o = im->opts};
-	struct sign_fetch sf = {.ctx = &f, .manifest = f_manifest, .blob = f_blob, .url = f_url, .extension = f_extension};
+	struct sign_fetch sf = {
+	    .ctx = &f, .manifest = f_manifest, .blob = f_blob, .url = f_url, .extension = f_extension};
 	struct sign_ref ref;
 	char why[1024];
 	int rc;
@@ -270,7 +273,8 @@ int client_sigs_check(struct client_image *im, const struct policy *p, const str
 	if (rc == -BERTH_EDENIED)
 		client_err_set(e, rc, "%s rejected by policy: %s", im->name, reason.ptr);
 	else if (rc < 0)
-		client_err_set(e, rc, "evaluating the policy for %s: %s", im->name, reason.len ? reason.ptr : berth_strerror(rc));
+		client_err_set(e, rc, "evaluating the policy for %s: %s", im->name,
+			       reason.len ? reason.ptr : berth_strerror(rc));
 out:
 	free(blobs);
 	free(mt);
@@ -397,7 +401,8 @@ static int refer_sigstore(struct client_image *im, const struct sign_sigstore_si
 		client_err_set(e, rc, "building the referrer manifest");
 	if (rc == 0) {
 		digest_of(DIGEST_SHA256, man.ptr, man.len, &md);
-		rc = client_remote_manifest_put(r, im->ref.repo, digest_str(&md, ds), man.ptr, man.len, MT_OCI_MANIFEST, e);
+		rc = client_remote_manifest_put(r, im->ref.repo, digest_str(&md, ds), man.ptr, man.len, MT_OCI_MANIFEST,
+						e);
 	}
 	buf_release(&man);
 	return rc;
@@ -422,9 +427,9 @@ static int sign_identity(struct client_image *im, const char *identity, char out
 		if (rc < 0)
 			return rc;
 		if (!ref.tag[0])
-			return client_err_set(e, -BERTH_EINVAL,
-					      "%s names a digest, not a tag: give the identity to sign with --sign-identity",
-					      im->name);
+			return client_err_set(
+			    e, -BERTH_EINVAL,
+			    "%s names a digest, not a tag: give the identity to sign with --sign-identity", im->name);
 	}
 	sign_ref_string(&ref, out);
 	return 0;
@@ -475,7 +480,8 @@ static int lookaside_write(const char *url, const void *sig, size_t n, char **wh
 
 	if (strncmp(url, "file://", 7))
 		return client_err_set(e, -BERTH_EUNSUPPORTED,
-				      "writing signatures to %s is not supported (only file:// lookaside-staging)", url);
+				      "writing signatures to %s is not supported (only file:// lookaside-staging)",
+				      url);
 	/* url is <base>/<repo>@<alg>=<hex>/signature-1: write into its folder */
 	dir = xstrdup(url + 7);
 	*strrchr(dir, '/') = '\0';
@@ -541,17 +547,19 @@ int client_sigs_put_simple(struct client_image *im, const struct registries *reg
 		if (rc < 0)
 			client_err_set(e, rc, "building the signature upload");
 		else
-			rc = client_remote_put(r, im->ref.repo, path.ptr, "application/json", body.ptr, body.len, &st, e);
+			rc = client_remote_put(r, im->ref.repo, path.ptr, "application/json", body.ptr, body.len, &st,
+					       e);
 		if (rc == 0 && where)
 			*where = xstrdup("the registry's signature extension API");
 		goto out;
 	}
 	base = registries ? registries_lookaside(registries, &ref, 1) : NULL;
 	if (!base) {
-		rc = client_err_set(e, -BERTH_EUNSUPPORTED,
-				    "%s does not accept simple signatures (no X-Registry-Supports-Signatures) and registries.d "
-				    "configures no lookaside-staging for %s",
-				    im->ref.host, ref.name);
+		rc = client_err_set(
+		    e, -BERTH_EUNSUPPORTED,
+		    "%s does not accept simple signatures (no X-Registry-Supports-Signatures) and registries.d "
+		    "configures no lookaside-staging for %s",
+		    im->ref.host, ref.name);
 		goto out;
 	}
 	rc = registries_lookaside_url(base, &ref, dg, 0, &path);
@@ -584,10 +592,12 @@ int client_sigs_sign_gpg(struct client_image *im, const struct registries *regis
 		rc = client_image_manifest_get(im, NULL, &man, &mt, &dg, e);
 	if (rc < 0)
 		goto out;
-	rc = sign_payload_create(SIGN_PAYLOAD_ATOMIC, id, digest_str(&dg, ds), "berth " "0.1.0", (int64_t)time(NULL),
-				 &payload);
-	if (rc == 0 && (rc = sign_gpg_sign(gnupg_home, key_id, passphrase, payload.ptr, payload.len, &sig, why,
-					   sizeof(why))) < 0)
+	rc = sign_payload_create(SIGN_PAYLOAD_ATOMIC, id, digest_str(&dg, ds),
+				 "berth "
+				 "0.1.0",
+				 (int64_t)time(NULL), &payload);
+	if (rc == 0 &&
+	    (rc = sign_gpg_sign(gnupg_home, key_id, passphrase, payload.ptr, payload.len, &sig, why, sizeof(why))) < 0)
 		client_err_set(e, rc, "signing with GPG key %s: %s", key_id, why);
 	if (rc == 0)
 		rc = client_sigs_put_simple(im, registries, &dg, sig.ptr, sig.len, where, e);
@@ -601,8 +611,8 @@ out:
 	return rc;
 }
 
-int client_sigs_can_carry(struct client_image *dst, const struct registries *registries,
-			  const struct client_sigs *s, struct client_err *e)
+int client_sigs_can_carry(struct client_image *dst, const struct registries *registries, const struct client_sigs *s,
+			  struct client_err *e)
 {
 	struct client_remote *r = client__docker_remote(dst);
 	struct sign_ref ref;
@@ -611,16 +621,18 @@ int client_sigs_can_carry(struct client_image *dst, const struct registries *reg
 		return 0;
 	if (!r)
 		return client_err_set(e, -BERTH_EUNSUPPORTED,
-				      "%s cannot hold signatures; copy with --remove-signatures to drop them", dst->name);
+				      "%s cannot hold signatures; copy with --remove-signatures to drop them",
+				      dst->name);
 	if (!s->c.nsimple || client_remote_supports_signatures(r))
 		return 0;
 	if (client_sigs_ref(dst, &ref, e) < 0)
 		return e->code;
 	if (!registries || !registries_lookaside(registries, &ref, 1))
-		return client_err_set(e, -BERTH_EUNSUPPORTED,
-				      "%s has no place for simple signatures (no signature extension API, no registries.d "
-				      "lookaside for %s); copy with --remove-signatures to drop them",
-				      dst->name, ref.name);
+		return client_err_set(
+		    e, -BERTH_EUNSUPPORTED,
+		    "%s has no place for simple signatures (no signature extension API, no registries.d "
+		    "lookaside for %s); copy with --remove-signatures to drop them",
+		    dst->name, ref.name);
 	return 0;
 }
 
@@ -644,8 +656,8 @@ int client_sigs_carry(struct client_image *dst, const struct registries *registr
 	{
 		struct digest got;
 		char ds[DIGEST_STR_MAX];
-		rc = client_remote_manifest_get(client__docker_remote(dst), dst->ref.repo, digest_str(dg, ds), &man, &mt,
-						&got, e);
+		rc = client_remote_manifest_get(client__docker_remote(dst), dst->ref.repo, digest_str(dg, ds), &man,
+						&mt, &got, e);
 	}
 	for (size_t i = s->nattached; rc == 0 && i < s->c.nsigstore; i++)
 		rc = refer_sigstore(dst, &s->c.sigstore[i], dg, mt, (int64_t)man.len, e);

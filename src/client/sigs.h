@@ -29,7 +29,7 @@
 
 struct client_sigs {
 	struct sign_collected c; /* simple signatures, then sigstore layers */
-	size_t nattached;        /* c.sigstore[0..nattached) came from the .sig attachment, the rest are referrers */
+	size_t nattached; /* c.sigstore[0..nattached) came from the .sig attachment, the rest are referrers */
 };
 
 void client_sigs_release(struct client_sigs *s);
@@ -82,8 +82,8 @@ int client_sigs_put_simple(struct client_image *im, const struct registries *reg
 /* 0 when dst can hold the signatures of s (nothing to carry; or a docker:// destination that takes
  * simple signatures through the extension API or a registries.d lookaside when s has any), else
  * -BERTH_EUNSUPPORTED with e set naming --remove-signatures. Call before copying. */
-int client_sigs_can_carry(struct client_image *dst, const struct registries *registries,
-			  const struct client_sigs *s, struct client_err *e);
+int client_sigs_can_carry(struct client_image *dst, const struct registries *registries, const struct client_sigs *s,
+			  struct client_err *e);
 
 /* Writes every signature of s to dst (docker://) for manifest dg: simple ones as
  * client_sigs_put_simple does, attached sigstore ones into dst's .sig attachment, referrers as

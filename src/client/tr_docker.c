@@ -135,16 +135,16 @@ static void d_free(struct client_image *im)
 }
 
 static const struct client_image_ops docker_ops = {
-	.manifest_get = d_manifest_get,
-	.blob_open = d_blob_open,
-	.blob_stream = d_blob_stream,
-	.blob_exists = d_blob_exists,
-	.blob_mount = d_blob_mount,
-	.blob_put = d_blob_put,
-	.manifest_put = d_manifest_put,
-	.tags = d_tags,
-	.remove = d_remove,
-	.free = d_free,
+    .manifest_get = d_manifest_get,
+    .blob_open = d_blob_open,
+    .blob_stream = d_blob_stream,
+    .blob_exists = d_blob_exists,
+    .blob_mount = d_blob_mount,
+    .blob_put = d_blob_put,
+    .manifest_put = d_manifest_put,
+    .tags = d_tags,
+    .remove = d_remove,
+    .free = d_free,
 };
 
 int client__docker_open(struct client_image *im, struct client_err *e)

@@ -36,10 +36,10 @@
 #define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 struct darchive {
-	char *tmp;         /* source: unpacked archive; destination: staging folder */
-	json_t *links;     /* source: symlinks and hard links of the archive */
-	json_t *files;     /* source: digest string -> path of the file */
-	json_t *entries;   /* source: manifest.json */
+	char *tmp; /* source: unpacked archive; destination: staging folder */
+	json_t *links; /* source: symlinks and hard links of the archive */
+	json_t *files; /* source: digest string -> path of the file */
+	json_t *entries; /* source: manifest.json */
 	struct buf manifest; /* source: the synthesized manifest */
 	struct digest manifest_digest;
 	struct image_doc doc; /* destination: the image put */
@@ -204,15 +204,16 @@ static int layer_check(struct client_image *im, size_t i, const char *path, cons
 	if (rc == 0)
 		rc = decomp_finish(d, &res);
 	if (rc < 0)
-		client_err_set(e, -BERTH_EDIGEST, "%s: layer %zu (%s) is damaged: %s", im->name, i, digest_str(file_dg, ds),
-			       d && decomp_why(d)[0] ? decomp_why(d) : berth_strerror(rc));
+		client_err_set(e, -BERTH_EDIGEST, "%s: layer %zu (%s) is damaged: %s", im->name, i,
+			       digest_str(file_dg, ds), d && decomp_why(d)[0] ? decomp_why(d) : berth_strerror(rc));
 	else if (!digest_eq(&res.out_digest, diff_id) && res.format == DECOMP_TAR)
-		rc = client_err_set(e, -BERTH_EDIGEST, "%s: digest mismatch: layer %zu hashes to %s, the config's diff_id says %s",
+		rc = client_err_set(e, -BERTH_EDIGEST,
+				    "%s: digest mismatch: layer %zu hashes to %s, the config's diff_id says %s",
 				    im->name, i, digest_str(file_dg, ds), digest_str(diff_id, want));
 	else if (!digest_eq(&res.out_digest, diff_id))
 		rc = client_err_set(e, -BERTH_EDIGEST,
-				    "%s: digest mismatch: layer %zu uncompresses to %s, the config's diff_id says %s", im->name,
-				    i, digest_str(&res.out_digest, ds), digest_str(diff_id, want));
+				    "%s: digest mismatch: layer %zu uncompresses to %s, the config's diff_id says %s",
+				    im->name, i, digest_str(&res.out_digest, ds), digest_str(diff_id, want));
 	decomp_free(d);
 	close(fd);
 	return rc;
@@ -235,7 +236,8 @@ static int read_diff_ids(struct client_image *im, const char *path, size_t nlaye
 	root = json_loadb(b.ptr, b.len, 0, NULL);
 	arr = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
 	if (!json_is_array(arr) || json_array_size(arr) != nlayers) {
-		rc = client_err_set(e, -BERTH_EINVAL, "%s: the image config does not list one diff_id per layer", im->name);
+		rc = client_err_set(e, -BERTH_EINVAL, "%s: the image config does not list one diff_id per layer",
+				    im->name);
 		goto out;
 	}
 	*out = xcalloc(nlayers + 1, sizeof(**out));
@@ -316,8 +318,9 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 	rc = read_diff_ids(im, p, json_array_size(layers), &diff_ids, e);
 	if (rc < 0)
 		goto out;
-	json_object_set_new(man, "config",
-			    json_pack("{s:s,s:I,s:s}", "mediaType", MT_DOCKER_CONFIG, "size", (json_int_t)size, "digest", ds));
+	json_object_set_new(
+	    man, "config",
+	    json_pack("{s:s,s:I,s:s}", "mediaType", MT_DOCKER_CONFIG, "size", (json_int_t)size, "digest", ds));
 	jl = json_array();
 	json_object_set_new(man, "layers", jl);
 	json_array_foreach(layers, i, l)
@@ -334,8 +337,9 @@ static int source_load(struct client_image *im, struct darchive *a, struct clien
 		if (rc < 0)
 			goto out;
 		json_object_set_new(a->files, digest_str(&dg, ds), json_string(p));
-		json_array_append_new(jl, json_pack("{s:s,s:I,s:s}", "mediaType", gz ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER_TAR,
-						    "size", (json_int_t)size, "digest", ds));
+		json_array_append_new(jl, json_pack("{s:s,s:I,s:s}", "mediaType",
+						    gz ? MT_DOCKER_LAYER_GZIP : MT_DOCKER_LAYER_TAR, "size",
+						    (json_int_t)size, "digest", ds));
 	}
 	{
 		char *text = json_dumps(man, JSON_COMPACT);
@@ -403,19 +407,15 @@ static int a_tags(struct client_image *im, char ***tags, size_t *n, struct clien
 	char **v = NULL;
 
 	(void)e;
-	json_array_foreach(a->entries, i, ent)
-	{
-		json_array_foreach(json_object_get(ent, "RepoTags"), j, t)
-		{
-			if (!json_is_string(t))
-				continue;
-			v = xrealloc(v, (k + 1) * sizeof(*v));
-			v[k++] = xstrdup(json_string_value(t));
-		}
-	}
-	*tags = v;
-	*n = k;
-	return 0;
+	json_array_foreach(a->entries, i, ent){
+	    json_array_foreach(json_object_get(ent, "RepoTags"), j, t){if (!json_is_string(t)) continue;
+	v = xrealloc(v, (k + 1) * sizeof(*v));
+	v[k++] = xstrdup(json_string_value(t));
+}
+}
+*tags = v;
+*n = k;
+return 0;
 }
 
 /* ---------------------------------------------------------------- destination */
@@ -451,7 +451,8 @@ static int a_manifest_put(struct client_image *im, const void *body, size_t len,
 	int rc;
 
 	if (!top)
-		return client_err_set(e, -BERTH_EUNSUPPORTED, "docker-archive: holds one image, not an index (use --platform)");
+		return client_err_set(e, -BERTH_EUNSUPPORTED,
+				      "docker-archive: holds one image, not an index (use --platform)");
 	if (a->has_doc)
 		image_doc_release(&a->doc);
 	rc = image_doc_parse(body, len, media_type, &a->doc, why, sizeof(why));
@@ -459,7 +460,8 @@ static int a_manifest_put(struct client_image *im, const void *body, size_t len,
 		return client_err_set(e, rc, "docker-archive: %s", why);
 	a->has_doc = 1;
 	if (a->doc.is_index)
-		return client_err_set(e, -BERTH_EUNSUPPORTED, "docker-archive: holds one image, not an index (use --platform)");
+		return client_err_set(e, -BERTH_EUNSUPPORTED,
+				      "docker-archive: holds one image, not an index (use --platform)");
 	return 0;
 }
 
@@ -482,8 +484,8 @@ static int stage_rename(struct darchive *a, const struct digest *d, const char *
 static int write_legacy_layers(struct darchive *a, const char *config_name, char top_id[DIGEST_HEX_MAX + 1],
 			       struct client_err *e)
 {
-	static const char *const top_keys[] = {"architecture", "config", "container", "container_config",
-					       "created", "docker_version", "os"};
+	static const char *const top_keys[] = {"architecture", "config",         "container", "container_config",
+					       "created",      "docker_version", "os"};
 	struct buf cfgb;
 	json_t *cfg = NULL;
 	struct digest chain;
@@ -626,14 +628,14 @@ static void a_free(struct client_image *im)
 }
 
 static const struct client_image_ops darchive_ops = {
-	.manifest_get = a_manifest_get,
-	.blob_open = a_blob_open,
-	.blob_exists = a_blob_exists,
-	.blob_put = a_blob_put,
-	.manifest_put = a_manifest_put,
-	.commit = a_commit,
-	.tags = a_tags,
-	.free = a_free,
+    .manifest_get = a_manifest_get,
+    .blob_open = a_blob_open,
+    .blob_exists = a_blob_exists,
+    .blob_put = a_blob_put,
+    .manifest_put = a_manifest_put,
+    .commit = a_commit,
+    .tags = a_tags,
+    .free = a_free,
 };
 
 int client__docker_archive_open(struct client_image *im, struct client_err *e)
@@ -656,8 +658,8 @@ int client__docker_archive_open(struct client_image *im, struct client_err *e)
 		a->tmp = xfmt("%s/.berth-docker-archive-XXXXXX", slash ? (slash == parent ? "" : parent) : ".");
 		free(parent);
 		if (!mkdtemp(a->tmp)) {
-			rc = client_err_set(e, berth_from_errno(errno), "cannot create a folder beside %s: %s", im->ref.path,
-					    strerror(errno));
+			rc = client_err_set(e, berth_from_errno(errno), "cannot create a folder beside %s: %s",
+					    im->ref.path, strerror(errno));
 			free(a->tmp);
 			a->tmp = NULL;
 			return rc;

@@ -46,7 +46,7 @@ struct feed {
 	const struct client_image_put *p;
 	const struct image_doc *doc;
 	pthread_mutex_t mu;
-	int rc;               /* the first source error, reported instead of the store's view of it */
+	int rc; /* the first source error, reported instead of the store's view of it */
 	struct client_err err;
 };
 
@@ -268,8 +268,8 @@ static void l_free(struct client_image *im)
 }
 
 static const struct client_image_ops local_dst_ops = {
-	.image_put = l_image_put,
-	.free = l_free,
+    .image_put = l_image_put,
+    .free = l_free,
 };
 
 /* ---- source ---- */
@@ -352,9 +352,9 @@ static int l_blob_open(struct client_image *im, const struct image_desc *d, cons
 }
 
 static const struct client_image_ops local_src_ops = {
-	.manifest_get = l_manifest_get,
-	.blob_open = l_blob_open,
-	.free = l_free,
+    .manifest_get = l_manifest_get,
+    .blob_open = l_blob_open,
+    .free = l_free,
 };
 
 /* Finds the image the source reference names and checks the store kept all its blobs. */
@@ -372,7 +372,8 @@ static int src_prepare(struct client_image *im, struct local *l, struct client_e
 	if (rc == 0 && im->ref.has_digest && strcmp(info.manifest, name) != 0)
 		rc = -BERTH_ENOENT; /* a config digest names the image, not a manifest */
 	if (rc < 0) {
-		rc = client_err_set(e, rc, "%s: no image %s in the store %s", im->name, name, graph_store_root(l->store));
+		rc = client_err_set(e, rc, "%s: no image %s in the store %s", im->name, name,
+				    graph_store_root(l->store));
 		goto out;
 	}
 	if (digest_parse_cstr(info.manifest, &l->manifest) < 0) {

@@ -24,13 +24,13 @@
 #define INDEX_MAX (16 << 20)
 
 struct oci {
-	char *dir;             /* the layout folder (for an archive: the unpacked or staged one) */
+	char *dir; /* the layout folder (for an archive: the unpacked or staged one) */
 	struct image_doc index; /* source: index.json's descriptors */
-	char *staging;         /* destination: the hidden folder written first */
-	int dir_existed;       /* destination: DIR existed before */
+	char *staging; /* destination: the hidden folder written first */
+	int dir_existed; /* destination: DIR existed before */
 	struct image_desc top; /* destination: the descriptor index.json gets at commit */
 	int has_top, committed;
-	char *archive_tmp;  /* oci-archive: our temporary folder */
+	char *archive_tmp; /* oci-archive: our temporary folder */
 	char *archive_file; /* oci-archive destination: FILE */
 };
 
@@ -63,8 +63,8 @@ static int layout_load(struct client_image *im, struct oci *o, struct client_err
 	buf_init(&b, INDEX_MAX);
 	rc = client__file_read(p, 1 << 16, &b, e);
 	if (rc == -BERTH_ENOENT) {
-		rc = client_err_set(e, -BERTH_ENOENT, "%s: %s is not an OCI image layout (no oci-layout file)", im->name,
-				    o->dir);
+		rc = client_err_set(e, -BERTH_ENOENT, "%s: %s is not an OCI image layout (no oci-layout file)",
+				    im->name, o->dir);
 		goto out;
 	}
 	if (rc < 0)
@@ -136,13 +136,15 @@ static int o_manifest_get(struct client_image *im, const struct digest *dg, stru
 	rc = client__file_read(path, CLIENT_MANIFEST_MAX, body, e);
 	free(path);
 	if (rc == -BERTH_ENOENT)
-		return client_err_set(e, rc, "%s: manifest %s is missing from %s", im->name, digest_str(dg, ds), o->dir);
+		return client_err_set(e, rc, "%s: manifest %s is missing from %s", im->name, digest_str(dg, ds),
+				      o->dir);
 	if (rc < 0)
 		return rc;
 	digest_of(dg->alg, body->ptr, body->len, out);
 	if (!digest_eq(out, dg) || (d && (int64_t)body->len != d->size))
-		return client_err_set(e, -BERTH_EDIGEST, "digest mismatch: %s: manifest file %s does not hold its bytes",
-				      im->name, digest_str(dg, ds));
+		return client_err_set(e, -BERTH_EDIGEST,
+				      "digest mismatch: %s: manifest file %s does not hold its bytes", im->name,
+				      digest_str(dg, ds));
 	if (d && d->media_type) {
 		*media_type = xstrdup(d->media_type);
 	} else {
@@ -351,8 +353,8 @@ static int o_commit_layout(struct client_image *im, struct oci *o, struct client
 				rc = client_err_set(e, -BERTH_EEXIST, "%s: %s appeared while copying; nothing written",
 						    im->name, o->dir);
 			else
-				rc = client_err_set(e, berth_from_errno(errno), "cannot rename %s to %s: %s", o->staging,
-						    o->dir, strerror(errno));
+				rc = client_err_set(e, berth_from_errno(errno), "cannot rename %s to %s: %s",
+						    o->staging, o->dir, strerror(errno));
 		}
 		if (rc == 0) {
 			char *parent = xstrdup(o->dir), *slash = strrchr(parent, '/');
@@ -603,15 +605,15 @@ static void o_free(struct client_image *im)
 }
 
 static const struct client_image_ops oci_ops = {
-	.manifest_get = o_manifest_get,
-	.blob_open = o_blob_open,
-	.blob_exists = o_blob_exists,
-	.blob_put = o_blob_put,
-	.manifest_put = o_manifest_put,
-	.commit = o_commit,
-	.tags = o_tags,
-	.remove = o_remove,
-	.free = o_free,
+    .manifest_get = o_manifest_get,
+    .blob_open = o_blob_open,
+    .blob_exists = o_blob_exists,
+    .blob_put = o_blob_put,
+    .manifest_put = o_manifest_put,
+    .commit = o_commit,
+    .tags = o_tags,
+    .remove = o_remove,
+    .free = o_free,
 };
 
 /* Prepares the staging folder of a destination layout in o->dir. */
@@ -637,8 +639,8 @@ static int dest_prepare(struct client_image *im, struct oci *o, struct client_er
 			if (!empty) {
 				free(layout);
 				return client_err_set(e, -BERTH_EEXIST,
-						      "%s: %s exists, is not empty and is not an OCI image layout", im->name,
-						      o->dir);
+						      "%s: %s exists, is not empty and is not an OCI image layout",
+						      im->name, o->dir);
 			}
 		}
 		free(layout);
@@ -710,8 +712,8 @@ int client__oci_archive_open(struct client_image *im, struct client_err *e)
 	}
 	o->archive_tmp = xfmt("%s/berth-oci-archive-XXXXXX", client_tmp_dir(im->opts));
 	if (!mkdtemp(o->archive_tmp)) {
-		rc = client_err_set(e, berth_from_errno(errno), "cannot create a temporary folder %s: %s", o->archive_tmp,
-				    strerror(errno));
+		rc = client_err_set(e, berth_from_errno(errno), "cannot create a temporary folder %s: %s",
+				    o->archive_tmp, strerror(errno));
 		free(o->archive_tmp);
 		o->archive_tmp = NULL;
 		return rc;

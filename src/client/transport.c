@@ -56,8 +56,8 @@ int client_image_open_ref(const struct image_ref *ref, enum client_mode mode, co
 	return 0;
 }
 
-int client_image_open(const char *text, enum client_mode mode, const struct client_opts *o,
-		      struct client_image **out, struct client_err *e)
+int client_image_open(const char *text, enum client_mode mode, const struct client_opts *o, struct client_image **out,
+		      struct client_err *e)
 {
 	struct image_ref ref;
 	char why[512];
@@ -86,12 +86,12 @@ void client_image_free(struct client_image *im)
 
 static int unsupported(struct client_image *im, const char *what, struct client_err *e)
 {
-	return client_err_set(e, -BERTH_EUNSUPPORTED, "%s: transport cannot %s", image_transport_name(im->ref.transport),
-			      what);
+	return client_err_set(e, -BERTH_EUNSUPPORTED, "%s: transport cannot %s",
+			      image_transport_name(im->ref.transport), what);
 }
 
-int client_image_manifest_get(struct client_image *im, const struct digest *dg, struct buf *body,
-			      char **media_type, struct digest *out, struct client_err *e)
+int client_image_manifest_get(struct client_image *im, const struct digest *dg, struct buf *body, char **media_type,
+			      struct digest *out, struct client_err *e)
 {
 	if (!im->ops->manifest_get)
 		return unsupported(im, "read manifests", e);
@@ -233,8 +233,8 @@ void client_image_manifest_release(struct client_image_manifest *m)
 	image_doc_release(&m->doc);
 }
 
-int client_image_resolve(struct client_image *src, const struct image_platform *want,
-			 struct client_image_manifest *out, struct client_err *e)
+int client_image_resolve(struct client_image *src, const struct image_platform *want, struct client_image_manifest *out,
+			 struct client_err *e)
 {
 	char why[256];
 	int rc, k;
@@ -279,8 +279,8 @@ int client_image_resolve(struct client_image *src, const struct image_platform *
 		goto out;
 	}
 	if (out->doc.is_index)
-		rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s: the %s entry is an index again, not an image", src->name,
-				    out->platform);
+		rc = client_err_set(e, -BERTH_EUNSUPPORTED, "%s: the %s entry is an index again, not an image",
+				    src->name, out->platform);
 out:
 	if (rc < 0)
 		client_image_manifest_release(out);

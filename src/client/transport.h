@@ -27,8 +27,8 @@ enum client_mode { CLIENT_SRC = 1, CLIENT_DST = 2, CLIENT_ADMIN = 4 /* tags, del
 
 /* What a destination can hold. */
 #define CLIENT_CAP_UNCOMPRESSED 1u /* layers must be uncompressed tars (docker-archive) */
-#define CLIENT_CAP_NO_INDEX 2u     /* one image manifest only, no index (docker-archive) */
-#define CLIENT_CAP_OCI_TYPES 4u    /* OCI media types only: Docker schema 2 is converted (oci:, as skopeo) */
+#define CLIENT_CAP_NO_INDEX 2u /* one image manifest only, no index (docker-archive) */
+#define CLIENT_CAP_OCI_TYPES 4u /* OCI media types only: Docker schema 2 is converted (oci:, as skopeo) */
 
 struct client_image;
 
@@ -90,19 +90,19 @@ struct client_image_ops {
 
 struct client_image {
 	const struct client_image_ops *ops;
-	struct image_ref ref;            /* owned copy of the parsed reference */
-	const struct client_opts *opts;  /* borrowed */
+	struct image_ref ref; /* owned copy of the parsed reference */
+	const struct client_opts *opts; /* borrowed */
 	enum client_mode mode;
-	unsigned caps;                   /* CLIENT_CAP_* */
-	char *spool_dir;                 /* destination: where downloads should land to be linked; may be NULL */
-	char *name;                      /* the reference as text, for messages */
+	unsigned caps; /* CLIENT_CAP_* */
+	char *spool_dir; /* destination: where downloads should land to be linked; may be NULL */
+	char *name; /* the reference as text, for messages */
 	void *priv;
 };
 
 /* Parses text and opens it. Fails with e set: bad reference, unreachable registry, missing layout,
  * a store without the image, ... */
-int client_image_open(const char *text, enum client_mode mode, const struct client_opts *o,
-		      struct client_image **out, struct client_err *e);
+int client_image_open(const char *text, enum client_mode mode, const struct client_opts *o, struct client_image **out,
+		      struct client_err *e);
 /* Opens an already parsed reference (copied). */
 int client_image_open_ref(const struct image_ref *ref, enum client_mode mode, const struct client_opts *o,
 			  struct client_image **out, struct client_err *e);
@@ -111,8 +111,8 @@ void client_image_free(struct client_image *im);
 
 /* Thin wrappers that fail with -BERTH_EUNSUPPORTED ("oci: cannot list tags") where the transport
  * lacks the operation. */
-int client_image_manifest_get(struct client_image *im, const struct digest *dg, struct buf *body,
-			      char **media_type, struct digest *out, struct client_err *e);
+int client_image_manifest_get(struct client_image *im, const struct digest *dg, struct buf *body, char **media_type,
+			      struct digest *out, struct client_err *e);
 int client_image_blob_open(struct client_image *im, const struct image_desc *d, const char *spool_dir,
 			   struct client_xfer *x, int *fd, int *temp, struct client_err *e);
 /* Writes d's bytes into fd (a pipe) in order, through the source's blob_stream when it has one,
@@ -137,18 +137,18 @@ int client_index_pick(const struct image_doc *idx, const struct image_platform *
 
 /* One image manifest of a source: the one its reference names, or that index's child for a platform. */
 struct client_image_manifest {
-	struct buf body;     /* the manifest's exact bytes */
-	char *media_type;    /* owned */
+	struct buf body; /* the manifest's exact bytes */
+	char *media_type; /* owned */
 	struct digest digest;
 	struct image_doc doc; /* body parsed: config and layers */
-	char platform[96];   /* the platform picked from an index, "" when the reference named an image */
+	char platform[96]; /* the platform picked from an index, "" when the reference named an image */
 };
 /* Reads src's manifest, verified; for an index, the child for want (NULL: this host's platform,
  * client_index_pick). An index whose child is an index again, or a manifest that does not parse,
  * fails -BERTH_EINVAL / -BERTH_EUNSUPPORTED. On success release out with
  * client_image_manifest_release(); on failure it needs none. */
-int client_image_resolve(struct client_image *src, const struct image_platform *want,
-			 struct client_image_manifest *out, struct client_err *e);
+int client_image_resolve(struct client_image *src, const struct image_platform *want, struct client_image_manifest *out,
+			 struct client_err *e);
 void client_image_manifest_release(struct client_image_manifest *m);
 
 /* A blob read as it comes, never held whole in memory or (from a registry) in a temporary file:

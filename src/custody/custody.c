@@ -28,8 +28,8 @@ static int custody_check_row(const struct meta_event *ev, int64_t prev_seq, cons
 	if (ev->seq != prev_seq + 1) {
 		r->ok = 0;
 		r->bad_seq = ev->seq;
-		snprintf(r->why, sizeof(r->why), "entry %lld follows entry %lld: entries are missing", (long long)ev->seq,
-			 (long long)prev_seq);
+		snprintf(r->why, sizeof(r->why), "entry %lld follows entry %lld: entries are missing",
+			 (long long)ev->seq, (long long)prev_seq);
 		return 1;
 	}
 	if (prev_seq == 0 ? ev->prev != NULL : (!ev->prev || strcmp(ev->prev, prev_hash) != 0)) {

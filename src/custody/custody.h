@@ -18,14 +18,14 @@
 #include "meta/meta.h"
 
 struct custody_verify_result {
-	int ok;                           /* 1: every check passed */
-	int64_t count;                    /* rows read */
-	int64_t head_seq;                 /* the last row's seq (0: empty journal) */
-	char head[META_EVENT_HASH_MAX];   /* the last row's stored hash ("" when empty) */
-	int64_t bad_seq;                  /* the first row whose check failed (0 when ok or only the
+	int ok; /* 1: every check passed */
+	int64_t count; /* rows read */
+	int64_t head_seq; /* the last row's seq (0: empty journal) */
+	char head[META_EVENT_HASH_MAX]; /* the last row's stored hash ("" when empty) */
+	int64_t bad_seq; /* the first row whose check failed (0 when ok or only the
 					     expected head is missing) */
-	int expect_found;                 /* the expected head is some row's hash */
-	char why[256];                    /* one line when !ok */
+	int expect_found; /* the expected head is some row's hash */
+	char why[256]; /* one line when !ok */
 };
 
 /* Reads the whole journal in seq order and checks, row by row: seq is the previous one plus one

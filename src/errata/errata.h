@@ -42,9 +42,9 @@ void errata_set_release(struct errata_set *s); /* frees every advisory; s is emp
 
 enum errata_format {
 	ERRATA_FORMAT_AUTO = 0, /* decided from the content (errata_format_sniff) */
-	ERRATA_FORMAT_DEBIAN,   /* security-tracker data/DSA/list, data/DLA/list */
-	ERRATA_FORMAT_OSV,      /* one OSV object, or a JSON array of them */
-	ERRATA_FORMAT_SECDB,    /* Alpine secdb, YAML or JSON */
+	ERRATA_FORMAT_DEBIAN, /* security-tracker data/DSA/list, data/DLA/list */
+	ERRATA_FORMAT_OSV, /* one OSV object, or a JSON array of them */
+	ERRATA_FORMAT_SECDB, /* Alpine secdb, YAML or JSON */
 };
 /* "auto", "debian", "osv", "secdb"; parse answers 0 or -BERTH_EINVAL. */
 const char *errata_format_name(enum errata_format f);
@@ -60,8 +60,8 @@ int errata_parse_debian(const char *name, const char *p, size_t n, struct errata
 int errata_parse_osv(const char *name, const char *p, size_t n, struct errata_set *out, char *why, size_t whyn);
 int errata_parse_secdb(const char *name, const char *p, size_t n, struct errata_set *out, char *why, size_t whyn);
 /* Dispatches on fmt (sniffing when AUTO; input that looks like no format is -BERTH_EINVAL). */
-int errata_parse(enum errata_format fmt, const char *name, const void *p, size_t n, struct errata_set *out,
-		 char *why, size_t whyn);
+int errata_parse(enum errata_format fmt, const char *name, const void *p, size_t n, struct errata_set *out, char *why,
+		 size_t whyn);
 
 /* Puts e in canonical order (CVEs sorted and unique, affected entries sorted and unique) and sets
  * e->hash over everything the source said (not the store's first_seen/updated/generation). */
@@ -83,14 +83,14 @@ int errata_release_os(const char *id, const char *version_id, char *out, size_t 
 
 /* What one import source (a path given on the command line, or one feed) produced. */
 struct errata_import_source {
-	char *name;                /* the path or URL */
+	char *name; /* the path or URL */
 	enum errata_format format; /* of the last file read (AUTO when none could be read) */
-	size_t files;              /* files read (a directory counts each) */
-	size_t failed;             /* files rejected as malformed or unreadable: nothing of them stored */
+	size_t files; /* files read (a directory counts each) */
+	size_t failed; /* files rejected as malformed or unreadable: nothing of them stored */
 	size_t advisories, added, updated, unchanged, conflicts, skipped, warnings;
-	size_t duplicates;         /* further copies of an advisory already read in this import (merged) */
-	size_t no_severity;        /* advisories read whose source gives no severity (stored as unknown) */
-	char *errors;              /* one line per failed file, NULL when none */
+	size_t duplicates; /* further copies of an advisory already read in this import (merged) */
+	size_t no_severity; /* advisories read whose source gives no severity (stored as unknown) */
+	char *errors; /* one line per failed file, NULL when none */
 };
 struct errata_import {
 	struct errata_import_source *src;
@@ -120,9 +120,9 @@ void *errata_json(const struct meta_erratum *e, int full);
 /* Feeds: paths or http(s) URLs from the configuration, fetched with conditional requests. */
 struct errata_feed_result {
 	char *feed;
-	int fetched;       /* 1 when new content was read and imported */
-	int not_modified;  /* the server answered 304, or the content hash was the one stored */
-	int failed;        /* fetching or parsing failed: see error */
+	int fetched; /* 1 when new content was read and imported */
+	int not_modified; /* the server answered 304, or the content hash was the one stored */
+	int failed; /* fetching or parsing failed: see error */
 	size_t added, updated, unchanged, conflicts, skipped;
 	char error[512];
 };

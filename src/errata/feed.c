@@ -150,8 +150,8 @@ static int feed_on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t 
 
 /* GETs url with the stored validators. 0 with *status (200 with x->body, or 304), or a negative
  * error with why set. */
-static int feed_fetch(const char *url, const struct meta_feed_state *st, struct feed_xfer *x, long *status,
-		      char *why, size_t whyn)
+static int feed_fetch(const char *url, const struct meta_feed_state *st, struct feed_xfer *x, long *status, char *why,
+		      size_t whyn)
 {
 	struct curl_slist *hdrs = NULL;
 	CURL *h = NULL;

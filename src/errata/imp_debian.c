@@ -175,7 +175,8 @@ static int deb_cves(struct deb_state *st, const char *p, const char *e)
 		else if (errata__id_ok(p, (size_t)(t - p)))
 			rc = errata__add_ref(&st->cur, p, (size_t)(t - p));
 		else
-			return deb_fail(st, "malformed identifier '%.*s' in CVE list", (int)(t - p > 64 ? 64 : t - p), p);
+			return deb_fail(st, "malformed identifier '%.*s' in CVE list", (int)(t - p > 64 ? 64 : t - p),
+					p);
 		p = t;
 	}
 	return rc;
@@ -188,9 +189,9 @@ static int deb_fix(struct deb_state *st, const char *p, const char *e)
 		const char *marker;
 		enum meta_pkg_status status;
 	} markers[] = {
-		{"<not-affected>", META_PKG_NOT_AFFECTED},
-		{"<unfixed>", META_PKG_UNFIXED},
-		{"<end-of-life>", META_PKG_END_OF_LIFE},
+	    {"<not-affected>", META_PKG_NOT_AFFECTED},
+	    {"<unfixed>", META_PKG_UNFIXED},
+	    {"<end-of-life>", META_PKG_END_OF_LIFE},
 	};
 	char codename[32], release[64], pkg[256], ver[256];
 	const char *q = p + 1, *t;
@@ -222,7 +223,8 @@ static int deb_fix(struct deb_state *st, const char *p, const char *e)
 		return deb_fail(st, "fix line for %s without a version", pkg);
 	if (*q == '<') {
 		for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-			if (strlen(markers[i].marker) == (size_t)(t - q) && strncmp(markers[i].marker, q, (size_t)(t - q)) == 0)
+			if (strlen(markers[i].marker) == (size_t)(t - q) &&
+			    strncmp(markers[i].marker, q, (size_t)(t - q)) == 0)
 				known = (int)i;
 		if (known < 0)
 			return deb_fail(st, "unknown marker '%.*s' in fix line", (int)(t - q > 64 ? 64 : t - q), q);

@@ -29,7 +29,7 @@
 struct osv_ctx {
 	const char *name;
 	const char *entry; /* the advisory id, once known */
-	size_t index;      /* position in an array input */
+	size_t index; /* position in an array input */
 	char *why;
 	size_t whyn;
 };
@@ -104,7 +104,8 @@ static int osv_ids(struct osv_ctx *c, json_t *o, const char *key, struct meta_er
 
 	if (rc < 0 || !a)
 		return rc;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *s = json_string_value(v);
 		size_t n;
 		if (!s)
@@ -130,7 +131,8 @@ static int osv_refs(struct osv_ctx *c, json_t *o, struct meta_erratum *e)
 
 	if (rc < 0 || !a)
 		return rc;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		int printable = 1;
 		if (!json_is_object(v))
 			return osv_fail(c, "references[%zu] is not an object", i);
@@ -179,7 +181,8 @@ static int osv_severity(struct osv_ctx *c, json_t *o, struct meta_erratum *e)
 	rc = osv_arr(c, o, "severity", &a);
 	if (rc < 0 || !a)
 		return rc;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *type = NULL, *score = NULL;
 		if (!json_is_object(v))
 			return osv_fail(c, "severity[%zu] is not an object", i);
@@ -194,11 +197,11 @@ static int osv_severity(struct osv_ctx *c, json_t *o, struct meta_erratum *e)
 			word = errata__severity_word(score, strlen(score));
 		} else if (strcmp(type, "CVSS_V3") == 0) {
 			double sc = errata__cvss3_score(score);
-			enum meta_severity sv = sc >= 9 ? META_SEV_CRITICAL
-					      : sc >= 7 ? META_SEV_IMPORTANT
-					      : sc >= 4 ? META_SEV_MODERATE
-					      : sc > 0  ? META_SEV_LOW
-							: META_SEV_UNKNOWN;
+			enum meta_severity sv = sc >= 9   ? META_SEV_CRITICAL
+						: sc >= 7 ? META_SEV_IMPORTANT
+						: sc >= 4 ? META_SEV_MODERATE
+						: sc > 0  ? META_SEV_LOW
+							  : META_SEV_UNKNOWN;
 			if (sv > cvss)
 				cvss = sv;
 		}
@@ -230,15 +233,16 @@ static int osv_version(struct osv_ctx *c, const char *v, const char *what, size_
 }
 
 /* One ECOSYSTEM range's events, in order, as affected entries. */
-static int osv_events(struct osv_ctx *c, json_t *events, size_t ai, const char *release, const char *pkg,
-		      int binary, struct meta_erratum *e)
+static int osv_events(struct osv_ctx *c, json_t *events, size_t ai, const char *release, const char *pkg, int binary,
+		      struct meta_erratum *e)
 {
 	const char *intro = NULL;
 	json_t *ev;
 	size_t i;
 	int open = 0, rc = 0;
 
-	json_array_foreach(events, i, ev) {
+	json_array_foreach(events, i, ev)
+	{
 		const char *v = NULL;
 		const char *kind = NULL;
 		if (!json_is_object(ev) || json_object_size(ev) != 1)
@@ -310,7 +314,8 @@ static int osv_affected(struct osv_ctx *c, json_t *a, size_t ai, struct meta_err
 	rc = osv_arr(c, a, "ranges", &ranges);
 	if (rc < 0)
 		return rc;
-	json_array_foreach(ranges, i, r) {
+	json_array_foreach(ranges, i, r)
+	{
 		const char *type = NULL;
 		json_t *events = NULL;
 		if (!json_is_object(r))
@@ -394,7 +399,8 @@ static int osv_one(struct osv_ctx *c, json_t *o, struct errata_set *out)
 		rc = osv_arr(c, o, "affected", &aff);
 	if (rc < 0)
 		goto out;
-	json_array_foreach(aff, i, a) {
+	json_array_foreach(aff, i, a)
+	{
 		rc = osv_affected(c, a, i, &e);
 		if (rc < 0)
 			goto out;
@@ -429,7 +435,8 @@ int errata_parse_osv(const char *name, const char *p, size_t n, struct errata_se
 		return -BERTH_EINVAL;
 	}
 	if (json_is_array(root)) {
-		json_array_foreach(root, c.index, o) {
+		json_array_foreach(root, c.index, o)
+		{
 			rc = osv_one(&c, o, &local);
 			if (rc < 0)
 				break;

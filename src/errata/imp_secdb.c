@@ -80,8 +80,8 @@ static json_t *secdb_yaml_node(struct secdb_ctx *c, yaml_document_t *doc, int id
 		const char *s = (const char *)node->data.scalar.value;
 		size_t n = node->data.scalar.length;
 		if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-		    (n == 0 || (n == 1 && s[0] == '~') || (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-								    !memcmp(s, "NULL", 4)))))
+		    (n == 0 || (n == 1 && s[0] == '~') ||
+		     (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)))))
 			return json_null();
 		j = json_stringn(s, n);
 		if (!j)
@@ -113,7 +113,8 @@ static json_t *secdb_yaml_node(struct secdb_ctx *c, yaml_document_t *doc, int id
 			}
 			k = secdb_yaml_node(c, doc, pr->key, depth + 1);
 			if (k && !json_is_string(k))
-				snprintf(c->why, c->whyn, "%s:%zu: an empty mapping key", c->name, kn->start_mark.line + 1);
+				snprintf(c->why, c->whyn, "%s:%zu: an empty mapping key", c->name,
+					 kn->start_mark.line + 1);
 			else if (k && json_object_getn(j, json_string_value(k), json_string_length(k)))
 				snprintf(c->why, c->whyn, "%s:%zu: key \"%.64s\" appears twice", c->name,
 					 kn->start_mark.line + 1, json_string_value(k));
@@ -262,7 +263,8 @@ static int secdb_fix(struct secdb_ctx *c, const char *dv, const char *release, c
 			rc = secdb_fail(c, "package %s version %s: the fixes are not a list", pkg, ver);
 			goto out;
 		}
-		json_array_foreach(lines, i, l) {
+		json_array_foreach(lines, i, l)
+		{
 			if (!json_is_string(l)) {
 				rc = secdb_fail(c, "package %s version %s: item %zu is not a string", pkg, ver, i + 1);
 				goto out;
@@ -306,7 +308,8 @@ static int secdb_walk(struct secdb_ctx *c, json_t *root, struct errata_set *out)
 		return 0;
 	if (!json_is_array(pkgs))
 		return secdb_fail(c, "packages is not a list");
-	json_array_foreach(pkgs, i, item) {
+	json_array_foreach(pkgs, i, item)
+	{
 		const char *name = NULL;
 		pkg = json_is_object(item) ? json_object_get(item, "pkg") : NULL;
 		if (!json_is_object(pkg))
@@ -319,7 +322,8 @@ static int secdb_walk(struct secdb_ctx *c, json_t *root, struct errata_set *out)
 			continue;
 		if (!json_is_object(fixes))
 			return secdb_fail(c, "package %s: secfixes is not a mapping", name);
-		json_object_foreach(fixes, ver, lines) {
+		json_object_foreach(fixes, ver, lines)
+		{
 			rc = secdb_fix(c, dv, release, name, ver, lines, out);
 			if (rc < 0)
 				return rc;

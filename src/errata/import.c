@@ -157,8 +157,8 @@ out:
 	return rc;
 }
 
-static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name,
-			 const char *p, size_t n, enum errata_format fmt);
+static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
+			 size_t n, enum errata_format fmt);
 static int imp_wanted(const char *name);
 
 /* 1 when p starts like a zip archive. */
@@ -170,8 +170,8 @@ static int imp_is_zip(const char *p, size_t n)
 /* Imports every *.json, *.yaml and *.yml member of a zip archive (OSV's all.zip downloads) as a file
  * of source si, named "ARCHIVE:MEMBER" in errors. A damaged archive fails as one file; a malformed
  * member fails alone. Uncompressed sizes are capped per member and in total (zip bombs). */
-static int imp_zip(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
-		   size_t n, enum errata_format fmt)
+static int imp_zip(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p, size_t n,
+		   enum errata_format fmt)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent = NULL;
@@ -238,8 +238,8 @@ out:
 }
 
 /* Parses buffer p as one file of source si into the batch; a malformed file counts as failed. */
-static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name,
-			 const char *p, size_t n, enum errata_format fmt)
+static int imp_parse_one(struct imp_batch *b, struct errata_import *rep, size_t si, const char *name, const char *p,
+			 size_t n, enum errata_format fmt)
 {
 	struct errata_import_source *src = &rep->src[si];
 	struct errata_set set;
@@ -278,8 +278,7 @@ static int imp_buffer(struct imp_batch *b, struct errata_import *rep, size_t si,
 }
 
 /* Reads and parses one file. */
-static int imp_file(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path,
-		    enum errata_format fmt)
+static int imp_file(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path, enum errata_format fmt)
 {
 	char *p = NULL, why[512];
 	size_t n = 0;
@@ -312,8 +311,8 @@ static int imp_wanted(const char *name)
 }
 
 /* Imports path: a file as given, a directory by walking it in name order. */
-static int imp_path(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path,
-		    enum errata_format fmt, int depth, int explicit)
+static int imp_path(struct imp_batch *b, struct errata_import *rep, size_t si, const char *path, enum errata_format fmt,
+		    int depth, int explicit)
 {
 	struct dirent **ents = NULL;
 	struct stat sb;
@@ -329,8 +328,8 @@ static int imp_path(struct imp_batch *b, struct errata_import *rep, size_t si, c
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return explicit || imp_wanted(strrchr(path, '/') ? strrchr(path, '/') + 1 : path)
-			       ? imp_file(b, rep, si, path, fmt)
-			       : 0;
+			   ? imp_file(b, rep, si, path, fmt)
+			   : 0;
 	if (depth >= IMP_MAX_DEPTH) {
 		snprintf(why, sizeof(why), "%s: directories nested too deeply", path);
 		rep->src[si].failed++;

@@ -316,18 +316,19 @@ void errata_finish(struct meta_erratum *e)
 static const struct {
 	const char *codename, *version;
 } errata_debian_releases[] = {
-	{"buzz", "1.1"},     {"rex", "1.2"},      {"bo", "1.3"},        {"hamm", "2.0"},   {"slink", "2.1"},
-	{"potato", "2.2"},   {"woody", "3.0"},    {"sarge", "3.1"},     {"etch", "4"},     {"lenny", "5"},
-	{"squeeze", "6"},    {"wheezy", "7"},     {"jessie", "8"},      {"stretch", "9"},  {"buster", "10"},
-	{"bullseye", "11"},  {"bookworm", "12"},  {"trixie", "13"},     {"forky", "14"},   {"duke", "15"},
+    {"buzz", "1.1"},    {"rex", "1.2"},     {"bo", "1.3"},    {"hamm", "2.0"},  {"slink", "2.1"},
+    {"potato", "2.2"},  {"woody", "3.0"},   {"sarge", "3.1"}, {"etch", "4"},    {"lenny", "5"},
+    {"squeeze", "6"},   {"wheezy", "7"},    {"jessie", "8"},  {"stretch", "9"}, {"buster", "10"},
+    {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"},  {"duke", "15"},
 };
 
 int errata_release_debian(const char *codename, char *out, size_t n)
 {
 	for (size_t i = 0; i < sizeof(errata_debian_releases) / sizeof(errata_debian_releases[0]); i++)
 		if (codename && strcmp(codename, errata_debian_releases[i].codename) == 0)
-			return snprintf(out, n, "debian:%s", errata_debian_releases[i].version) < (int)n ? 0
-													 : -BERTH_ETOOBIG;
+			return snprintf(out, n, "debian:%s", errata_debian_releases[i].version) < (int)n
+				   ? 0
+				   : -BERTH_ETOOBIG;
 	return -BERTH_ENOENT;
 }
 
@@ -392,7 +393,8 @@ int errata_release_osv(const char *eco, char *out, size_t n, int *binary)
 				return -BERTH_EUNSUPPORTED;
 			return snprintf(out, n, "ubuntu-pro:%.*s", (int)pl, pv) < (int)n ? 0 : -BERTH_ETOOBIG;
 		}
-		return isdigit((unsigned char)ver[0]) ? errata_key_fields("ubuntu", ver, 2, out, n) : -BERTH_EUNSUPPORTED;
+		return isdigit((unsigned char)ver[0]) ? errata_key_fields("ubuntu", ver, 2, out, n)
+						      : -BERTH_EUNSUPPORTED;
 	}
 	if (strncmp(eco, "Alpine:", 7) == 0) {
 		*binary = 0;
@@ -420,7 +422,7 @@ int errata_release_os(const char *id, const char *version_id, char *out, size_t 
 
 	if (!id || !*id || !version_id || !*version_id || !out)
 		return -BERTH_EINVAL;
-	for (; id[i] && i < sizeof(lid) - 1; i++)
+	for (; i < sizeof(lid) - 1 && id[i]; i++)
 		lid[i] = (char)tolower((unsigned char)id[i]);
 	lid[i] = '\0';
 	if (strcmp(lid, "debian") == 0)
@@ -490,9 +492,9 @@ enum meta_severity errata__severity_word(const char *s, size_t n)
 		const char *w;
 		enum meta_severity s;
 	} words[] = {
-		{"critical", META_SEV_CRITICAL}, {"important", META_SEV_IMPORTANT}, {"high", META_SEV_IMPORTANT},
-		{"moderate", META_SEV_MODERATE}, {"medium", META_SEV_MODERATE},     {"low", META_SEV_LOW},
-		{"negligible", META_SEV_LOW},
+	    {"critical", META_SEV_CRITICAL}, {"important", META_SEV_IMPORTANT}, {"high", META_SEV_IMPORTANT},
+	    {"moderate", META_SEV_MODERATE}, {"medium", META_SEV_MODERATE},     {"low", META_SEV_LOW},
+	    {"negligible", META_SEV_LOW},
 	};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -519,7 +521,10 @@ static double errata_cvss_weight(const char *m, char v, int scope_changed)
 	if (!strcmp(m, "AC"))
 		return v == 'L' ? 0.77 : v == 'H' ? 0.44 : -1;
 	if (!strcmp(m, "PR"))
-		return v == 'N' ? 0.85 : v == 'L' ? (scope_changed ? 0.68 : 0.62) : v == 'H' ? (scope_changed ? 0.5 : 0.27) : -1;
+		return v == 'N'   ? 0.85
+		       : v == 'L' ? (scope_changed ? 0.68 : 0.62)
+		       : v == 'H' ? (scope_changed ? 0.5 : 0.27)
+				  : -1;
 	if (!strcmp(m, "UI"))
 		return v == 'N' ? 0.85 : v == 'R' ? 0.62 : -1;
 	if (!strcmp(m, "C") || !strcmp(m, "I") || !strcmp(m, "A"))
@@ -723,8 +728,8 @@ enum errata_format errata_format_sniff(const void *data, size_t n)
 	return ERRATA_FORMAT_AUTO;
 }
 
-int errata_parse(enum errata_format fmt, const char *name, const void *p, size_t n, struct errata_set *out,
-		 char *why, size_t whyn)
+int errata_parse(enum errata_format fmt, const char *name, const void *p, size_t n, struct errata_set *out, char *why,
+		 size_t whyn)
 {
 	if (fmt == ERRATA_FORMAT_AUTO)
 		fmt = errata_format_sniff(p, n);

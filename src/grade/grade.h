@@ -42,10 +42,10 @@ struct grade_rules {
 
 /* One unapplied erratum of an image, borrowed by grade_compute(). */
 struct grade_item {
-	const char *id;        /* advisory id, for the caller's report */
+	const char *id; /* advisory id, for the caller's report */
 	enum grade_sev sev;
-	int security;          /* non-zero for a security advisory; others never count */
-	int32_t issued_day;    /* days since 1970-01-01 (UTC): issued, or first seen where no date is given */
+	int security; /* non-zero for a security advisory; others never count */
+	int32_t issued_day; /* days since 1970-01-01 (UTC): issued, or first seen where no date is given */
 };
 
 /* A stretch of days with one letter: [start_day, end_day], end_day = -1 when it lasts for ever. */
@@ -56,11 +56,11 @@ struct grade_span {
 };
 
 struct grade_result {
-	char grade;              /* 'A'..'F' on the grading day */
-	int32_t day;             /* the grading day */
-	size_t counted;          /* errata that count on that day */
-	size_t unknown_counted;  /* of those, how many had unknown severity */
-	int32_t next_drop_day;   /* first later day with a worse letter, or -1 when none (A for ever, or F) */
+	char grade; /* 'A'..'F' on the grading day */
+	int32_t day; /* the grading day */
+	size_t counted; /* errata that count on that day */
+	size_t unknown_counted; /* of those, how many had unknown severity */
+	int32_t next_drop_day; /* first later day with a worse letter, or -1 when none (A for ever, or F) */
 	struct grade_span *schedule; /* from the grading day on; grade_result_release() frees it */
 	size_t n_schedule;
 };

@@ -112,8 +112,10 @@ static int bt_init(struct graph_driver *d, char *why, size_t whyn)
 		goto out;
 	}
 	if (statfs(d->home, &sf) < 0 || sf.f_type != BTRFS_MAGIC) {
-		snprintf(why, whyn, "the btrfs driver needs its root on a btrfs file system; %s is not (file system "
-				    "magic 0x%lx)", d->home, (unsigned long)sf.f_type);
+		snprintf(why, whyn,
+			 "the btrfs driver needs its root on a btrfs file system; %s is not (file system "
+			 "magic 0x%lx)",
+			 d->home, (unsigned long)sf.f_type);
 		rc = -BERTH_EUNSUPPORTED;
 	}
 out:
@@ -192,17 +194,17 @@ static int bt_sweep(struct graph_driver *d)
 }
 
 const struct graph_driver_ops graph__btrfs_ops = {
-	.name = "btrfs",
-	.wh = GRAPH_WH_APPLY,
-	.parallel = 0,
-	.layers_dir = "subvolumes",
-	.init = bt_init,
-	.stage = bt_stage,
-	.commit = bt_commit,
-	.abort = bt_abort,
-	.remove = bt_remove,
-	.layer_root = bt_layer_root,
-	.mount = bt_mount,
-	.umount = bt_umount,
-	.sweep = bt_sweep,
+    .name = "btrfs",
+    .wh = GRAPH_WH_APPLY,
+    .parallel = 0,
+    .layers_dir = "subvolumes",
+    .init = bt_init,
+    .stage = bt_stage,
+    .commit = bt_commit,
+    .abort = bt_abort,
+    .remove = bt_remove,
+    .layer_root = bt_layer_root,
+    .mount = bt_mount,
+    .umount = bt_umount,
+    .sweep = bt_sweep,
 };

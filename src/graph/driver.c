@@ -14,7 +14,7 @@
 #include "graph/internal.h"
 
 static const struct graph_driver_ops *const drivers[] = {&graph__overlay2_ops, &graph__vfs_ops, &graph__btrfs_ops,
-							  NULL};
+							 NULL};
 
 /* 1 when /proc/misc or /proc/devices lists device-mapper, or dm_mod is loaded. */
 static int have_device_mapper(void)

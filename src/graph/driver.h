@@ -22,7 +22,7 @@ struct graph_driver;
 struct graph_driver_ops {
 	const char *name;
 	enum graph_wh_mode wh;
-	int parallel;          /* layers do not need their parent to unpack */
+	int parallel; /* layers do not need their parent to unpack */
 	const char *layers_dir; /* where ids live, relative to home ("" for home itself) */
 	/* Checks kernel and file-system support and creates the home layout. */
 	int (*init)(struct graph_driver *d, char *why, size_t whyn);

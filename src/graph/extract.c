@@ -23,9 +23,9 @@
  * invalidates the cache, since a removal may change what a path resolves to. */
 struct resolver {
 	int root;
-	int fd;           /* cached directory, -1 when none */
-	struct buf key;   /* the path asked for */
-	struct buf real;  /* what it resolved to: components joined by '/', "" for the root */
+	int fd; /* cached directory, -1 when none */
+	struct buf key; /* the path asked for */
+	struct buf real; /* what it resolved to: components joined by '/', "" for the root */
 	struct graph__strset *created; /* apply mode: implicit directories join the layer's paths */
 };
 
@@ -270,8 +270,8 @@ static int res_dir(struct resolver *r, const char *path, size_t n, int create, i
 	if (buf_add(&p, path, n) < 0)
 		return -BERTH_ENOMEM;
 	/* continue from the cached directory when the new path lies below it */
-	if (r->fd >= 0 && n > r->key.len && (r->key.len == 0 || (memcmp(r->key.ptr, path, r->key.len) == 0 &&
-								   path[r->key.len] == '/'))) {
+	if (r->fd >= 0 && n > r->key.len &&
+	    (r->key.len == 0 || (memcmp(r->key.ptr, path, r->key.len) == 0 && path[r->key.len] == '/'))) {
 		start = dup(r->fd);
 		rest = p.ptr + r->key.len;
 	} else {

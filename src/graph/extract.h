@@ -35,9 +35,9 @@ enum graph_wh_mode { GRAPH_WH_OVERLAY = 1, GRAPH_WH_APPLY };
 #define GRAPH_MAX_DEPTH 512
 
 struct graph_extract_stats {
-	uint64_t entries;  /* tar entries processed */
-	uint64_t files;    /* regular files written */
-	uint64_t bytes;    /* content bytes written */
+	uint64_t entries; /* tar entries processed */
+	uint64_t files; /* regular files written */
+	uint64_t bytes; /* content bytes written */
 	uint64_t whiteouts;
 };
 

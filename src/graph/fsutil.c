@@ -185,7 +185,8 @@ static int copy_xattrs(int sfd, int sparent, int dfd, int dparent, const char *n
 		if (!val)
 			return -BERTH_ENOMEM;
 		vl = sfd >= 0 ? fgetxattr(sfd, k, val, 65536) : lgetxattr(sp, k, val, 65536);
-		if (vl >= 0 && (dfd >= 0 ? fsetxattr(dfd, k, val, (size_t)vl, 0) : lsetxattr(dp, k, val, (size_t)vl, 0)) < 0 &&
+		if (vl >= 0 &&
+		    (dfd >= 0 ? fsetxattr(dfd, k, val, (size_t)vl, 0) : lsetxattr(dp, k, val, (size_t)vl, 0)) < 0 &&
 		    errno != ENOTSUP)
 			rc = berth_from_errno(errno);
 		free(val);

@@ -33,8 +33,9 @@ static int ov_init(struct graph_driver *d, char *why, size_t whyn)
 		have = strstr(s, "\toverlay\n") != NULL;
 	free(s);
 	if (!have) {
-		snprintf(why, whyn, "the overlay2 driver needs overlayfs, which this kernel does not list in "
-				    "/proc/filesystems (load the overlay module, or use --driver vfs)");
+		snprintf(why, whyn,
+			 "the overlay2 driver needs overlayfs, which this kernel does not list in "
+			 "/proc/filesystems (load the overlay module, or use --driver vfs)");
 		return -BERTH_EUNSUPPORTED;
 	}
 	l = pathf("%s/l", d->home);
@@ -335,17 +336,17 @@ static int ov_sweep(struct graph_driver *d)
 }
 
 const struct graph_driver_ops graph__overlay2_ops = {
-	.name = "overlay2",
-	.wh = GRAPH_WH_OVERLAY,
-	.parallel = 1,
-	.layers_dir = "",
-	.init = ov_init,
-	.stage = ov_stage,
-	.commit = ov_commit,
-	.abort = ov_abort,
-	.remove = ov_remove,
-	.layer_root = ov_layer_root,
-	.mount = ov_mount,
-	.umount = ov_umount,
-	.sweep = ov_sweep,
+    .name = "overlay2",
+    .wh = GRAPH_WH_OVERLAY,
+    .parallel = 1,
+    .layers_dir = "",
+    .init = ov_init,
+    .stage = ov_stage,
+    .commit = ov_commit,
+    .abort = ov_abort,
+    .remove = ov_remove,
+    .layer_root = ov_layer_root,
+    .mount = ov_mount,
+    .umount = ov_umount,
+    .sweep = ov_sweep,
 };

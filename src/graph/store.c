@@ -103,18 +103,18 @@ static int stage_try_ex(struct graph_store *s)
 /* ---- database ---- */
 
 static const char *schema =
-	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS layers (id TEXT PRIMARY KEY, parent TEXT NOT NULL, diff_id TEXT NOT NULL,"
-	" digest TEXT NOT NULL, comp_size INTEGER NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, manifest TEXT NOT NULL, top TEXT NOT NULL,"
-	" nlayers INTEGER NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS image_layers (image TEXT NOT NULL, idx INTEGER NOT NULL, layer TEXT NOT NULL,"
-	" PRIMARY KEY (image, idx));"
-	"CREATE INDEX IF NOT EXISTS image_layers_layer ON image_layers(layer);"
-	"CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, image TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS names_image ON names(image);"
-	"CREATE TABLE IF NOT EXISTS containers (name TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, image TEXT NOT NULL,"
-	" mounted INTEGER NOT NULL, path TEXT NOT NULL, created INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS layers (id TEXT PRIMARY KEY, parent TEXT NOT NULL, diff_id TEXT NOT NULL,"
+    " digest TEXT NOT NULL, comp_size INTEGER NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, manifest TEXT NOT NULL, top TEXT NOT NULL,"
+    " nlayers INTEGER NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS image_layers (image TEXT NOT NULL, idx INTEGER NOT NULL, layer TEXT NOT NULL,"
+    " PRIMARY KEY (image, idx));"
+    "CREATE INDEX IF NOT EXISTS image_layers_layer ON image_layers(layer);"
+    "CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, image TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS names_image ON names(image);"
+    "CREATE TABLE IF NOT EXISTS containers (name TEXT PRIMARY KEY, id TEXT UNIQUE NOT NULL, image TEXT NOT NULL,"
+    " mounted INTEGER NOT NULL, path TEXT NOT NULL, created INTEGER NOT NULL);";
 
 static int exec(struct graph_store *s, const char *sql)
 {
@@ -288,16 +288,16 @@ static void img_meta_release(struct img_meta *m)
 static int layer_media_type_ok(const char *mt)
 {
 	static const char *const ok[] = {
-		"application/vnd.oci.image.layer.v1.tar",
-		"application/vnd.oci.image.layer.v1.tar+gzip",
-		"application/vnd.oci.image.layer.v1.tar+zstd",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-		"application/vnd.docker.image.rootfs.diff.tar.gzip",
-		"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-		"application/vnd.docker.image.rootfs.diff.tar",
-		NULL,
+	    "application/vnd.oci.image.layer.v1.tar",
+	    "application/vnd.oci.image.layer.v1.tar+gzip",
+	    "application/vnd.oci.image.layer.v1.tar+zstd",
+	    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+	    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+	    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+	    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+	    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+	    "application/vnd.docker.image.rootfs.diff.tar",
+	    NULL,
 	};
 	for (int i = 0; ok[i]; i++)
 		if (!strcmp(mt, ok[i]))
@@ -440,7 +440,7 @@ struct job {
 	uint64_t max;
 	volatile int *cancel;
 	char *stage, *root;
-	char *blob;    /* the staged copy of the compressed blob (ROOT/blobs/.staging/...), kept for local: */
+	char *blob; /* the staged copy of the compressed blob (ROOT/blobs/.staging/...), kept for local: */
 	int blob_only; /* the layer is present but its blob is not: read, verify and keep the blob only */
 	int rc;
 	uint64_t in_bytes, out_bytes;
@@ -612,7 +612,8 @@ static void remove_unreferenced_blobs(struct graph_store *s, size_t *count)
 	struct dirent *de;
 
 	graph__strset_init(&keep);
-	if (prep(s, &st, "SELECT manifest FROM images UNION SELECT id FROM images UNION SELECT digest FROM layers") == 0) {
+	if (prep(s, &st, "SELECT manifest FROM images UNION SELECT id FROM images UNION SELECT digest FROM layers") ==
+	    0) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			const char *v = (const char *)sqlite3_column_text(st, 0);
 			if (v)
@@ -645,7 +646,8 @@ static void remove_unreferenced_blobs(struct graph_store *s, size_t *count)
 			if (fe->d_name[0] == '.')
 				continue;
 			snprintf(key, sizeof(key), "%s:%s", de->d_name, fe->d_name);
-			if (!graph__strset_has(&keep, key, strlen(key)) && unlinkat(dirfd(e), fe->d_name, 0) == 0 && count)
+			if (!graph__strset_has(&keep, key, strlen(key)) && unlinkat(dirfd(e), fe->d_name, 0) == 0 &&
+			    count)
 				(*count)++;
 		}
 		if (e)
@@ -689,8 +691,9 @@ static void blob_only(struct job *j, struct rd *r, const char *a)
 	if (k < 0) {
 		rc = (int)k;
 		if (r->got > r->size)
-			snprintf(j->why, sizeof(j->why), "layer %s: the blob is longer than its descriptor's %llu bytes",
-				 a, (unsigned long long)r->size);
+			snprintf(j->why, sizeof(j->why),
+				 "layer %s: the blob is longer than its descriptor's %llu bytes", a,
+				 (unsigned long long)r->size);
 		goto out;
 	}
 	hasher_final(&h, &got);
@@ -762,8 +765,9 @@ static void run_job(struct job *j)
 		rc = decomp_finish(dc, &res);
 	if (rc < 0) {
 		if (r.got > r.size)
-			snprintf(j->why, sizeof(j->why), "layer %s: the blob is longer than its descriptor's %llu bytes",
-				 a, (unsigned long long)r.size);
+			snprintf(j->why, sizeof(j->why),
+				 "layer %s: the blob is longer than its descriptor's %llu bytes", a,
+				 (unsigned long long)r.size);
 		else if (decomp_why(dc)[0] && strcmp(decomp_why(dc), "stream already finished") != 0)
 			snprintf(j->why, sizeof(j->why), "layer %s: %s", a, decomp_why(dc));
 		else
@@ -782,14 +786,15 @@ static void run_job(struct job *j)
 	}
 	if (!digest_eq(&res.in_digest, &j->desc->d)) {
 		rc = -BERTH_EDIGEST;
-		snprintf(j->why, sizeof(j->why), "layer %s: the blob's bytes hash to %s", a, digest_str(&res.in_digest, b));
+		snprintf(j->why, sizeof(j->why), "layer %s: the blob's bytes hash to %s", a,
+			 digest_str(&res.in_digest, b));
 		goto out;
 	}
 	if (!digest_eq(&res.out_digest, j->diff_id)) {
 		char c[DIGEST_STR_MAX];
 		rc = -BERTH_EDIGEST;
-		snprintf(j->why, sizeof(j->why), "layer %s: the unpacked tar hashes to %s, the config's diff_id is %s", a,
-			 digest_str(&res.out_digest, b), digest_str(j->diff_id, c));
+		snprintf(j->why, sizeof(j->why), "layer %s: the unpacked tar hashes to %s, the config's diff_id is %s",
+			 a, digest_str(&res.out_digest, b), digest_str(j->diff_id, c));
 		goto out;
 	}
 out:
@@ -911,8 +916,12 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 	}
 	for (size_t i = 0; i < m.n; i++) {
 		present[i] = layer_exists(s, m.chain[i]);
-		jobs[i] = (struct job){.s = s, .src = src, .desc = &m.layers[i], .diff_id = &m.diff_ids[i],
-				       .max = o.max_layer_bytes, .cancel = &cancel};
+		jobs[i] = (struct job){.s = s,
+				       .src = src,
+				       .desc = &m.layers[i],
+				       .diff_id = &m.diff_ids[i],
+				       .max = o.max_layer_bytes,
+				       .cancel = &cancel};
 		if (!present[i])
 			nnew++;
 	}
@@ -1042,8 +1051,9 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 		if (!committed[i])
 			continue;
 		char dd[DIGEST_STR_MAX], ld[DIGEST_STR_MAX];
-		if ((rc = prep(s, &st, "INSERT INTO layers (id, parent, diff_id, digest, comp_size, size, created) "
-				       "VALUES (?, ?, ?, ?, ?, ?, ?)")) < 0)
+		if ((rc = prep(s, &st,
+			       "INSERT INTO layers (id, parent, diff_id, digest, comp_size, size, created) "
+			       "VALUES (?, ?, ?, ?, ?, ?, ?)")) < 0)
 			goto rollback;
 		bind_text(st, 1, m.chain[i]);
 		bind_text(st, 2, i ? m.chain[i - 1] : "");
@@ -1074,8 +1084,9 @@ int graph_image_put(struct graph_store *s, const void *manifest, size_t mlen, co
 			}
 		}
 	}
-	if ((rc = prep(s, &st, "INSERT OR REPLACE INTO images (id, manifest, top, nlayers, size, created) "
-			       "VALUES (?, ?, ?, ?, ?, ?)")) < 0)
+	if ((rc = prep(s, &st,
+		       "INSERT OR REPLACE INTO images (id, manifest, top, nlayers, size, created) "
+		       "VALUES (?, ?, ?, ?, ?, ?)")) < 0)
 		goto rollback;
 	bind_text(st, 1, idstr);
 	bind_text(st, 2, mstr);
@@ -1201,8 +1212,9 @@ static int load_image(struct graph_store *s, const char *id, struct graph_image_
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = prep(s, &st, "SELECT manifest, top, nlayers, size, created, "
-			       "(SELECT count(*) FROM containers c WHERE c.image = images.id) FROM images WHERE id = ?")) < 0)
+	if ((rc = prep(s, &st,
+		       "SELECT manifest, top, nlayers, size, created, "
+		       "(SELECT count(*) FROM containers c WHERE c.image = images.id) FROM images WHERE id = ?")) < 0)
 		return rc;
 	bind_text(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1266,9 +1278,10 @@ int graph_layer_list(struct graph_store *s, struct graph_layer_info **out, size_
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prep(s, &st, "SELECT id, parent, diff_id, digest, comp_size, size, created, "
-			       "(SELECT count(*) FROM image_layers il WHERE il.layer = layers.id) "
-			       "FROM layers ORDER BY created DESC, id")) < 0)
+	if ((rc = prep(s, &st,
+		       "SELECT id, parent, diff_id, digest, comp_size, size, created, "
+		       "(SELECT count(*) FROM image_layers il WHERE il.layer = layers.id) "
+		       "FROM layers ORDER BY created DESC, id")) < 0)
 		return rc;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct graph_layer_info *l;
@@ -1315,8 +1328,9 @@ int graph_container_list(struct graph_store *s, struct graph_container_info **ou
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prep(s, &st, "SELECT name, id, image, mounted, path, created FROM containers "
-			       "ORDER BY created DESC, name")) < 0)
+	if ((rc = prep(s, &st,
+		       "SELECT name, id, image, mounted, path, created FROM containers "
+		       "ORDER BY created DESC, name")) < 0)
 		return rc;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		v = xrealloc(v, (k + 1) * sizeof(*v));
@@ -1556,8 +1570,8 @@ int graph_prune(struct graph_store *s, struct graph_prune_result *res)
 		char *known;
 		if (!is_hex64(de->d_name))
 			continue;
-		known = query_text(s, "SELECT id FROM layers WHERE id = ?1 UNION SELECT id FROM containers WHERE id = ?1",
-				   de->d_name);
+		known = query_text(
+		    s, "SELECT id FROM layers WHERE id = ?1 UNION SELECT id FROM containers WHERE id = ?1", de->d_name);
 		if (!known && s->drv.ops->remove(&s->drv, de->d_name) == 0)
 			r.orphans++;
 		free(known);
@@ -1698,8 +1712,8 @@ int graph_container_mount(struct graph_store *s, const char *ref, const char *na
 		char *still = query_text(s, "SELECT id FROM images WHERE id = ?", id);
 		char *taken = query_text(s, "SELECT id FROM containers WHERE name = ?", name);
 		if (!still || taken)
-			rc = sfail(s, still ? -BERTH_EEXIST : -BERTH_ENOENT, "%s changed while the container was created",
-				   still ? name : ref);
+			rc = sfail(s, still ? -BERTH_EEXIST : -BERTH_ENOENT,
+				   "%s changed while the container was created", still ? name : ref);
 		free(still);
 		free(taken);
 		if (rc < 0)
@@ -1716,8 +1730,9 @@ int graph_container_mount(struct graph_store *s, const char *ref, const char *na
 	sync_dirs(s);
 	{
 		sqlite3_stmt *st = NULL;
-		if ((rc = prep(s, &st, "INSERT INTO containers (name, id, image, mounted, path, created) "
-				       "VALUES (?, ?, ?, 0, '', ?)")) < 0)
+		if ((rc = prep(s, &st,
+			       "INSERT INTO containers (name, id, image, mounted, path, created) "
+			       "VALUES (?, ?, ?, 0, '', ?)")) < 0)
 			goto out;
 		bind_text(st, 1, name);
 		bind_text(st, 2, cid);

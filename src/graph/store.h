@@ -69,15 +69,15 @@ struct graph_put_opts {
 	const char *const *names; /* "repo:tag" names to give the image (moved from any image holding them) */
 	size_t nnames;
 	uint64_t max_layer_bytes; /* inflated bytes per layer (bombs); 0: GRAPH_DEFAULT_MAX_LAYER */
-	int parallel;             /* layers unpacked at once where the driver allows; 0: online CPUs (max 8) */
+	int parallel; /* layers unpacked at once where the driver allows; 0: online CPUs (max 8) */
 };
 
 struct graph_put_result {
-	struct digest image_id;   /* the config digest */
-	struct digest manifest;   /* sha256 of the manifest bytes */
+	struct digest image_id; /* the config digest */
+	struct digest manifest; /* sha256 of the manifest bytes */
 	size_t layers_total, layers_new;
-	uint64_t bytes_in;        /* compressed bytes read */
-	uint64_t bytes_unpacked;  /* inflated tar bytes of the new layers */
+	uint64_t bytes_in; /* compressed bytes read */
+	uint64_t bytes_unpacked; /* inflated tar bytes of the new layers */
 };
 
 /* Puts an image: manifest is an OCI image manifest or a Docker schema 2 manifest (not an index: pick
@@ -101,32 +101,32 @@ int graph_blob_open(struct graph_store *s, const struct digest *d, int *fd);
 /* ---- listing ---- */
 
 struct graph_image_info {
-	char id[DIGEST_STR_MAX];       /* config digest */
+	char id[DIGEST_STR_MAX]; /* config digest */
 	char manifest[DIGEST_STR_MAX]; /* manifest digest */
-	char **names;                  /* sorted */
+	char **names; /* sorted */
 	size_t nnames;
 	size_t nlayers;
-	uint64_t size;                 /* sum of the layers' inflated tar sizes */
-	int64_t created_ms;            /* when it was put */
-	char top_layer[65];            /* chain ID hex of the top layer, "" for an image without layers */
-	size_t containers;             /* containers using it */
+	uint64_t size; /* sum of the layers' inflated tar sizes */
+	int64_t created_ms; /* when it was put */
+	char top_layer[65]; /* chain ID hex of the top layer, "" for an image without layers */
+	size_t containers; /* containers using it */
 };
 
 struct graph_layer_info {
-	char id[65];                 /* chain ID hex */
-	char parent[65];             /* "" for a base layer */
+	char id[65]; /* chain ID hex */
+	char parent[65]; /* "" for a base layer */
 	char diff_id[DIGEST_STR_MAX];
 	char digest[DIGEST_STR_MAX]; /* compressed blob digest it was unpacked from */
 	uint64_t compressed_size, size;
 	int64_t created_ms;
-	size_t refs;                 /* images whose chain includes it */
+	size_t refs; /* images whose chain includes it */
 };
 
 struct graph_container_info {
 	char name[129];
 	char id[65];
 	char image[DIGEST_STR_MAX];
-	char *path;        /* where its root file system is presented */
+	char *path; /* where its root file system is presented */
 	int mounted;
 	int64_t created_ms;
 };
@@ -148,8 +148,8 @@ void graph_image_info_release(struct graph_image_info *i);
 /* ---- removal ---- */
 
 struct graph_rmi_result {
-	int untagged;   /* only the name went: the image has other names */
-	int deleted;    /* the image record went */
+	int untagged; /* only the name went: the image has other names */
+	int deleted; /* the image record went */
 	size_t layers_removed;
 	size_t blobs_removed; /* kept blobs (manifests, configs, layers) no image needs any more */
 };
@@ -161,11 +161,11 @@ struct graph_rmi_result {
 int graph_image_remove(struct graph_store *s, const char *ref, struct graph_rmi_result *res);
 
 struct graph_prune_result {
-	size_t layers;   /* unreferenced layers removed */
-	size_t orphans;  /* directories without a record (an interrupted commit) */
-	size_t staging;  /* staging directories of dead processes */
-	size_t blobs;    /* kept blobs no image needs (left by a rmi while another process was staging) */
-	int busy;        /* another process was staging: layers and staging left alone */
+	size_t layers; /* unreferenced layers removed */
+	size_t orphans; /* directories without a record (an interrupted commit) */
+	size_t staging; /* staging directories of dead processes */
+	size_t blobs; /* kept blobs no image needs (left by a rmi while another process was staging) */
+	int busy; /* another process was staging: layers and staging left alone */
 };
 
 /* Removes what nothing references: layers of no image, orphan directories, stale staging, kept blobs

@@ -134,8 +134,8 @@ static void query_escape(struct buf *b, const char *s)
 
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || c == '/')
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '.' || c == '_' || c == '~' || c == '/')
 			buf_add(b, s, 1);
 		else
 			buf_addf(b, "%%%c%c", hx[c >> 4], hx[c & 15]);

@@ -125,7 +125,8 @@ static void he_list(struct req *q, struct meta *m)
 	s = he_param(q, "severity");
 	if (s) {
 		if (meta_severity_parse(s, &sev) < 0) {
-			he_error(q, 400, "PARAMETER_INVALID", "severity is Critical, Important, Moderate, Low or unknown", s);
+			he_error(q, 400, "PARAMETER_INVALID",
+				 "severity is Critical, Important, Moderate, Low or unknown", s);
 			return;
 		}
 		f.severity = (int)sev;

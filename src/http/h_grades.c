@@ -39,8 +39,8 @@ static json_t *worst_json(char w)
 }
 
 /* One repository's score; adds to total[] and *tworst. NULL on a storage error. */
-static json_t *repo_score(struct meta *m, const char *repo, const struct grade_rules *r, int32_t day,
-			  uint64_t total[7], char *tworst)
+static json_t *repo_score(struct meta *m, const char *repo, const struct grade_rules *r, int32_t day, uint64_t total[7],
+			  char *tworst)
 {
 	struct meta_names tags = {0};
 	json_t *o = json_object(), *list = json_array();
@@ -191,8 +191,9 @@ int h_grades_gauges(struct registry *reg, struct buf *b)
 		meta_names_release(&tags);
 	}
 	meta_names_release(&repos);
-	buf_addf(b, "# HELP berth_images_by_grade Repository tags by the current grade of their image (none: not graded).\n"
-		    "# TYPE berth_images_by_grade gauge\n");
+	buf_addf(
+	    b, "# HELP berth_images_by_grade Repository tags by the current grade of their image (none: not graded).\n"
+	       "# TYPE berth_images_by_grade gauge\n");
 	for (int i = 0; i < 7; i++)
 		buf_addf(b, "berth_images_by_grade{grade=\"%s\"} %llu\n",
 			 i < 6 ? (const char[][2]){"A", "B", "C", "D", "E", "F"}[i] : "none", (unsigned long long)c[i]);

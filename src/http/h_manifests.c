@@ -59,8 +59,8 @@ static void manifest_put_done(struct req *q)
 	char ds[DIGEST_STR_MAX], sub[DIGEST_STR_MAX], loc[700];
 	int has_subject = 0;
 
-	if (registry_manifest_put(q->srv->reg, q->name, q->arg, req_header(q, "Content-Type"), q->body.ptr,
-				  q->body.len, &d, &subject, &has_subject, &q->err) < 0) {
+	if (registry_manifest_put(q->srv->reg, q->name, q->arg, req_header(q, "Content-Type"), q->body.ptr, q->body.len,
+				  &d, &subject, &has_subject, &q->err) < 0) {
 		answer_error(q, &q->err);
 		return;
 	}

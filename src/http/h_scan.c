@@ -71,7 +71,8 @@ static json_t *image_report(struct meta *m, const struct digest *d, const struct
 	j = json_loads(text, 0, NULL);
 	free(text);
 	text = NULL;
-	if (j && s.status && strcmp(s.status, "scanned") == 0 && grading_report(r, s.findings, day, NULL, 0, &text, NULL) == 0)
+	if (j && s.status && strcmp(s.status, "scanned") == 0 &&
+	    grading_report(r, s.findings, day, NULL, 0, &text, NULL) == 0)
 		json_object_set_new(j, "grade", json_loads(text, 0, NULL));
 	else if (j)
 		json_object_set_new(j, "grade", json_null());
@@ -120,7 +121,8 @@ static json_t *index_report(struct meta *m, const struct meta_manifest *mf, cons
 				worst = l[0];
 		}
 		json_object_set_new(one, "digest", json_string(dtext));
-		json_object_set(one, "platform", json_object_get(c, "platform") ? json_object_get(c, "platform") : json_null());
+		json_object_set(one, "platform",
+				json_object_get(c, "platform") ? json_object_get(c, "platform") : json_null());
 		json_object_set_new(one, "report", rep);
 		json_array_append_new(list, one);
 	}

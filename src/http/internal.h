@@ -19,28 +19,28 @@ struct req {
 	const char *method;
 	char id[17];
 	uint64_t start_ns;
-	char *path;       /* the decoded URL path, owned */
-	char *route_buf;  /* a copy of path the router cuts into name and arg, owned */
+	char *path; /* the decoded URL path, owned */
+	char *route_buf; /* a copy of path the router cuts into name and arg, owned */
 	int routed;
-	char *name;       /* repository name (points into route_buf), or NULL */
-	char *arg;        /* digest, tag or upload id after the resource word, or NULL */
+	char *name; /* repository name (points into route_buf), or NULL */
+	char *arg; /* digest, tag or upload id after the resource word, or NULL */
 	int is_head;
-	int answered;     /* a response has been queued */
-	int status;       /* for the log line */
-	uint64_t bytes;   /* response body bytes, for the log line */
+	int answered; /* a response has been queued */
+	int status; /* for the log line */
+	uint64_t bytes; /* response body bytes, for the log line */
 
 	/* streaming body */
 	int (*on_body)(struct req *q, const char *p, size_t n);
 	void (*on_done)(struct req *q);
 	void (*on_abort)(struct req *q); /* the request broke off before on_done */
-	int failed;       /* an error happened mid-body: the rest of the body is discarded */
-	int batch;        /* on_body wants the body in large pieces: server.c gathers it in stage */
-	char *stage;      /* up to BODY_STAGE bytes not yet given to on_body (batch only), owned */
+	int failed; /* an error happened mid-body: the rest of the body is discarded */
+	int batch; /* on_body wants the body in large pieces: server.c gathers it in stage */
+	char *stage; /* up to BODY_STAGE bytes not yet given to on_body (batch only), owned */
 	size_t stage_len;
 	struct reg_err err;
 	struct buf body;
 	struct upload *upload;
-	int monolithic;   /* the upload session ends with this request */
+	int monolithic; /* the upload session ends with this request */
 	struct digest want;
 	int chunk_ranged; /* a Content-Range was announced for this chunk */
 	uint64_t chunk_start, chunk_len;
@@ -54,7 +54,7 @@ struct server {
 /* answer.c: writing responses. Every answer_* queues the response on q and records status/bytes. */
 void answer_error(struct req *q, const struct reg_err *e);
 void answer_errorf(struct req *q, enum reg_code code, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Queues r (adding the API version header) and destroys it. */
 void answer(struct req *q, struct MHD_Response *r, int status);
 /* A JSON body with Content-Type ctype (application/json when NULL); takes ownership of body (malloc). */

@@ -11,7 +11,8 @@
 static const char *const mx_methods[] = {"GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "other"};
 #define MX_METHODS (sizeof(mx_methods) / sizeof(mx_methods[0]))
 /* Status codes the registry answers; anything else counts under its class ("2xx" ... "5xx"). */
-static const int mx_codes[] = {200, 201, 202, 204, 206, 307, 400, 401, 403, 404, 405, 409, 413, 416, 429, 500, 503, 507};
+static const int mx_codes[] = {200, 201, 202, 204, 206, 307, 400, 401, 403,
+			       404, 405, 409, 413, 416, 429, 500, 503, 507};
 #define MX_CODES (sizeof(mx_codes) / sizeof(mx_codes[0]))
 #define MX_SLOTS (MX_CODES + 5) /* + one per class 1xx..5xx */
 /* Latency bucket bounds in microseconds; the last bucket is +Inf. */
@@ -96,27 +97,33 @@ int metrics_render(struct buf *b, int in_flight)
 		for (size_t i = 0; i <= MX_BOUNDS; i++) {
 			cum += mx_get(&mx_latency[m][i]);
 			if (i < MX_BOUNDS)
-				rc |= buf_addf(b, "berth_http_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n",
-					       mx_methods[m], (double)mx_bounds_us[i] / 1e6, cum);
+				rc |= buf_addf(
+				    b, "berth_http_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n",
+				    mx_methods[m], (double)mx_bounds_us[i] / 1e6, cum);
 			else
-				rc |= buf_addf(b, "berth_http_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n",
-					       mx_methods[m], cum);
+				rc |= buf_addf(
+				    b, "berth_http_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n",
+				    mx_methods[m], cum);
 		}
 		rc |= buf_addf(b, "berth_http_request_duration_seconds_sum{method=\"%s\"} %.6f\n", mx_methods[m],
 			       (double)mx_get(&mx_latency_sum_us[m]) / 1e6);
-		rc |= buf_addf(b, "berth_http_request_duration_seconds_count{method=\"%s\"} %llu\n", mx_methods[m], cum);
+		rc |=
+		    buf_addf(b, "berth_http_request_duration_seconds_count{method=\"%s\"} %llu\n", mx_methods[m], cum);
 	}
-	rc |= buf_addf(b, "# HELP berth_http_response_bytes_total Response body bytes sent.\n"
-			  "# TYPE berth_http_response_bytes_total counter\n"
-			  "berth_http_response_bytes_total %llu\n",
+	rc |= buf_addf(b,
+		       "# HELP berth_http_response_bytes_total Response body bytes sent.\n"
+		       "# TYPE berth_http_response_bytes_total counter\n"
+		       "berth_http_response_bytes_total %llu\n",
 		       mx_get(&mx_bytes_out));
-	rc |= buf_addf(b, "# HELP berth_http_requests_aborted_total Requests that broke off before completing.\n"
-			  "# TYPE berth_http_requests_aborted_total counter\n"
-			  "berth_http_requests_aborted_total %llu\n",
+	rc |= buf_addf(b,
+		       "# HELP berth_http_requests_aborted_total Requests that broke off before completing.\n"
+		       "# TYPE berth_http_requests_aborted_total counter\n"
+		       "berth_http_requests_aborted_total %llu\n",
 		       mx_get(&mx_aborted));
-	rc |= buf_addf(b, "# HELP berth_http_in_flight Requests begun and not yet completed.\n"
-			  "# TYPE berth_http_in_flight gauge\n"
-			  "berth_http_in_flight %d\n",
+	rc |= buf_addf(b,
+		       "# HELP berth_http_in_flight Requests begun and not yet completed.\n"
+		       "# TYPE berth_http_in_flight gauge\n"
+		       "berth_http_in_flight %d\n",
 		       in_flight);
 	return rc ? -1 : 0;
 }

@@ -299,13 +299,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		metrics_request_done(q->method, q->status, q->bytes, us, 1);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 		if (q->status >= 500)
-			log_msg(LOG_ERROR, q->id, "method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu error=\"%s\"",
-				q->method, q->path, q->status, (unsigned long long)q->bytes, (unsigned long long)us,
-				q->err.msg);
+			log_msg(LOG_ERROR, q->id,
+				"method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu error=\"%s\"", q->method,
+				q->path, q->status, (unsigned long long)q->bytes, (unsigned long long)us, q->err.msg);
 		else
-			log_msg(LOG_INFO, q->id, "method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu ua=\"%.60s\"",
-				q->method, q->path, q->status, (unsigned long long)q->bytes, (unsigned long long)us,
-				ua ? ua : "");
+			log_msg(LOG_INFO, q->id,
+				"method=%s path=\"%s\" status=%d bytes=%llu duration_us=%llu ua=\"%.60s\"", q->method,
+				q->path, q->status, (unsigned long long)q->bytes, (unsigned long long)us, ua ? ua : "");
 	} else {
 		log_msg(LOG_WARN, q->id, "method=%s path=\"%s\" status=%d duration_us=%llu aborted=%d", q->method,
 			q->path, q->answered ? q->status : 0, (unsigned long long)us, (int)toe);
@@ -366,7 +366,8 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 	struct server *s;
 	int threads = o->threads;
 	unsigned int flags;
-	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem tls[3] = {
+	    {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	*out = NULL;
@@ -393,17 +394,17 @@ int server_start(const struct server_opts *o, struct server **out, char *why, si
 		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem};
 		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem};
 	}
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-				     on_completed, s,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+				     MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				     s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_POOL,
 				     MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(why, whyn, "cannot listen on %s: %s", o->addr,
 			 o->tls_cert_pem ? "failed (is the TLS certificate and key pair valid PEM?)"
-					 : errno ? strerror(errno) : "failed");
+			 : errno         ? strerror(errno)
+					 : "failed");
 		free(s);
 		return -BERTH_EIO;
 	}

@@ -15,10 +15,10 @@ struct server;
 
 struct server_opts {
 	const char *addr; /* "HOST:PORT"; port 0 picks a free one */
-	int threads;      /* 0: one per core, at least 2 */
+	int threads; /* 0: one per core, at least 2 */
 	struct registry *reg;
 	const char *tls_cert_pem; /* PEM text of the certificate chain; NULL serves plain HTTP */
-	const char *tls_key_pem;  /* PEM text of its private key (required with tls_cert_pem) */
+	const char *tls_key_pem; /* PEM text of its private key (required with tls_cert_pem) */
 };
 
 /* Binds and starts serving. On failure writes one line into why and returns a negative error. */

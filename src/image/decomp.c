@@ -27,7 +27,7 @@ struct decomp {
 	size_t ipos, ilen;
 	int in_eof;
 	int done; /* all decompressed data produced */
-	int err;  /* sticky error */
+	int err; /* sticky error */
 	int member_open; /* gzip: inside a member; zstd: inside a frame */
 	z_stream z;
 	int z_inited;

@@ -30,16 +30,16 @@ enum decomp_format { DECOMP_TAR = 1, DECOMP_GZIP, DECOMP_ZSTD };
 enum decomp_engine { DECOMP_ENGINE_AUTO = 0, DECOMP_ENGINE_ZLIB, DECOMP_ENGINE_ISAL };
 
 struct decomp_opts {
-	uint64_t max_out;            /* bound on decompressed bytes; 0: none */
-	uint64_t max_in;             /* bound on compressed bytes read; 0: none */
-	enum digest_alg in_alg;      /* blob digest algorithm (default sha256) */
-	enum digest_alg out_alg;     /* diff_id algorithm (default sha256) */
-	enum decomp_engine engine;   /* gzip inflater */
+	uint64_t max_out; /* bound on decompressed bytes; 0: none */
+	uint64_t max_in; /* bound on compressed bytes read; 0: none */
+	enum digest_alg in_alg; /* blob digest algorithm (default sha256) */
+	enum digest_alg out_alg; /* diff_id algorithm (default sha256) */
+	enum decomp_engine engine; /* gzip inflater */
 };
 
 struct decomp_result {
 	enum decomp_format format;
-	struct digest in_digest;  /* of the bytes read: the blob's digest */
+	struct digest in_digest; /* of the bytes read: the blob's digest */
 	struct digest out_digest; /* of the bytes produced: the diff_id */
 	uint64_t in_bytes, out_bytes;
 };

@@ -83,8 +83,8 @@ static int desc_read(json_t *o, const char *what, struct image_desc *d, char *wh
 	}
 	rc = digest_parse(json_string_value(dg), json_string_length(dg), &d->digest);
 	if (rc < 0) {
-		snprintf(why, whyn, "%s has an %s digest '%s'", what, rc == -BERTH_EUNSUPPORTED ? "unsupported" : "invalid",
-			 json_string_value(dg));
+		snprintf(why, whyn, "%s has an %s digest '%s'", what,
+			 rc == -BERTH_EUNSUPPORTED ? "unsupported" : "invalid", json_string_value(dg));
 		return rc;
 	}
 	if (!json_is_integer(sz) || json_integer_value(sz) < 0) {
@@ -138,8 +138,7 @@ static int desc_array(json_t *arr, const char *what, struct image_desc **out, si
 	return 0;
 }
 
-int image_doc_parse(const void *body, size_t len, const char *media_type, struct image_doc *d, char *why,
-		    size_t whyn)
+int image_doc_parse(const void *body, size_t len, const char *media_type, struct image_doc *d, char *why, size_t whyn)
 {
 	json_error_t jerr;
 	json_t *root = NULL, *mans, *layers;

@@ -24,16 +24,16 @@ struct image_platform {
 struct image_desc {
 	struct digest digest;
 	int64_t size;
-	char *media_type;              /* owned; may be NULL */
+	char *media_type; /* owned; may be NULL */
 	struct image_platform platform; /* an index child's platform; fields NULL when absent */
-	char *ref_name;                /* the org.opencontainers.image.ref.name annotation, or NULL */
-	int foreign;                   /* has "urls": a non-distributable layer the registry does not hold */
+	char *ref_name; /* the org.opencontainers.image.ref.name annotation, or NULL */
+	int foreign; /* has "urls": a non-distributable layer the registry does not hold */
 };
 
 struct image_doc {
 	int is_index;
-	char *media_type;          /* the manifest's media type (given, or from the body) */
-	struct image_desc config;  /* image manifests only */
+	char *media_type; /* the manifest's media type (given, or from the body) */
+	struct image_desc config; /* image manifests only */
 	struct image_desc *layers; /* image manifests only */
 	size_t nlayers;
 	struct image_desc *manifests; /* indexes only */
@@ -43,8 +43,7 @@ struct image_doc {
 /* Parses a manifest or index. media_type may be NULL (then the body's mediaType, or the shape of the
  * body, decides). Every descriptor must have a valid digest and a non-negative size. Returns 0 or
  * -BERTH_EINVAL / -BERTH_EUNSUPPORTED (e.g. schema 1) with a reason in why. */
-int image_doc_parse(const void *body, size_t len, const char *media_type, struct image_doc *d, char *why,
-		    size_t whyn);
+int image_doc_parse(const void *body, size_t len, const char *media_type, struct image_doc *d, char *why, size_t whyn);
 void image_doc_release(struct image_doc *d);
 
 void image_desc_release(struct image_desc *d);

@@ -41,16 +41,16 @@ struct layer_xattr {
 };
 
 struct layer_entry {
-	const char *path;     /* normalized (see above); for whiteouts the path they delete / make opaque */
+	const char *path; /* normalized (see above); for whiteouts the path they delete / make opaque */
 	const char *raw_path; /* the normalized tar name itself (".wh." names kept) */
 	enum layer_type type;
 	enum layer_wh wh;
-	uint32_t mode;        /* permission bits including setuid, setgid, sticky (07777) */
+	uint32_t mode; /* permission bits including setuid, setgid, sticky (07777) */
 	uint32_t uid, gid;
 	int64_t mtime_sec, atime_sec;
 	long mtime_nsec, atime_nsec; /* atime is the mtime when the tar has none */
-	uint64_t size;        /* content bytes (regular files) */
-	const char *link;     /* symlink target (verbatim) or hard link target (normalized); else NULL */
+	uint64_t size; /* content bytes (regular files) */
+	const char *link; /* symlink target (verbatim) or hard link target (normalized); else NULL */
 	uint32_t devmajor, devminor;
 	const struct layer_xattr *xattrs;
 	size_t nxattrs;

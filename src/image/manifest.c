@@ -70,8 +70,7 @@ static char *dup_string_field(json_t *root, const char *key)
 	return json_is_string(v) && json_string_length(v) ? xstrdup(json_string_value(v)) : NULL;
 }
 
-int manifest_parse(const void *body, size_t len, const char *content_type, struct manifest *m, char *why,
-		   size_t whyn)
+int manifest_parse(const void *body, size_t len, const char *content_type, struct manifest *m, char *why, size_t whyn)
 {
 	json_error_t jerr;
 	json_t *root = NULL, *sv, *mt, *subject, *ann;
@@ -131,7 +130,8 @@ int manifest_parse(const void *body, size_t len, const char *content_type, struc
 			goto out;
 		}
 		m->manifests = xcalloc(json_array_size(list), sizeof(struct digest));
-		json_array_foreach(list, i, it) {
+		json_array_foreach(list, i, it)
+		{
 			rc = parse_descriptor(it, "manifests[]", &m->manifests[m->nmanifests], why, whyn);
 			if (rc < 0)
 				goto out;
@@ -158,7 +158,8 @@ int manifest_parse(const void *body, size_t len, const char *content_type, struc
 		if (rc < 0)
 			goto out;
 		m->nblobs = 1;
-		json_array_foreach(layers, i, it) {
+		json_array_foreach(layers, i, it)
+		{
 			struct digest d;
 			rc = parse_descriptor(it, "layers[]", &d, why, whyn);
 			if (rc < 0)

@@ -24,12 +24,12 @@ enum manifest_kind { MANIFEST_IMAGE, MANIFEST_INDEX };
 
 struct manifest {
 	enum manifest_kind kind;
-	char *media_type;       /* the effective media type */
-	char *artifact_type;    /* artifactType, or the config's media type for an image manifest; may be NULL */
+	char *media_type; /* the effective media type */
+	char *artifact_type; /* artifactType, or the config's media type for an image manifest; may be NULL */
 	char *annotations_json; /* compact JSON text of "annotations", or NULL */
 	int has_subject;
 	struct digest subject;
-	struct digest *blobs;     /* config then layers that must exist (foreign layers with urls excluded) */
+	struct digest *blobs; /* config then layers that must exist (foreign layers with urls excluded) */
 	size_t nblobs;
 	struct digest *manifests; /* an index's children */
 	size_t nmanifests;
@@ -39,8 +39,7 @@ struct manifest {
  * mediaType when the body has one (parameters after ';' are ignored). Fails with
  * -BERTH_EINVAL and a one-line reason in why when the JSON, the media type or a descriptor is
  * invalid; -BERTH_EUNSUPPORTED when a descriptor uses an unsupported digest algorithm. */
-int manifest_parse(const void *body, size_t len, const char *content_type, struct manifest *m, char *why,
-		   size_t whyn);
+int manifest_parse(const void *body, size_t len, const char *content_type, struct manifest *m, char *why, size_t whyn);
 void manifest_release(struct manifest *m);
 
 /* 1 when mt is one of the four manifest media types berth stores. */

@@ -13,11 +13,9 @@ static const struct {
 	const char *prefix;
 	enum image_transport t;
 } transports[] = {
-	{"docker://", REF_DOCKER},
-	{"oci-archive:", REF_OCI_ARCHIVE},
-	{"oci:", REF_OCI},
-	{"docker-archive:", REF_DOCKER_ARCHIVE},
-	{"local:", REF_LOCAL},
+    {"docker://", REF_DOCKER}, {"oci-archive:", REF_OCI_ARCHIVE},
+    {"oci:", REF_OCI},         {"docker-archive:", REF_DOCKER_ARCHIVE},
+    {"local:", REF_LOCAL},
 };
 
 const char *image_transport_name(enum image_transport t)
@@ -177,8 +175,7 @@ static int looks_like_host(const char *s, size_t n)
 
 /* Splits "name[:tag][@digest]" (name may begin with a host[:port]/) into r->repo, r->tag and r->digest.
  * host_mode: 1 = the first component must be a host (into r->host); 0 = an optional host stays in repo. */
-static int parse_named(const char *s, struct image_ref *r, int host_mode, int allow_digest, char *why,
-		       size_t whyn)
+static int parse_named(const char *s, struct image_ref *r, int host_mode, int allow_digest, char *why, size_t whyn)
 {
 	const char *at = strchr(s, '@'), *end = at ? at : s + strlen(s);
 	const char *slash = NULL, *colon = NULL, *name = s, *p;
@@ -217,9 +214,10 @@ static int parse_named(const char *s, struct image_ref *r, int host_mode, int al
 			goto out;
 		}
 		if (!looks_like_host(s, (size_t)(first - s))) {
-			snprintf(why, whyn,
-				 "'%s' is not a registry host; write HOST[:PORT]/REPOSITORY (berth has no default registry)",
-				 r->host);
+			snprintf(
+			    why, whyn,
+			    "'%s' is not a registry host; write HOST[:PORT]/REPOSITORY (berth has no default registry)",
+			    r->host);
 			goto out;
 		}
 		name = first + 1;
@@ -254,8 +252,7 @@ static int parse_named(const char *s, struct image_ref *r, int host_mode, int al
 			goto out;
 		}
 	} else if (!image_ref_name_valid(tmp)) {
-		snprintf(why, whyn, "invalid repository name '%s' (lower-case letters, digits and . _ - / only)",
-			 tmp);
+		snprintf(why, whyn, "invalid repository name '%s' (lower-case letters, digits and . _ - / only)", tmp);
 		goto out;
 	}
 	r->repo = tmp;
@@ -330,8 +327,8 @@ int image_ref_parse(const char *s, struct image_ref *r, char *why, size_t whyn)
 		rc = split_path(body, r, &rest, why, whyn);
 		if (rc == 0 && rest) {
 			if (!oci_ref_valid(rest)) {
-				snprintf(why, whyn, "invalid %s reference name '%s'", image_transport_name(r->transport),
-					 rest);
+				snprintf(why, whyn, "invalid %s reference name '%s'",
+					 image_transport_name(r->transport), rest);
 				rc = -BERTH_EINVAL;
 			} else {
 				r->tag = xstrdup(rest);

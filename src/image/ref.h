@@ -25,11 +25,11 @@ enum image_transport { REF_DOCKER, REF_OCI, REF_OCI_ARCHIVE, REF_DOCKER_ARCHIVE,
 
 struct image_ref {
 	enum image_transport transport;
-	char *host;      /* docker: "host[:port]" (IPv6 as "[::1]:5000"); NULL otherwise */
-	char *repo;      /* docker, local: the repository; docker-archive: the optional NAME; else NULL */
-	char *tag;       /* the tag (docker, local: "latest" when none given) or oci's REF; may be NULL */
-	char *path;      /* oci, oci-archive, docker-archive: the directory or file; else NULL */
-	int has_digest;  /* docker: an @DIGEST was given */
+	char *host; /* docker: "host[:port]" (IPv6 as "[::1]:5000"); NULL otherwise */
+	char *repo; /* docker, local: the repository; docker-archive: the optional NAME; else NULL */
+	char *tag; /* the tag (docker, local: "latest" when none given) or oci's REF; may be NULL */
+	char *path; /* oci, oci-archive, docker-archive: the directory or file; else NULL */
+	int has_digest; /* docker: an @DIGEST was given */
 	int tag_default; /* the tag is the implied "latest" */
 	struct digest digest;
 };

@@ -34,8 +34,7 @@ struct meta_ops {
 			    struct meta_manifest *out);
 	int (*manifest_delete)(void *be, const char *repo, const struct digest *d);
 	int (*tag_delete)(void *be, const char *repo, const char *tag);
-	int (*tags_list)(void *be, const char *repo, const char *last, long limit, struct meta_names *out,
-			 int *more);
+	int (*tags_list)(void *be, const char *repo, const char *last, long limit, struct meta_names *out, int *more);
 	int (*catalog)(void *be, const char *last, long limit, struct meta_names *out, int *more);
 	int (*referrers)(void *be, const char *repo, const struct digest *subject, const char *artifact_type,
 			 struct meta_desc **out, size_t *n);
@@ -58,13 +57,12 @@ struct meta_ops {
 	/* journal: detail is already canonical (meta__json_canon) or NULL; digest is "alg:hex" or NULL. */
 	int (*event_append)(void *be, const char *action, const char *repo, const char *digest, const char *tag,
 			    const char *detail, int64_t *seq);
-	int (*events_list)(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
-			   int *more);
+	int (*events_list)(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n, int *more);
 	int (*event_head)(void *be, int64_t *seq, char hash[META_EVENT_HASH_MAX]);
 	int (*cursor_get)(void *be, const char *endpoint, int64_t *seq);
 	int (*cursor_set)(void *be, const char *endpoint, int64_t seq);
-	int (*signature_put)(void *be, const char *repo, const struct digest *d, const char *name,
-			     const void *content, size_t len, int *added);
+	int (*signature_put)(void *be, const char *repo, const struct digest *d, const char *name, const void *content,
+			     size_t len, int *added);
 	int (*signatures_list)(void *be, const char *repo, const struct digest *d, struct meta_signature **out,
 			       size_t *n);
 	int (*signature_delete)(void *be, const char *repo, const struct digest *d, const char *name);

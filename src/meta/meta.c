@@ -176,8 +176,7 @@ void meta_gc_items_free(struct meta_gc_item *v, size_t n)
 }
 
 /* Deletes repo's manifests that are not live. */
-int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out,
-			    size_t *n)
+int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out, size_t *n)
 {
 	if (out)
 		*out = NULL;
@@ -289,8 +288,7 @@ void meta_names_release(struct meta_names *l)
 }
 
 /* One page of repo's tags; *out and *more start empty so every path leaves them defined. */
-int meta_tags_list(struct meta *m, const char *repo, const char *last, long limit, struct meta_names *out,
-		   int *more)
+int meta_tags_list(struct meta *m, const char *repo, const char *last, long limit, struct meta_names *out, int *more)
 {
 	if (out) {
 		out->v = NULL;
@@ -549,7 +547,8 @@ static int meta_erratum_ok(const struct meta_erratum *e)
 			return 0;
 		if ((unsigned)p->status > META_PKG_END_OF_LIFE || (p->status == META_PKG_FIXED) != (p->fixed != NULL))
 			return 0;
-		if ((p->introduced && !meta_text_ok(p->introduced, 255)) || (p->fixed && !meta_text_ok(p->fixed, 255)) ||
+		if ((p->introduced && !meta_text_ok(p->introduced, 255)) ||
+		    (p->fixed && !meta_text_ok(p->fixed, 255)) ||
 		    (p->last_affected && !meta_text_ok(p->last_affected, 255)))
 			return 0;
 	}
@@ -697,8 +696,8 @@ int meta_event_entry(const struct meta_event *ev, char **out)
 	    json_object_set_new(o, "action", meta_json_str(ev->action)) < 0 ||
 	    json_object_set_new(o, "repo", meta_json_str(ev->repo)) < 0 ||
 	    json_object_set_new(o, "digest", meta_json_str(ev->digest)) < 0 ||
-	    json_object_set_new(o, "tag", meta_json_str(ev->tag)) < 0 ||
-	    json_object_set(o, "detail", detail) < 0 || json_object_set_new(o, "prev", meta_json_str(ev->prev)) < 0) {
+	    json_object_set_new(o, "tag", meta_json_str(ev->tag)) < 0 || json_object_set(o, "detail", detail) < 0 ||
+	    json_object_set_new(o, "prev", meta_json_str(ev->prev)) < 0) {
 		rc = -BERTH_ENOMEM;
 		goto out;
 	}
@@ -765,8 +764,7 @@ int meta_event_append(struct meta *m, const char *action, const char *repo, cons
 	return rc;
 }
 
-int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
-		     int *more)
+int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n, int *more)
 {
 	if (out)
 		*out = NULL;
@@ -832,8 +830,8 @@ void meta_signatures_free(struct meta_signature *v, size_t n)
 	free(v);
 }
 
-int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name,
-		       const void *content, size_t len, int *added)
+int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name, const void *content,
+		       size_t len, int *added)
 {
 	if (added)
 		*added = 0;

@@ -98,8 +98,7 @@ int meta_gc_plan(struct meta *m, int64_t cutoff, int delete_untagged, struct met
 void meta_gc_plan_release(struct meta_gc_plan *p);
 /* Deletes, in one transaction, every manifest of repo that is not live (recomputed inside it), with
  * their references, journaling one "gc-delete" per manifest. The deleted ones go to *out (repo set; free with meta_gc_items_free). */
-int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out,
-			    size_t *n);
+int meta_gc_manifests_prune(struct meta *m, const char *repo, int64_t cutoff, struct meta_gc_item **out, size_t *n);
 void meta_gc_items_free(struct meta_gc_item *v, size_t n);
 /* Deletes, in one transaction, d's garbage links (the rule re-checked inside it against the manifests
  * stored now, all live). The number deleted, or a negative error. */
@@ -120,13 +119,13 @@ struct meta_manifest_in {
 	const char *annotations_json;
 	const void *body;
 	size_t len;
-	const struct digest *subject;       /* NULL when the manifest has no subject */
-	const struct digest *blobs;         /* config and layers: each must be linked in repo */
+	const struct digest *subject; /* NULL when the manifest has no subject */
+	const struct digest *blobs; /* config and layers: each must be linked in repo */
 	size_t nblobs;
-	const struct digest *manifests;     /* an index's children: each must be a manifest of repo */
+	const struct digest *manifests; /* an index's children: each must be a manifest of repo */
 	size_t nmanifests;
-	const char *tag;                    /* NULL when pushed by digest */
-	int tag_protected;                  /* 1: moving an existing tag to another digest is refused */
+	const char *tag; /* NULL when pushed by digest */
+	int tag_protected; /* 1: moving an existing tag to another digest is refused */
 };
 
 /* Stores a manifest in one transaction: checks every blob and child manifest exists in repo; if one
@@ -175,8 +174,7 @@ void meta_names_release(struct meta_names *l);
  * (limit < 0: all; 0: none, with *more saying whether any exist). *more is 1 when further tags
  * exist after the last one returned.
  * -BERTH_ENOENT when repo does not exist. */
-int meta_tags_list(struct meta *m, const char *repo, const char *last, long limit, struct meta_names *out,
-		   int *more);
+int meta_tags_list(struct meta *m, const char *repo, const char *last, long limit, struct meta_names *out, int *more);
 /* Repository names, same ordering and paging rules. */
 int meta_catalog(struct meta *m, const char *last, long limit, struct meta_names *out, int *more);
 
@@ -185,7 +183,7 @@ struct meta_desc {
 	struct digest digest;
 	uint64_t size;
 	char *media_type;
-	char *artifact_type;    /* NULL when none */
+	char *artifact_type; /* NULL when none */
 	char *annotations_json; /* NULL when none */
 };
 /* Manifests of repo whose subject is `subject`, filtered by artifact_type when not NULL, ordered by
@@ -214,13 +212,7 @@ int meta_upload_list(struct meta *m, int64_t created_max, struct meta_names *out
 
 enum meta_erratum_type { META_ERRATUM_SECURITY = 0, META_ERRATUM_BUGFIX, META_ERRATUM_ENHANCEMENT };
 /* Ordered: a higher value is more severe. */
-enum meta_severity {
-	META_SEV_UNKNOWN = 0,
-	META_SEV_LOW,
-	META_SEV_MODERATE,
-	META_SEV_IMPORTANT,
-	META_SEV_CRITICAL
-};
+enum meta_severity { META_SEV_UNKNOWN = 0, META_SEV_LOW, META_SEV_MODERATE, META_SEV_IMPORTANT, META_SEV_CRITICAL };
 /* What an affected entry says about one package in one release. FIXED: versions before `fixed`
  * (and from `introduced`, when given) are affected. UNFIXED: affected with no fix yet (from
  * `introduced`, up to `last_affected` when given). NOT_AFFECTED: the source says this release is
@@ -229,12 +221,12 @@ enum meta_pkg_status { META_PKG_FIXED = 0, META_PKG_UNFIXED, META_PKG_NOT_AFFECT
 
 /* One affected package of one release. Strings are owned by the enclosing erratum. */
 struct meta_erratum_pkg {
-	char *release;       /* "debian:11" */
-	char *package;       /* as the source names it */
-	int binary;          /* 1: a binary package name (rpm); 0: a source package (dpkg Source, apk origin) */
+	char *release; /* "debian:11" */
+	char *package; /* as the source names it */
+	int binary; /* 1: a binary package name (rpm); 0: a source package (dpkg Source, apk origin) */
 	enum meta_pkg_status status;
-	char *introduced;    /* NULL: affected from the first version */
-	char *fixed;         /* NULL unless status is FIXED */
+	char *introduced; /* NULL: affected from the first version */
+	char *fixed; /* NULL unless status is FIXED */
 	char *last_affected; /* NULL unless the source gives one (OSV last_affected) */
 };
 
@@ -242,22 +234,22 @@ struct meta_erratum_pkg {
  * optional ones are NULL when absent. Times are seconds since the epoch, UTC. */
 struct meta_erratum {
 	char *id;
-	char *source;            /* the importer that produced it: "debian-tracker", "osv", "alpine-secdb" */
+	char *source; /* the importer that produced it: "debian-tracker", "osv", "alpine-secdb" */
 	enum meta_erratum_type type;
 	enum meta_severity severity;
-	int64_t issued;          /* when issued_known is 0 the store answers first_seen here */
-	int issued_known;        /* 1: the source gave the date */
-	int64_t modified;        /* 0: the source gives none */
-	int64_t withdrawn;       /* 0: not withdrawn */
+	int64_t issued; /* when issued_known is 0 the store answers first_seen here */
+	int issued_known; /* 1: the source gave the date */
+	int64_t modified; /* 0: the source gives none */
+	int64_t withdrawn; /* 0: not withdrawn */
 	char *summary;
 	char *details;
-	char **cves;             /* sorted, unique "CVE-YYYY-N" */
+	char **cves; /* sorted, unique "CVE-YYYY-N" */
 	size_t ncves;
-	char **refs;             /* URLs and non-CVE identifiers (XSA-254) in source order */
+	char **refs; /* URLs and non-CVE identifiers (XSA-254) in source order */
 	size_t nrefs;
 	struct meta_erratum_pkg *pkgs;
 	size_t npkgs;
-	char hash[65];           /* content hash (lower-case sha256 hex) set by the importer */
+	char hash[65]; /* content hash (lower-case sha256 hex) set by the importer */
 	/* Set by the store on reads; ignored on writes. */
 	int64_t first_seen, updated, generation;
 };
@@ -279,8 +271,8 @@ int meta_pkg_status_parse(const char *s, enum meta_pkg_status *out);
 enum meta_put_result {
 	META_PUT_UNCHANGED = 0, /* stored with the same hash: nothing written */
 	META_PUT_ADDED,
-	META_PUT_UPDATED,       /* the hash differed: rewritten, first_seen kept */
-	META_PUT_CONFLICT,      /* the id belongs to another source: left alone */
+	META_PUT_UPDATED, /* the hash differed: rewritten, first_seen kept */
+	META_PUT_CONFLICT, /* the id belongs to another source: left alone */
 };
 
 /* Stores v[0..n) in one transaction: an unknown id is added, a known one with another hash is
@@ -298,13 +290,13 @@ int meta_errata_get(struct meta *m, const char *id, struct meta_erratum *out);
 
 /* Filters for meta_errata_list; NULL / -1 fields do not filter. */
 struct meta_errata_filter {
-	const char *release;    /* has an affected entry for this release */
-	const char *package;    /* has an affected entry naming this package */
-	const char *cve;        /* lists this CVE */
-	int severity;           /* an enum meta_severity, or -1 */
-	int type;               /* an enum meta_erratum_type, or -1 */
-	const char *last;       /* the id the previous page ended with */
-	long limit;             /* < 0: all */
+	const char *release; /* has an affected entry for this release */
+	const char *package; /* has an affected entry naming this package */
+	const char *cve; /* lists this CVE */
+	int severity; /* an enum meta_severity, or -1 */
+	int type; /* an enum meta_erratum_type, or -1 */
+	const char *last; /* the id the previous page ended with */
+	long limit; /* < 0: all */
 };
 /* Errata matching f, newest first (issued descending, then id in byte order), after f->last and at
  * most f->limit, with their CVEs and affected packages but without details. *more is 1 when more
@@ -397,8 +389,7 @@ struct meta_event_filter {
 };
 /* Rows matching f, with their stored columns exactly as read (so verification sees edits). *more is
  * 1 when further rows match (may be NULL). Free *out with meta_events_free(). */
-int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
-		     int *more);
+int meta_events_list(struct meta *m, const struct meta_event_filter *f, struct meta_event **out, size_t *n, int *more);
 /* The last row's seq and hash (0 and "" for an empty journal). */
 int meta_event_head(struct meta *m, int64_t *seq, char hash[META_EVENT_HASH_MAX]);
 
@@ -425,8 +416,8 @@ void meta_signatures_free(struct meta_signature *v, size_t n);
  * {"op": "add", "name": name, "sha256": hex of the content}. *added (may be NULL) is 1 when stored,
  * 0 when identical content was there already (nothing written, no event). -BERTH_ENOENT when repo has
  * no manifest d, -BERTH_ETOOBIG when it has META_SIGNATURES_MAX signatures already. */
-int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name,
-		       const void *content, size_t len, int *added);
+int meta_signature_put(struct meta *m, const char *repo, const struct digest *d, const char *name, const void *content,
+		       size_t len, int *added);
 /* The signatures of manifest d of repo in the order they were stored. -BERTH_ENOENT when repo has no
  * manifest d. Free with meta_signatures_free(). */
 int meta_signatures_list(struct meta *m, const char *repo, const struct digest *d, struct meta_signature **out,
@@ -464,15 +455,15 @@ int meta_scan_layer_count(struct meta *m, int64_t *n);
 /* One image's stored scan. Strings and packages are malloc()ed, released by meta_scan_release. */
 struct meta_scan {
 	struct digest digest;
-	char *status;      /* "scanned", "unsupported", "failed" */
-	char *why;         /* NULL unless unsupported or failed */
-	char *os;          /* release key ("debian:12") or NULL */
-	char *pretty;      /* PRETTY_NAME or NULL */
-	char *layers;      /* JSON array text of the layer digests, bottom first */
-	void *packages;    /* scan_pkgs_encode() bytes, NULL when none */
+	char *status; /* "scanned", "unsupported", "failed" */
+	char *why; /* NULL unless unsupported or failed */
+	char *os; /* release key ("debian:12") or NULL */
+	char *pretty; /* PRETTY_NAME or NULL */
+	char *layers; /* JSON array text of the layer digests, bottom first */
+	void *packages; /* scan_pkgs_encode() bytes, NULL when none */
 	size_t packages_len;
 	int64_t generation; /* errata generation the findings were matched at; -1: never matched */
-	char *findings;    /* JSON array text, NULL before matching */
+	char *findings; /* JSON array text, NULL before matching */
 	int64_t updated;
 };
 void meta_scan_release(struct meta_scan *s);

@@ -33,193 +33,193 @@
 
 /* Schema migrations, applied in order; PRAGMA user_version counts how many have run. */
 static const char *const sq_migrations[] = {
-	/* 1: the initial schema. Digests are "alg:hex" text; names compare bytewise (BINARY). */
-	"CREATE TABLE repositories ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  created INTEGER NOT NULL);"
-	"CREATE TABLE blob_links ("
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  digest TEXT NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  PRIMARY KEY (repo_id, digest)) WITHOUT ROWID;"
-	"CREATE INDEX blob_links_digest ON blob_links(digest);"
-	"CREATE TABLE manifests ("
-	"  id INTEGER PRIMARY KEY,"
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  digest TEXT NOT NULL,"
-	"  media_type TEXT NOT NULL,"
-	"  size INTEGER NOT NULL,"
-	"  body BLOB NOT NULL,"
-	"  subject TEXT,"
-	"  artifact_type TEXT,"
-	"  annotations TEXT,"
-	"  created INTEGER NOT NULL,"
-	"  UNIQUE (repo_id, digest));"
-	"CREATE INDEX manifests_digest ON manifests(digest);"
-	"CREATE INDEX manifests_subject ON manifests(repo_id, subject, digest) WHERE subject IS NOT NULL;"
-	/* kind 0: a blob (config, layer); kind 1: a child manifest of an index. */
-	"CREATE TABLE manifest_refs ("
-	"  manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
-	"  kind INTEGER NOT NULL,"
-	"  digest TEXT NOT NULL,"
-	"  PRIMARY KEY (manifest_id, kind, digest)) WITHOUT ROWID;"
-	"CREATE INDEX manifest_refs_digest ON manifest_refs(digest, kind);"
-	"CREATE TABLE tags ("
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  name TEXT NOT NULL,"
-	"  digest TEXT NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  PRIMARY KEY (repo_id, name),"
-	"  FOREIGN KEY (repo_id, digest) REFERENCES manifests(repo_id, digest) ON DELETE CASCADE"
-	") WITHOUT ROWID;"
-	"CREATE INDEX tags_manifest ON tags(repo_id, digest);"
-	"CREATE TABLE uploads ("
-	"  uuid TEXT PRIMARY KEY,"
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  created INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX uploads_repo ON uploads(repo_id);",
-	/* 2: when a link was last made (committed, mounted, linked again), for garbage collection's grace
+    /* 1: the initial schema. Digests are "alg:hex" text; names compare bytewise (BINARY). */
+    "CREATE TABLE repositories ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE blob_links ("
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  PRIMARY KEY (repo_id, digest)) WITHOUT ROWID;"
+    "CREATE INDEX blob_links_digest ON blob_links(digest);"
+    "CREATE TABLE manifests ("
+    "  id INTEGER PRIMARY KEY,"
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  media_type TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  body BLOB NOT NULL,"
+    "  subject TEXT,"
+    "  artifact_type TEXT,"
+    "  annotations TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  UNIQUE (repo_id, digest));"
+    "CREATE INDEX manifests_digest ON manifests(digest);"
+    "CREATE INDEX manifests_subject ON manifests(repo_id, subject, digest) WHERE subject IS NOT NULL;"
+    /* kind 0: a blob (config, layer); kind 1: a child manifest of an index. */
+    "CREATE TABLE manifest_refs ("
+    "  manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+    "  kind INTEGER NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  PRIMARY KEY (manifest_id, kind, digest)) WITHOUT ROWID;"
+    "CREATE INDEX manifest_refs_digest ON manifest_refs(digest, kind);"
+    "CREATE TABLE tags ("
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  PRIMARY KEY (repo_id, name),"
+    "  FOREIGN KEY (repo_id, digest) REFERENCES manifests(repo_id, digest) ON DELETE CASCADE"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX tags_manifest ON tags(repo_id, digest);"
+    "CREATE TABLE uploads ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX uploads_repo ON uploads(repo_id);",
+    /* 2: when a link was last made (committed, mounted, linked again), for garbage collection's grace
 	 * period; `created` keeps the first time. */
-	"ALTER TABLE blob_links ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;"
-	"UPDATE blob_links SET touched = created;",
-	/* 3: errata (security advisories), their CVEs and affected packages, the store-wide errata
+    "ALTER TABLE blob_links ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE blob_links SET touched = created;",
+    /* 3: errata (security advisories), their CVEs and affected packages, the store-wide errata
 	 * generation and the feeds' sync state. issued is NULL when the source gives no date;
 	 * issued_eff is issued or else first_seen, the order lists use. refs is newline-joined. */
-	"CREATE TABLE errata ("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  source TEXT NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  severity TEXT NOT NULL,"
-	"  issued INTEGER,"
-	"  issued_eff INTEGER NOT NULL,"
-	"  modified INTEGER,"
-	"  withdrawn INTEGER,"
-	"  summary TEXT,"
-	"  details TEXT,"
-	"  refs TEXT,"
-	"  hash TEXT NOT NULL,"
-	"  first_seen INTEGER NOT NULL,"
-	"  updated INTEGER NOT NULL,"
-	"  generation INTEGER NOT NULL);"
-	"CREATE INDEX errata_order ON errata(issued_eff DESC, name);"
-	"CREATE INDEX errata_generation ON errata(generation);"
-	"CREATE TABLE errata_cves ("
-	"  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
-	"  cve TEXT NOT NULL,"
-	"  PRIMARY KEY (erratum_id, cve)) WITHOUT ROWID;"
-	"CREATE INDEX errata_cves_cve ON errata_cves(cve);"
-	"CREATE TABLE errata_pkgs ("
-	"  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
-	"  seq INTEGER NOT NULL,"
-	"  release TEXT NOT NULL,"
-	"  package TEXT NOT NULL,"
-	"  binary INTEGER NOT NULL,"
-	"  status TEXT NOT NULL,"
-	"  introduced TEXT,"
-	"  fixed TEXT,"
-	"  last_affected TEXT,"
-	"  PRIMARY KEY (erratum_id, seq)) WITHOUT ROWID;"
-	"CREATE INDEX errata_pkgs_release ON errata_pkgs(release, package);"
-	"CREATE INDEX errata_pkgs_package ON errata_pkgs(package);"
-	"CREATE TABLE errata_state ("
-	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
-	"  generation INTEGER NOT NULL,"
-	"  changed INTEGER NOT NULL);"
-	"INSERT INTO errata_state(id, generation, changed) VALUES (1, 0, 0);"
-	"CREATE TABLE errata_feeds ("
-	"  feed TEXT PRIMARY KEY,"
-	"  etag TEXT,"
-	"  last_modified TEXT,"
-	"  content_hash TEXT,"
-	"  checked INTEGER NOT NULL,"
-	"  changed INTEGER NOT NULL) WITHOUT ROWID;",
-	/* 4: the journal (custody log; seq contiguous from 1, each row hashing the one before), the
+    "CREATE TABLE errata ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  source TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  issued INTEGER,"
+    "  issued_eff INTEGER NOT NULL,"
+    "  modified INTEGER,"
+    "  withdrawn INTEGER,"
+    "  summary TEXT,"
+    "  details TEXT,"
+    "  refs TEXT,"
+    "  hash TEXT NOT NULL,"
+    "  first_seen INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  generation INTEGER NOT NULL);"
+    "CREATE INDEX errata_order ON errata(issued_eff DESC, name);"
+    "CREATE INDEX errata_generation ON errata(generation);"
+    "CREATE TABLE errata_cves ("
+    "  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
+    "  cve TEXT NOT NULL,"
+    "  PRIMARY KEY (erratum_id, cve)) WITHOUT ROWID;"
+    "CREATE INDEX errata_cves_cve ON errata_cves(cve);"
+    "CREATE TABLE errata_pkgs ("
+    "  erratum_id INTEGER NOT NULL REFERENCES errata(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  release TEXT NOT NULL,"
+    "  package TEXT NOT NULL,"
+    "  binary INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  introduced TEXT,"
+    "  fixed TEXT,"
+    "  last_affected TEXT,"
+    "  PRIMARY KEY (erratum_id, seq)) WITHOUT ROWID;"
+    "CREATE INDEX errata_pkgs_release ON errata_pkgs(release, package);"
+    "CREATE INDEX errata_pkgs_package ON errata_pkgs(package);"
+    "CREATE TABLE errata_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  generation INTEGER NOT NULL,"
+    "  changed INTEGER NOT NULL);"
+    "INSERT INTO errata_state(id, generation, changed) VALUES (1, 0, 0);"
+    "CREATE TABLE errata_feeds ("
+    "  feed TEXT PRIMARY KEY,"
+    "  etag TEXT,"
+    "  last_modified TEXT,"
+    "  content_hash TEXT,"
+    "  checked INTEGER NOT NULL,"
+    "  changed INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: the journal (custody log; seq contiguous from 1, each row hashing the one before), the
 	 * webhook cursors over it, and simple signatures stored through the signature extension API
 	 * (one row per distinct content of a manifest). */
-	"CREATE TABLE events ("
-	"  seq INTEGER PRIMARY KEY,"
-	"  time INTEGER NOT NULL,"
-	"  action TEXT NOT NULL,"
-	"  repo TEXT NOT NULL,"
-	"  digest TEXT,"
-	"  tag TEXT,"
-	"  detail TEXT,"
-	"  prev TEXT,"
-	"  entry TEXT NOT NULL,"
-	"  hash TEXT NOT NULL);"
-	"CREATE INDEX events_repo ON events(repo, seq);"
-	"CREATE TABLE notify_cursors ("
-	"  endpoint TEXT PRIMARY KEY,"
-	"  seq INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE signatures ("
-	"  id INTEGER PRIMARY KEY,"
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  digest TEXT NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  content BLOB NOT NULL,"
-	"  content_sha256 TEXT NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  UNIQUE (repo_id, digest, content_sha256));",
-	/* 5: scanning. scan_layers: one layer's index (scan_layer_encode bytes) or why it failed, by
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  repo TEXT NOT NULL,"
+    "  digest TEXT,"
+    "  tag TEXT,"
+    "  detail TEXT,"
+    "  prev TEXT,"
+    "  entry TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE INDEX events_repo ON events(repo, seq);"
+    "CREATE TABLE notify_cursors ("
+    "  endpoint TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE signatures ("
+    "  id INTEGER PRIMARY KEY,"
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  content BLOB NOT NULL,"
+    "  content_sha256 TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  UNIQUE (repo_id, digest, content_sha256));",
+    /* 5: scanning. scan_layers: one layer's index (scan_layer_encode bytes) or why it failed, by
 	 * layer digest. scans: one image's scan by manifest digest. scan_queue: manifests waiting for a
 	 * scan, filled by a trigger in the transaction that stores the manifest; manifests stored before
 	 * this migration are queued by it. */
-	"CREATE TABLE scan_layers ("
-	"  digest TEXT PRIMARY KEY,"
-	"  result BLOB,"
-	"  why TEXT,"
-	"  created INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE scans ("
-	"  digest TEXT PRIMARY KEY,"
-	"  status TEXT NOT NULL,"
-	"  why TEXT,"
-	"  os TEXT,"
-	"  pretty TEXT,"
-	"  layers TEXT NOT NULL,"
-	"  packages BLOB,"
-	"  generation INTEGER NOT NULL,"
-	"  findings TEXT,"
-	"  updated INTEGER NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX scans_generation ON scans(generation) WHERE status = 'scanned';"
-	"CREATE TABLE scan_queue ("
-	"  digest TEXT PRIMARY KEY,"
-	"  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
-	"  enqueued INTEGER NOT NULL,"
-	"  claimed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-	"CREATE INDEX scan_queue_order ON scan_queue(claimed, enqueued);"
-	"CREATE TRIGGER scan_enqueue AFTER INSERT ON manifests"
-	" WHEN NOT EXISTS (SELECT 1 FROM scans WHERE digest = NEW.digest) BEGIN"
-	"  INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) VALUES (NEW.digest, NEW.repo_id, NEW.created);"
-	" END;"
-	"INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) SELECT digest, repo_id, created FROM manifests;",
-	/* 6: the last grade the grade checker recorded per manifest digest (a letter and the UTC day it
+    "CREATE TABLE scan_layers ("
+    "  digest TEXT PRIMARY KEY,"
+    "  result BLOB,"
+    "  why TEXT,"
+    "  created INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE scans ("
+    "  digest TEXT PRIMARY KEY,"
+    "  status TEXT NOT NULL,"
+    "  why TEXT,"
+    "  os TEXT,"
+    "  pretty TEXT,"
+    "  layers TEXT NOT NULL,"
+    "  packages BLOB,"
+    "  generation INTEGER NOT NULL,"
+    "  findings TEXT,"
+    "  updated INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX scans_generation ON scans(generation) WHERE status = 'scanned';"
+    "CREATE TABLE scan_queue ("
+    "  digest TEXT PRIMARY KEY,"
+    "  repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+    "  enqueued INTEGER NOT NULL,"
+    "  claimed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX scan_queue_order ON scan_queue(claimed, enqueued);"
+    "CREATE TRIGGER scan_enqueue AFTER INSERT ON manifests"
+    " WHEN NOT EXISTS (SELECT 1 FROM scans WHERE digest = NEW.digest) BEGIN"
+    "  INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) VALUES (NEW.digest, NEW.repo_id, NEW.created);"
+    " END;"
+    "INSERT OR IGNORE INTO scan_queue(digest, repo_id, enqueued) SELECT digest, repo_id, created FROM manifests;",
+    /* 6: the last grade the grade checker recorded per manifest digest (a letter and the UTC day it
 	 * was computed for), so a drop can be journaled once. */
-	"CREATE TABLE grade_state ("
-	"  digest TEXT PRIMARY KEY,"
-	"  grade TEXT NOT NULL,"
-	"  day INTEGER NOT NULL) WITHOUT ROWID;",
-	/* 7: an image's package list (10 KiB and more, written once per scan) moves out of scans, whose
+    "CREATE TABLE grade_state ("
+    "  digest TEXT PRIMARY KEY,"
+    "  grade TEXT NOT NULL,"
+    "  day INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 7: an image's package list (10 KiB and more, written once per scan) moves out of scans, whose
 	 * rows a re-match rewrites: SQLite rewrites a whole row on UPDATE, so every re-match copied
 	 * each list too. */
-	"CREATE TABLE scan_packages ("
-	"  digest TEXT PRIMARY KEY,"
-	"  packages BLOB NOT NULL);"
-	"INSERT INTO scan_packages(digest, packages) SELECT digest, packages FROM scans WHERE packages IS NOT NULL;"
-	"ALTER TABLE scans DROP COLUMN packages;",
-	/* 8: a manifest digest's scan, package list and last grade go when its last manifest row does
+    "CREATE TABLE scan_packages ("
+    "  digest TEXT PRIMARY KEY,"
+    "  packages BLOB NOT NULL);"
+    "INSERT INTO scan_packages(digest, packages) SELECT digest, packages FROM scans WHERE packages IS NOT NULL;"
+    "ALTER TABLE scans DROP COLUMN packages;",
+    /* 8: a manifest digest's scan, package list and last grade go when its last manifest row does
 	 * (they were left behind before); pushing it again queues a new scan. */
-	"CREATE TRIGGER scan_forget AFTER DELETE ON manifests"
-	" WHEN NOT EXISTS (SELECT 1 FROM manifests WHERE digest = OLD.digest) BEGIN"
-	"  DELETE FROM scans WHERE digest = OLD.digest;"
-	"  DELETE FROM scan_packages WHERE digest = OLD.digest;"
-	"  DELETE FROM grade_state WHERE digest = OLD.digest;"
-	" END;"
-	"DELETE FROM scans WHERE digest NOT IN (SELECT digest FROM manifests);"
-	"DELETE FROM scan_packages WHERE digest NOT IN (SELECT digest FROM manifests);"
-	"DELETE FROM grade_state WHERE digest NOT IN (SELECT digest FROM manifests);",
+    "CREATE TRIGGER scan_forget AFTER DELETE ON manifests"
+    " WHEN NOT EXISTS (SELECT 1 FROM manifests WHERE digest = OLD.digest) BEGIN"
+    "  DELETE FROM scans WHERE digest = OLD.digest;"
+    "  DELETE FROM scan_packages WHERE digest = OLD.digest;"
+    "  DELETE FROM grade_state WHERE digest = OLD.digest;"
+    " END;"
+    "DELETE FROM scans WHERE digest NOT IN (SELECT digest FROM manifests);"
+    "DELETE FROM scan_packages WHERE digest NOT IN (SELECT digest FROM manifests);"
+    "DELETE FROM grade_state WHERE digest NOT IN (SELECT digest FROM manifests);",
 };
 #define SQ_SCHEMA_VERSION ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -310,186 +310,188 @@ enum sq_stmt {
  * is 0, else the tagged ones and those created at or after ?2 (the cutoff); then children of a kept
  * index and subjects of a kept referrer, within the same repository. `where` restricts the roots:
  * "" or a condition ending in AND. */
-#define GC_KEPT(where)                                                                                        \
-	"WITH RECURSIVE kept(id) AS ("                                                                         \
-	" SELECT m.id FROM manifests m WHERE " where " (?1 = 0 OR m.created >= ?2"                             \
-	"   OR EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest))"             \
-	" UNION SELECT c.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
-	"   JOIN manifest_refs x ON x.manifest_id = p.id AND x.kind = 1"                                       \
-	"   JOIN manifests c ON c.repo_id = p.repo_id AND c.digest = x.digest"                                  \
-	" UNION SELECT s.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
-	"   JOIN manifests s ON s.repo_id = p.repo_id AND s.digest = p.subject"                                 \
-	" UNION SELECT f.id FROM kept k JOIN manifests p ON p.id = k.id"                                       \
+#define GC_KEPT(where)                                                                             \
+	"WITH RECURSIVE kept(id) AS ("                                                             \
+	" SELECT m.id FROM manifests m WHERE " where " (?1 = 0 OR m.created >= ?2"                 \
+	"   OR EXISTS (SELECT 1 FROM tags t WHERE t.repo_id = m.repo_id AND t.digest = m.digest))" \
+	" UNION SELECT c.id FROM kept k JOIN manifests p ON p.id = k.id"                           \
+	"   JOIN manifest_refs x ON x.manifest_id = p.id AND x.kind = 1"                           \
+	"   JOIN manifests c ON c.repo_id = p.repo_id AND c.digest = x.digest"                     \
+	" UNION SELECT s.id FROM kept k JOIN manifests p ON p.id = k.id"                           \
+	"   JOIN manifests s ON s.repo_id = p.repo_id AND s.digest = p.subject"                    \
+	" UNION SELECT f.id FROM kept k JOIN manifests p ON p.id = k.id"                           \
 	"   JOIN manifests f ON f.repo_id = p.repo_id AND f.subject = p.digest)"
 
 static const char *const sq_sql[ST_MAX] = {
-	[ST_BEGIN_READ] = "BEGIN DEFERRED",
-	[ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_REPO_ID] = "SELECT id FROM repositories WHERE name = ?1",
-	[ST_REPO_ADD] = "INSERT INTO repositories(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-	[ST_BLOB_LINK] = "INSERT INTO blob_links(repo_id, digest, size, created, touched) VALUES (?1, ?2, ?3, ?4, ?4)"
-			 " ON CONFLICT(repo_id, digest) DO UPDATE SET touched = excluded.touched",
-	[ST_BLOB_GET] = "SELECT b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
-			" WHERE r.name = ?1 AND b.digest = ?2",
-	[ST_BLOB_UNLINK] = "DELETE FROM blob_links"
-			   " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
-	[ST_BLOB_REFERENCED] = "SELECT EXISTS (SELECT 1 FROM blob_links WHERE digest = ?1)"
-			       " OR EXISTS (SELECT 1 FROM manifests WHERE digest = ?1)"
-			       " OR EXISTS (SELECT 1 FROM manifest_refs WHERE digest = ?1)",
-	[ST_BLOB_IN_REPO] = "SELECT 1 FROM blob_links WHERE repo_id = ?1 AND digest = ?2",
-	[ST_MF_ID] = "SELECT id FROM manifests WHERE repo_id = ?1 AND digest = ?2",
-	[ST_MF_ADD] = "INSERT INTO manifests(repo_id, digest, media_type, size, body, subject, artifact_type,"
-		      " annotations, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-		      " ON CONFLICT(repo_id, digest) DO NOTHING",
-	[ST_REF_ADD] = "INSERT INTO manifest_refs(manifest_id, kind, digest) VALUES (?1, ?2, ?3)"
-		       " ON CONFLICT DO NOTHING",
-	[ST_TAG_SET] = "INSERT INTO tags(repo_id, name, digest, updated) VALUES (?1, ?2, ?3, ?4)"
-		       " ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest,"
-		       " updated = excluded.updated WHERE digest IS NOT excluded.digest",
-	[ST_MF_GET] = "SELECT m.digest, m.media_type, m.size FROM manifests m"
-		      " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
-	[ST_MF_GET_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM manifests m"
-			   " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
-	[ST_MF_GET_TAG] = "SELECT m.digest, m.media_type, m.size FROM tags t"
-			  " JOIN repositories r ON r.id = t.repo_id"
-			  " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
-			  " WHERE r.name = ?1 AND t.name = ?2",
-	[ST_MF_GET_TAG_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM tags t"
-			       " JOIN repositories r ON r.id = t.repo_id"
-			       " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
-			       " WHERE r.name = ?1 AND t.name = ?2",
-	[ST_MF_DELETE] = "DELETE FROM manifests"
-			 " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
-	[ST_TAG_DELETE] = "DELETE FROM tags"
-			  " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND name = ?2",
-	[ST_TAGS_LIST] = "SELECT name FROM tags WHERE repo_id = ?1 AND name > ?2"
-			 " ORDER BY name COLLATE BINARY LIMIT ?3",
-	[ST_CATALOG] = "SELECT name FROM repositories WHERE name > ?1 ORDER BY name COLLATE BINARY LIMIT ?2",
-	[ST_REFERRERS] = "SELECT m.digest, m.size, m.media_type, m.artifact_type, m.annotations FROM manifests m"
-			 " JOIN repositories r ON r.id = m.repo_id"
-			 " WHERE r.name = ?1 AND m.subject = ?2 AND (?3 IS NULL OR m.artifact_type = ?3)"
-			 " ORDER BY m.digest COLLATE BINARY",
-	[ST_UPLOAD_PUT] = "INSERT INTO uploads(uuid, repo_id, created) VALUES (?1, ?2, ?3)"
-			  " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
-	[ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
-	[ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
-	[ST_UPLOAD_LIST] = "SELECT uuid FROM uploads WHERE created <= ?1 ORDER BY uuid",
-	/* ?1: delete_untagged, ?2: cutoff. GC_KEPT is the live manifests (see meta.h). */
-	[ST_GC_PLAN_MANIFESTS] = GC_KEPT("")
-	" SELECT r.name, m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repo_id"
-	" WHERE m.id NOT IN (SELECT id FROM kept) ORDER BY r.name COLLATE BINARY, m.digest",
-	[ST_GC_PLAN_LINKS] = GC_KEPT("")
-	" SELECT r.name, b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
-	" WHERE b.touched < ?2"
-	" AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
-	"   WHERE x.digest = b.digest AND x.kind = 0 AND m.repo_id = b.repo_id AND m.id IN (SELECT id FROM kept))"
-	" AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = b.repo_id AND m.digest = b.digest"
-	"   AND m.id IN (SELECT id FROM kept))"
-	" ORDER BY r.name COLLATE BINARY, b.digest",
-	[ST_GC_PLAN_BLOBS] = GC_KEPT("")
-	" SELECT NULL, b.digest, MAX(b.size) FROM blob_links b GROUP BY b.digest"
-	" HAVING MAX(b.touched) < ?2"
-	" AND NOT EXISTS (SELECT 1 FROM manifest_refs x WHERE x.digest = b.digest AND x.kind = 0"
-	"   AND x.manifest_id IN (SELECT id FROM kept))"
-	" AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest AND m.id IN (SELECT id FROM kept))"
-	" ORDER BY b.digest",
-	/* ?1: 1, ?2: cutoff, ?3: repository id */
-	[ST_GC_PRUNE] = GC_KEPT("m.repo_id = ?3 AND")
-	" DELETE FROM manifests WHERE repo_id = ?3 AND id NOT IN (SELECT id FROM kept) RETURNING NULL, digest, size",
-	[ST_GC_BLOB_UNLINK] = "DELETE FROM blob_links WHERE digest = ?1 AND touched < ?2"
-			      " AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
-			      "   WHERE x.digest = ?1 AND x.kind = 0 AND m.repo_id = blob_links.repo_id)"
-			      " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = blob_links.repo_id"
-			      "   AND m.digest = ?1)",
-	[ST_ER_LOOKUP] = "SELECT id, source, hash, first_seen FROM errata WHERE name = ?1",
-	[ST_ER_INSERT] = "INSERT INTO errata(name, source, type, severity, issued, issued_eff, modified, withdrawn,"
-			 " summary, details, refs, hash, first_seen, updated, generation)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
-	[ST_ER_UPDATE] = "UPDATE errata SET source = ?2, type = ?3, severity = ?4, issued = ?5, issued_eff = ?6,"
-			 " modified = ?7, withdrawn = ?8, summary = ?9, details = ?10, refs = ?11, hash = ?12,"
-			 " updated = ?13, generation = ?14 WHERE id = ?1",
-	[ST_ER_DEL_CVES] = "DELETE FROM errata_cves WHERE erratum_id = ?1",
-	[ST_ER_DEL_PKGS] = "DELETE FROM errata_pkgs WHERE erratum_id = ?1",
-	[ST_ER_ADD_CVE] = "INSERT INTO errata_cves(erratum_id, cve) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-	[ST_ER_ADD_PKG] = "INSERT INTO errata_pkgs(erratum_id, seq, release, package, binary, status, introduced, fixed,"
-			  " last_affected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[ST_ER_GEN_GET] = "SELECT generation FROM errata_state WHERE id = 1",
-	[ST_ER_GEN_SET] = "UPDATE errata_state SET generation = ?1, changed = ?2 WHERE id = 1",
-	[ST_ER_GET] = "SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
-		      " hash, first_seen, updated, generation, details FROM errata WHERE name = ?1",
-	[ST_ER_CVES] = "SELECT cve FROM errata_cves WHERE erratum_id = ?1 ORDER BY cve",
-	[ST_ER_PKGS] = "SELECT release, package, binary, status, introduced, fixed, last_affected FROM errata_pkgs"
-		       " WHERE erratum_id = ?1 ORDER BY seq",
-	[ST_ER_LAST] = "SELECT issued_eff FROM errata WHERE name = ?1",
-	/* One statement for every filter combination: a NULL parameter switches its condition off. */
-	[ST_ER_LIST] = "SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
-		       " hash, first_seen, updated, generation FROM errata e"
-		       " WHERE (?1 IS NULL AND ?2 IS NULL OR EXISTS (SELECT 1 FROM errata_pkgs p"
-		       "   WHERE p.erratum_id = e.id AND (?1 IS NULL OR p.release = ?1) AND (?2 IS NULL OR p.package = ?2)))"
-		       " AND (?3 IS NULL OR EXISTS (SELECT 1 FROM errata_cves c WHERE c.erratum_id = e.id AND c.cve = ?3))"
-		       " AND (?4 IS NULL OR e.severity = ?4) AND (?5 IS NULL OR e.type = ?5)"
-		       " AND (?6 IS NULL OR e.issued_eff < ?6 OR (e.issued_eff = ?6 AND e.name > ?7))"
-		       " ORDER BY e.issued_eff DESC, e.name LIMIT ?8",
-	[ST_ER_AFFECTING] = "SELECT e.name, e.type, e.severity, e.issued_eff, p.release, p.package, p.binary, p.status,"
-			    " p.introduced, p.fixed, p.last_affected FROM errata_pkgs p JOIN errata e ON e.id = p.erratum_id"
-			    " WHERE p.release = ?1 AND p.package = ?2 AND e.withdrawn IS NULL ORDER BY e.name, p.seq",
-	[ST_ER_CHANGED] = "SELECT name FROM errata WHERE generation > ?1 ORDER BY name",
-	[ST_FEED_GET] = "SELECT etag, last_modified, content_hash, checked, changed FROM errata_feeds WHERE feed = ?1",
-	[ST_FEED_PUT] = "INSERT INTO errata_feeds(feed, etag, last_modified, content_hash, checked, changed)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(feed) DO UPDATE SET etag = excluded.etag,"
-			" last_modified = excluded.last_modified, content_hash = excluded.content_hash,"
-			" checked = excluded.checked, changed = excluded.changed",
-	[ST_EV_HEAD] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-	[ST_EV_ADD] = "INSERT INTO events(seq, time, action, repo, digest, tag, detail, prev, entry, hash)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[ST_EV_LIST] = "SELECT seq, time, action, repo, digest, tag, detail, prev, entry, hash FROM events"
-		       " WHERE seq > ?1 AND (?2 IS NULL OR repo = ?2) AND (?3 IS NULL OR digest = ?3)"
-		       " ORDER BY seq LIMIT ?4",
-	[ST_TAG_GET] = "SELECT digest FROM tags WHERE repo_id = ?1 AND name = ?2",
-	[ST_TAGS_OF] = "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repo_id"
-		       " WHERE r.name = ?1 AND t.digest = ?2 ORDER BY t.name COLLATE BINARY",
-	[ST_CUR_GET] = "SELECT seq FROM notify_cursors WHERE endpoint = ?1",
-	[ST_CUR_SET] = "INSERT INTO notify_cursors(endpoint, seq) VALUES (?1, ?2)"
-		       " ON CONFLICT(endpoint) DO UPDATE SET seq = excluded.seq",
-	[ST_SIG_COUNT] = "SELECT COUNT(*), COALESCE(SUM(content_sha256 = ?3), 0) FROM signatures"
-			 " WHERE repo_id = ?1 AND digest = ?2",
-	[ST_SIG_ADD] = "INSERT INTO signatures(repo_id, digest, name, content, content_sha256, created)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_SIG_LIST] = "SELECT name, content, created FROM signatures WHERE repo_id = ?1 AND digest = ?2 ORDER BY id",
-	[ST_SIG_DEL] = "DELETE FROM signatures WHERE repo_id = ?1 AND digest = ?2 AND name = ?3"
-		       " RETURNING content_sha256",
-	[ST_SCAN_CLAIM] = "UPDATE scan_queue SET claimed = 1 WHERE digest ="
-			  " (SELECT digest FROM scan_queue WHERE claimed = 0 ORDER BY enqueued, digest LIMIT 1)"
-			  " RETURNING digest, (SELECT name FROM repositories WHERE id = repo_id)",
-	[ST_SCAN_REQUEUE] = "UPDATE scan_queue SET claimed = 0 WHERE claimed <> 0",
-	[ST_SCAN_ENQUEUE] = "INSERT INTO scan_queue(digest, repo_id, enqueued) VALUES (?1, ?2, ?3)"
-			    " ON CONFLICT(digest) DO NOTHING",
-	[ST_SCAN_QUEUED] = "SELECT EXISTS (SELECT 1 FROM scan_queue WHERE digest = ?1)",
-	[ST_GRADE_GET] = "SELECT grade, day FROM grade_state WHERE digest = ?1",
-	[ST_GRADE_SET] = "INSERT INTO grade_state(digest, grade, day) VALUES (?1, ?2, ?3)"
-			 " ON CONFLICT(digest) DO UPDATE SET grade = excluded.grade, day = excluded.day",
-	[ST_SCAN_LAYER_GET] = "SELECT result, why FROM scan_layers WHERE digest = ?1",
-	[ST_SCAN_LAYER_PUT] = "INSERT INTO scan_layers(digest, result, why, created) VALUES (?1, ?2, ?3, ?4)"
-			      " ON CONFLICT(digest) DO UPDATE SET result = excluded.result, why = excluded.why",
-	[ST_SCAN_LAYER_COUNT] = "SELECT COUNT(*) FROM scan_layers",
-	[ST_SCAN_PUT] = "INSERT INTO scans(digest, status, why, os, pretty, layers, generation, findings, updated)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10) ON CONFLICT(digest) DO UPDATE SET"
-			" status = excluded.status, why = excluded.why, os = excluded.os, pretty = excluded.pretty,"
-			" layers = excluded.layers, generation = excluded.generation,"
-			" findings = excluded.findings, updated = excluded.updated",
-	[ST_SCAN_PKG_PUT] = "INSERT INTO scan_packages(digest, packages) VALUES (?1, ?2)"
-			    " ON CONFLICT(digest) DO UPDATE SET packages = excluded.packages",
-	[ST_SCAN_PKG_DEL] = "DELETE FROM scan_packages WHERE digest = ?1",
-	[ST_SCAN_DEQUEUE] = "DELETE FROM scan_queue WHERE digest = ?1",
-	[ST_SCAN_GET] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
-			" s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
-			" WHERE s.digest = ?1",
-	[ST_SCAN_STALE] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
-			  " s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
-			  " WHERE s.status = 'scanned' AND s.generation < ?1",
-	[ST_SCAN_FINDINGS] = "UPDATE scans SET findings = ?2, generation = ?3, updated = ?4 WHERE digest = ?1",
+    [ST_BEGIN_READ] = "BEGIN DEFERRED",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_REPO_ID] = "SELECT id FROM repositories WHERE name = ?1",
+    [ST_REPO_ADD] = "INSERT INTO repositories(name, created) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+    [ST_BLOB_LINK] = "INSERT INTO blob_links(repo_id, digest, size, created, touched) VALUES (?1, ?2, ?3, ?4, ?4)"
+		     " ON CONFLICT(repo_id, digest) DO UPDATE SET touched = excluded.touched",
+    [ST_BLOB_GET] = "SELECT b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
+		    " WHERE r.name = ?1 AND b.digest = ?2",
+    [ST_BLOB_UNLINK] = "DELETE FROM blob_links"
+		       " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
+    [ST_BLOB_REFERENCED] = "SELECT EXISTS (SELECT 1 FROM blob_links WHERE digest = ?1)"
+			   " OR EXISTS (SELECT 1 FROM manifests WHERE digest = ?1)"
+			   " OR EXISTS (SELECT 1 FROM manifest_refs WHERE digest = ?1)",
+    [ST_BLOB_IN_REPO] = "SELECT 1 FROM blob_links WHERE repo_id = ?1 AND digest = ?2",
+    [ST_MF_ID] = "SELECT id FROM manifests WHERE repo_id = ?1 AND digest = ?2",
+    [ST_MF_ADD] = "INSERT INTO manifests(repo_id, digest, media_type, size, body, subject, artifact_type,"
+		  " annotations, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		  " ON CONFLICT(repo_id, digest) DO NOTHING",
+    [ST_REF_ADD] = "INSERT INTO manifest_refs(manifest_id, kind, digest) VALUES (?1, ?2, ?3)"
+		   " ON CONFLICT DO NOTHING",
+    [ST_TAG_SET] = "INSERT INTO tags(repo_id, name, digest, updated) VALUES (?1, ?2, ?3, ?4)"
+		   " ON CONFLICT(repo_id, name) DO UPDATE SET digest = excluded.digest,"
+		   " updated = excluded.updated WHERE digest IS NOT excluded.digest",
+    [ST_MF_GET] = "SELECT m.digest, m.media_type, m.size FROM manifests m"
+		  " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
+    [ST_MF_GET_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM manifests m"
+		       " JOIN repositories r ON r.id = m.repo_id WHERE r.name = ?1 AND m.digest = ?2",
+    [ST_MF_GET_TAG] = "SELECT m.digest, m.media_type, m.size FROM tags t"
+		      " JOIN repositories r ON r.id = t.repo_id"
+		      " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
+		      " WHERE r.name = ?1 AND t.name = ?2",
+    [ST_MF_GET_TAG_BODY] = "SELECT m.digest, m.media_type, m.size, m.body FROM tags t"
+			   " JOIN repositories r ON r.id = t.repo_id"
+			   " JOIN manifests m ON m.repo_id = t.repo_id AND m.digest = t.digest"
+			   " WHERE r.name = ?1 AND t.name = ?2",
+    [ST_MF_DELETE] = "DELETE FROM manifests"
+		     " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2",
+    [ST_TAG_DELETE] = "DELETE FROM tags"
+		      " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND name = ?2",
+    [ST_TAGS_LIST] = "SELECT name FROM tags WHERE repo_id = ?1 AND name > ?2"
+		     " ORDER BY name COLLATE BINARY LIMIT ?3",
+    [ST_CATALOG] = "SELECT name FROM repositories WHERE name > ?1 ORDER BY name COLLATE BINARY LIMIT ?2",
+    [ST_REFERRERS] = "SELECT m.digest, m.size, m.media_type, m.artifact_type, m.annotations FROM manifests m"
+		     " JOIN repositories r ON r.id = m.repo_id"
+		     " WHERE r.name = ?1 AND m.subject = ?2 AND (?3 IS NULL OR m.artifact_type = ?3)"
+		     " ORDER BY m.digest COLLATE BINARY",
+    [ST_UPLOAD_PUT] = "INSERT INTO uploads(uuid, repo_id, created) VALUES (?1, ?2, ?3)"
+		      " ON CONFLICT(uuid) DO UPDATE SET repo_id = excluded.repo_id",
+    [ST_UPLOAD_GET] = "SELECT r.name FROM uploads u JOIN repositories r ON r.id = u.repo_id WHERE u.uuid = ?1",
+    [ST_UPLOAD_DELETE] = "DELETE FROM uploads WHERE uuid = ?1",
+    [ST_UPLOAD_LIST] = "SELECT uuid FROM uploads WHERE created <= ?1 ORDER BY uuid",
+    /* ?1: delete_untagged, ?2: cutoff. GC_KEPT is the live manifests (see meta.h). */
+    [ST_GC_PLAN_MANIFESTS] =
+	GC_KEPT("") " SELECT r.name, m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repo_id"
+		    " WHERE m.id NOT IN (SELECT id FROM kept) ORDER BY r.name COLLATE BINARY, m.digest",
+    [ST_GC_PLAN_LINKS] = GC_KEPT(
+	"") " SELECT r.name, b.digest, b.size FROM blob_links b JOIN repositories r ON r.id = b.repo_id"
+	    " WHERE b.touched < ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
+	    "   WHERE x.digest = b.digest AND x.kind = 0 AND m.repo_id = b.repo_id AND m.id IN (SELECT id FROM kept))"
+	    " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = b.repo_id AND m.digest = b.digest"
+	    "   AND m.id IN (SELECT id FROM kept))"
+	    " ORDER BY r.name COLLATE BINARY, b.digest",
+    [ST_GC_PLAN_BLOBS] = GC_KEPT(
+	"") " SELECT NULL, b.digest, MAX(b.size) FROM blob_links b GROUP BY b.digest"
+	    " HAVING MAX(b.touched) < ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM manifest_refs x WHERE x.digest = b.digest AND x.kind = 0"
+	    "   AND x.manifest_id IN (SELECT id FROM kept))"
+	    " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest AND m.id IN (SELECT id FROM kept))"
+	    " ORDER BY b.digest",
+    /* ?1: 1, ?2: cutoff, ?3: repository id */
+    [ST_GC_PRUNE] = GC_KEPT("m.repo_id = ?3 AND") " DELETE FROM manifests WHERE repo_id = ?3 AND id NOT IN (SELECT id "
+						  "FROM kept) RETURNING NULL, digest, size",
+    [ST_GC_BLOB_UNLINK] = "DELETE FROM blob_links WHERE digest = ?1 AND touched < ?2"
+			  " AND NOT EXISTS (SELECT 1 FROM manifest_refs x JOIN manifests m ON m.id = x.manifest_id"
+			  "   WHERE x.digest = ?1 AND x.kind = 0 AND m.repo_id = blob_links.repo_id)"
+			  " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = blob_links.repo_id"
+			  "   AND m.digest = ?1)",
+    [ST_ER_LOOKUP] = "SELECT id, source, hash, first_seen FROM errata WHERE name = ?1",
+    [ST_ER_INSERT] = "INSERT INTO errata(name, source, type, severity, issued, issued_eff, modified, withdrawn,"
+		     " summary, details, refs, hash, first_seen, updated, generation)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+    [ST_ER_UPDATE] = "UPDATE errata SET source = ?2, type = ?3, severity = ?4, issued = ?5, issued_eff = ?6,"
+		     " modified = ?7, withdrawn = ?8, summary = ?9, details = ?10, refs = ?11, hash = ?12,"
+		     " updated = ?13, generation = ?14 WHERE id = ?1",
+    [ST_ER_DEL_CVES] = "DELETE FROM errata_cves WHERE erratum_id = ?1",
+    [ST_ER_DEL_PKGS] = "DELETE FROM errata_pkgs WHERE erratum_id = ?1",
+    [ST_ER_ADD_CVE] = "INSERT INTO errata_cves(erratum_id, cve) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [ST_ER_ADD_PKG] = "INSERT INTO errata_pkgs(erratum_id, seq, release, package, binary, status, introduced, fixed,"
+		      " last_affected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_ER_GEN_GET] = "SELECT generation FROM errata_state WHERE id = 1",
+    [ST_ER_GEN_SET] = "UPDATE errata_state SET generation = ?1, changed = ?2 WHERE id = 1",
+    [ST_ER_GET] = "SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
+		  " hash, first_seen, updated, generation, details FROM errata WHERE name = ?1",
+    [ST_ER_CVES] = "SELECT cve FROM errata_cves WHERE erratum_id = ?1 ORDER BY cve",
+    [ST_ER_PKGS] = "SELECT release, package, binary, status, introduced, fixed, last_affected FROM errata_pkgs"
+		   " WHERE erratum_id = ?1 ORDER BY seq",
+    [ST_ER_LAST] = "SELECT issued_eff FROM errata WHERE name = ?1",
+    /* One statement for every filter combination: a NULL parameter switches its condition off. */
+    [ST_ER_LIST] =
+	"SELECT id, name, source, type, severity, issued, issued_eff, modified, withdrawn, summary, refs,"
+	" hash, first_seen, updated, generation FROM errata e"
+	" WHERE (?1 IS NULL AND ?2 IS NULL OR EXISTS (SELECT 1 FROM errata_pkgs p"
+	"   WHERE p.erratum_id = e.id AND (?1 IS NULL OR p.release = ?1) AND (?2 IS NULL OR p.package = ?2)))"
+	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM errata_cves c WHERE c.erratum_id = e.id AND c.cve = ?3))"
+	" AND (?4 IS NULL OR e.severity = ?4) AND (?5 IS NULL OR e.type = ?5)"
+	" AND (?6 IS NULL OR e.issued_eff < ?6 OR (e.issued_eff = ?6 AND e.name > ?7))"
+	" ORDER BY e.issued_eff DESC, e.name LIMIT ?8",
+    [ST_ER_AFFECTING] =
+	"SELECT e.name, e.type, e.severity, e.issued_eff, p.release, p.package, p.binary, p.status,"
+	" p.introduced, p.fixed, p.last_affected FROM errata_pkgs p JOIN errata e ON e.id = p.erratum_id"
+	" WHERE p.release = ?1 AND p.package = ?2 AND e.withdrawn IS NULL ORDER BY e.name, p.seq",
+    [ST_ER_CHANGED] = "SELECT name FROM errata WHERE generation > ?1 ORDER BY name",
+    [ST_FEED_GET] = "SELECT etag, last_modified, content_hash, checked, changed FROM errata_feeds WHERE feed = ?1",
+    [ST_FEED_PUT] = "INSERT INTO errata_feeds(feed, etag, last_modified, content_hash, checked, changed)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(feed) DO UPDATE SET etag = excluded.etag,"
+		    " last_modified = excluded.last_modified, content_hash = excluded.content_hash,"
+		    " checked = excluded.checked, changed = excluded.changed",
+    [ST_EV_HEAD] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+    [ST_EV_ADD] = "INSERT INTO events(seq, time, action, repo, digest, tag, detail, prev, entry, hash)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_EV_LIST] = "SELECT seq, time, action, repo, digest, tag, detail, prev, entry, hash FROM events"
+		   " WHERE seq > ?1 AND (?2 IS NULL OR repo = ?2) AND (?3 IS NULL OR digest = ?3)"
+		   " ORDER BY seq LIMIT ?4",
+    [ST_TAG_GET] = "SELECT digest FROM tags WHERE repo_id = ?1 AND name = ?2",
+    [ST_TAGS_OF] = "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repo_id"
+		   " WHERE r.name = ?1 AND t.digest = ?2 ORDER BY t.name COLLATE BINARY",
+    [ST_CUR_GET] = "SELECT seq FROM notify_cursors WHERE endpoint = ?1",
+    [ST_CUR_SET] = "INSERT INTO notify_cursors(endpoint, seq) VALUES (?1, ?2)"
+		   " ON CONFLICT(endpoint) DO UPDATE SET seq = excluded.seq",
+    [ST_SIG_COUNT] = "SELECT COUNT(*), COALESCE(SUM(content_sha256 = ?3), 0) FROM signatures"
+		     " WHERE repo_id = ?1 AND digest = ?2",
+    [ST_SIG_ADD] = "INSERT INTO signatures(repo_id, digest, name, content, content_sha256, created)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_SIG_LIST] = "SELECT name, content, created FROM signatures WHERE repo_id = ?1 AND digest = ?2 ORDER BY id",
+    [ST_SIG_DEL] = "DELETE FROM signatures WHERE repo_id = ?1 AND digest = ?2 AND name = ?3"
+		   " RETURNING content_sha256",
+    [ST_SCAN_CLAIM] = "UPDATE scan_queue SET claimed = 1 WHERE digest ="
+		      " (SELECT digest FROM scan_queue WHERE claimed = 0 ORDER BY enqueued, digest LIMIT 1)"
+		      " RETURNING digest, (SELECT name FROM repositories WHERE id = repo_id)",
+    [ST_SCAN_REQUEUE] = "UPDATE scan_queue SET claimed = 0 WHERE claimed <> 0",
+    [ST_SCAN_ENQUEUE] = "INSERT INTO scan_queue(digest, repo_id, enqueued) VALUES (?1, ?2, ?3)"
+			" ON CONFLICT(digest) DO NOTHING",
+    [ST_SCAN_QUEUED] = "SELECT EXISTS (SELECT 1 FROM scan_queue WHERE digest = ?1)",
+    [ST_GRADE_GET] = "SELECT grade, day FROM grade_state WHERE digest = ?1",
+    [ST_GRADE_SET] = "INSERT INTO grade_state(digest, grade, day) VALUES (?1, ?2, ?3)"
+		     " ON CONFLICT(digest) DO UPDATE SET grade = excluded.grade, day = excluded.day",
+    [ST_SCAN_LAYER_GET] = "SELECT result, why FROM scan_layers WHERE digest = ?1",
+    [ST_SCAN_LAYER_PUT] = "INSERT INTO scan_layers(digest, result, why, created) VALUES (?1, ?2, ?3, ?4)"
+			  " ON CONFLICT(digest) DO UPDATE SET result = excluded.result, why = excluded.why",
+    [ST_SCAN_LAYER_COUNT] = "SELECT COUNT(*) FROM scan_layers",
+    [ST_SCAN_PUT] = "INSERT INTO scans(digest, status, why, os, pretty, layers, generation, findings, updated)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9, ?10) ON CONFLICT(digest) DO UPDATE SET"
+		    " status = excluded.status, why = excluded.why, os = excluded.os, pretty = excluded.pretty,"
+		    " layers = excluded.layers, generation = excluded.generation,"
+		    " findings = excluded.findings, updated = excluded.updated",
+    [ST_SCAN_PKG_PUT] = "INSERT INTO scan_packages(digest, packages) VALUES (?1, ?2)"
+			" ON CONFLICT(digest) DO UPDATE SET packages = excluded.packages",
+    [ST_SCAN_PKG_DEL] = "DELETE FROM scan_packages WHERE digest = ?1",
+    [ST_SCAN_DEQUEUE] = "DELETE FROM scan_queue WHERE digest = ?1",
+    [ST_SCAN_GET] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
+		    " s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
+		    " WHERE s.digest = ?1",
+    [ST_SCAN_STALE] = "SELECT s.digest, s.status, s.why, s.os, s.pretty, s.layers, p.packages, s.generation,"
+		      " s.findings, s.updated FROM scans s LEFT JOIN scan_packages p ON p.digest = s.digest"
+		      " WHERE s.status = 'scanned' AND s.generation < ?1",
+    [ST_SCAN_FINDINGS] = "UPDATE scans SET findings = ?2, generation = ?3, updated = ?4 WHERE digest = ?1",
 };
 
 struct sq_meta;
@@ -589,8 +591,7 @@ static int sq_conn_open(struct sq_meta *sm, struct sq_conn **out)
 		goto out;
 	}
 	c->owner = sm;
-	src = sqlite3_open_v2(sm->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			      NULL);
+	src = sqlite3_open_v2(sm->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {
 		rc = sq_err(src);
 		goto out;
@@ -926,8 +927,8 @@ static int sq_detail(char **out, const char *fmt, ...)
 
 /* Appends one journal row inside the caller's write transaction: seq is the head's plus one, prev
  * the head's hash, entry the canonical text, hash its SHA-256. detail must be canonical or NULL. */
-static int sq_event_add(struct sq_conn *c, const char *action, const char *repo, const char *digest,
-			const char *tag, const char *detail, int64_t *seq_out)
+static int sq_event_add(struct sq_conn *c, const char *action, const char *repo, const char *digest, const char *tag,
+			const char *detail, int64_t *seq_out)
 {
 	sqlite3_stmt *st = NULL;
 	struct meta_event ev = {0};
@@ -1365,7 +1366,8 @@ static int sq_put_event(struct sq_conn *c, const struct meta_manifest_in *in, in
 			rc = sq_detail(&detail, "{s:s, s:I, s:s?}", "media_type", in->media_type, "size",
 				       (json_int_t)in->len, "from", from);
 		else
-			rc = sq_detail(&detail, "{s:s, s:I}", "media_type", in->media_type, "size", (json_int_t)in->len);
+			rc =
+			    sq_detail(&detail, "{s:s, s:I}", "media_type", in->media_type, "size", (json_int_t)in->len);
 		if (rc == 0)
 			rc = sq_event_add_d(c, "push", in->repo, in->digest, in->tag, detail);
 	} else if (moved) {
@@ -1512,8 +1514,7 @@ static void sq_manifest_get_undo(void *arg)
 }
 
 /* Looks up a manifest of repo by tag. */
-static int sq_manifest_get_by_tag(void *be, const char *repo, const char *tag, int want_body,
-				  struct meta_manifest *out)
+static int sq_manifest_get_by_tag(void *be, const char *repo, const char *tag, int want_body, struct meta_manifest *out)
 {
 	struct sq_get_arg a = {repo, tag, NULL, want_body, out};
 
@@ -1521,8 +1522,7 @@ static int sq_manifest_get_by_tag(void *be, const char *repo, const char *tag, i
 }
 
 /* Looks up a manifest of repo by digest. */
-static int sq_manifest_get(void *be, const char *repo, const struct digest *d, int want_body,
-			   struct meta_manifest *out)
+static int sq_manifest_get(void *be, const char *repo, const struct digest *d, int want_body, struct meta_manifest *out)
 {
 	struct sq_get_arg a = {repo, NULL, d, want_body, out};
 
@@ -1546,7 +1546,7 @@ static int sq_tags_of(struct sq_conn *c, const char *repo, const struct digest *
 		rc = sq_bind_digest(st, 2, d);
 	while (rc == 0 && (rc = sq_step(st)) == 1)
 		rc = json_array_append_new(a, json_string((const char *)sqlite3_column_text(st, 0))) < 0 ? -BERTH_ENOMEM
-													   : 0;
+													 : 0;
 	if (st)
 		sqlite3_reset(st);
 	if (rc < 0) {
@@ -1727,8 +1727,7 @@ static void sq_list_undo(void *arg)
 }
 
 /* One page of repo's tags; -BERTH_ENOENT when repo does not exist. */
-static int sq_tags_list(void *be, const char *repo, const char *last, long limit, struct meta_names *out,
-			int *more)
+static int sq_tags_list(void *be, const char *repo, const char *last, long limit, struct meta_names *out, int *more)
 {
 	struct sq_list_arg a = {repo, last, limit, out, more};
 
@@ -2197,8 +2196,7 @@ static void sq_gc_prune_undo(void *arg)
 	*a->n = 0;
 }
 
-static int sq_gc_manifests_prune(void *be, const char *repo, int64_t cutoff, struct meta_gc_item **out,
-				 size_t *n)
+static int sq_gc_manifests_prune(void *be, const char *repo, int64_t cutoff, struct meta_gc_item **out, size_t *n)
 {
 	struct sq_prune_arg a = {repo, cutoff, out, n};
 
@@ -2401,8 +2399,8 @@ struct sq_er_put_arg {
 
 /* Looks e up; 0 with *row 0 when absent, else its row id, and whether it is the same source and
  * hash, and its first_seen. */
-static int sq_er_lookup(struct sq_conn *c, const struct meta_erratum *e, int64_t *row, int *same_source,
-			int *same_hash, int64_t *first_seen)
+static int sq_er_lookup(struct sq_conn *c, const struct meta_erratum *e, int64_t *row, int *same_source, int *same_hash,
+			int64_t *first_seen)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *src = NULL, *hash = NULL;
@@ -2466,7 +2464,8 @@ static int sq_errata_put_tx(struct sq_conn *c, void *arg)
 		if (rc == 0)
 			rc = sq_stmt(c, r == META_PUT_ADDED ? ST_ER_INSERT : ST_ER_UPDATE, &st);
 		if (rc == 0)
-			rc = sq_er_bind_body(st, e, e->issued_known ? e->issued : first_seen, e->nrefs ? refs.ptr : NULL);
+			rc = sq_er_bind_body(st, e, e->issued_known ? e->issued : first_seen,
+					     e->nrefs ? refs.ptr : NULL);
 		if (rc == 0)
 			rc = r == META_PUT_ADDED ? sq_bind_text(st, 1, e->id) : sq_bind_int(st, 1, row);
 		if (rc == 0)
@@ -2828,8 +2827,7 @@ static void sq_errata_list_undo(void *arg)
 	*a->more = 0;
 }
 
-static int sq_errata_list(void *be, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n,
-			  int *more)
+static int sq_errata_list(void *be, const struct meta_errata_filter *f, struct meta_erratum **out, size_t *n, int *more)
 {
 	struct sq_er_list_arg a = {f, out, n, more};
 
@@ -3059,7 +3057,8 @@ static int sq_event_append_tx(struct sq_conn *c, void *arg)
 static int sq_event_append(void *be, const char *action, const char *repo, const char *digest, const char *tag,
 			   const char *detail, int64_t *seq)
 {
-	struct sq_ev_arg a = {.action = action, .repo = repo, .digest = digest, .tag = tag, .detail = detail, .seq = seq};
+	struct sq_ev_arg a = {
+	    .action = action, .repo = repo, .digest = digest, .tag = tag, .detail = detail, .seq = seq};
 
 	return sq_tx(be, 1, sq_event_append_tx, NULL, &a);
 }
@@ -3140,8 +3139,7 @@ static void sq_events_list_undo(void *arg)
 	*a->n = 0;
 }
 
-static int sq_events_list(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n,
-			  int *more)
+static int sq_events_list(void *be, const struct meta_event_filter *f, struct meta_event **out, size_t *n, int *more)
 {
 	struct sq_ev_arg a = {.f = f, .out = out, .n = n, .more = more};
 
@@ -3387,8 +3385,8 @@ out:
 	return rc;
 }
 
-static int sq_signature_put(void *be, const char *repo, const struct digest *d, const char *name,
-			    const void *content, size_t len, int *added)
+static int sq_signature_put(void *be, const char *repo, const struct digest *d, const char *name, const void *content,
+			    size_t len, int *added)
 {
 	struct sq_sig_arg a = {.repo = repo, .d = d, .name = name, .content = content, .len = len, .added = added};
 	int rc = sq_tx(be, 1, sq_signature_put_tx, NULL, &a);
@@ -3982,60 +3980,60 @@ static int sq_scan_findings_put(void *be, const struct meta_scan *v, size_t n)
 }
 
 static const struct meta_ops sq_ops = {
-	.name = "sqlite",
-	.free = sq_free,
-	.repo_exists = sq_repo_exists,
-	.blob_link = sq_blob_link,
-	.blob_commit = sq_blob_commit,
-	.blob_mount = sq_blob_mount,
-	.blob_get = sq_blob_get,
-	.blob_unlink = sq_blob_unlink,
-	.blob_referenced = sq_blob_referenced,
-	.gc_plan = sq_gc_plan,
-	.gc_manifests_prune = sq_gc_manifests_prune,
-	.gc_blob_unlink = sq_gc_blob_unlink,
-	.blob_forget = sq_blob_forget,
-	.manifest_put = sq_manifest_put,
-	.manifest_get_by_tag = sq_manifest_get_by_tag,
-	.manifest_get = sq_manifest_get,
-	.manifest_delete = sq_manifest_delete,
-	.tag_delete = sq_tag_delete,
-	.tags_list = sq_tags_list,
-	.catalog = sq_catalog,
-	.referrers = sq_referrers,
-	.upload_put = sq_upload_put,
-	.upload_get = sq_upload_get,
-	.upload_delete = sq_upload_delete,
-	.upload_list = sq_upload_list,
-	.errata_put = sq_errata_put,
-	.errata_generation = sq_errata_generation,
-	.errata_get = sq_errata_get,
-	.errata_list = sq_errata_list,
-	.errata_affecting = sq_errata_affecting,
-	.errata_changed_since = sq_errata_changed_since,
-	.feed_get = sq_feed_get,
-	.feed_put = sq_feed_put,
-	.event_append = sq_event_append,
-	.events_list = sq_events_list,
-	.event_head = sq_event_head,
-	.cursor_get = sq_cursor_get,
-	.cursor_set = sq_cursor_set,
-	.signature_put = sq_signature_put,
-	.signatures_list = sq_signatures_list,
-	.signature_delete = sq_signature_delete,
-	.scan_claim = sq_scan_claim,
-	.scan_requeue = sq_scan_requeue,
-	.scan_enqueue = sq_scan_enqueue,
-	.scan_queued = sq_scan_queued,
-	.scan_layer_get = sq_scan_layer_get,
-	.scan_layer_put = sq_scan_layer_put,
-	.scan_layer_count = sq_scan_layer_count,
-	.scan_put = sq_scan_put,
-	.scan_get = sq_scan_get,
-	.scan_each_stale = sq_scan_each_stale,
-	.scan_findings_put = sq_scan_findings_put,
-	.grade_state_get = sq_grade_state_get,
-	.grade_state_set = sq_grade_state_set,
+    .name = "sqlite",
+    .free = sq_free,
+    .repo_exists = sq_repo_exists,
+    .blob_link = sq_blob_link,
+    .blob_commit = sq_blob_commit,
+    .blob_mount = sq_blob_mount,
+    .blob_get = sq_blob_get,
+    .blob_unlink = sq_blob_unlink,
+    .blob_referenced = sq_blob_referenced,
+    .gc_plan = sq_gc_plan,
+    .gc_manifests_prune = sq_gc_manifests_prune,
+    .gc_blob_unlink = sq_gc_blob_unlink,
+    .blob_forget = sq_blob_forget,
+    .manifest_put = sq_manifest_put,
+    .manifest_get_by_tag = sq_manifest_get_by_tag,
+    .manifest_get = sq_manifest_get,
+    .manifest_delete = sq_manifest_delete,
+    .tag_delete = sq_tag_delete,
+    .tags_list = sq_tags_list,
+    .catalog = sq_catalog,
+    .referrers = sq_referrers,
+    .upload_put = sq_upload_put,
+    .upload_get = sq_upload_get,
+    .upload_delete = sq_upload_delete,
+    .upload_list = sq_upload_list,
+    .errata_put = sq_errata_put,
+    .errata_generation = sq_errata_generation,
+    .errata_get = sq_errata_get,
+    .errata_list = sq_errata_list,
+    .errata_affecting = sq_errata_affecting,
+    .errata_changed_since = sq_errata_changed_since,
+    .feed_get = sq_feed_get,
+    .feed_put = sq_feed_put,
+    .event_append = sq_event_append,
+    .events_list = sq_events_list,
+    .event_head = sq_event_head,
+    .cursor_get = sq_cursor_get,
+    .cursor_set = sq_cursor_set,
+    .signature_put = sq_signature_put,
+    .signatures_list = sq_signatures_list,
+    .signature_delete = sq_signature_delete,
+    .scan_claim = sq_scan_claim,
+    .scan_requeue = sq_scan_requeue,
+    .scan_enqueue = sq_scan_enqueue,
+    .scan_queued = sq_scan_queued,
+    .scan_layer_get = sq_scan_layer_get,
+    .scan_layer_put = sq_scan_layer_put,
+    .scan_layer_count = sq_scan_layer_count,
+    .scan_put = sq_scan_put,
+    .scan_get = sq_scan_get,
+    .scan_each_stale = sq_scan_each_stale,
+    .scan_findings_put = sq_scan_findings_put,
+    .grade_state_get = sq_grade_state_get,
+    .grade_state_set = sq_grade_state_set,
 };
 
 /* Opens the store at path: the calling thread's connection is created here (so a bad path fails

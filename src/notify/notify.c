@@ -119,7 +119,8 @@ int notify_config_load(const struct config *c, struct notify_config *out, char *
 			else
 				e->backoff_max_ms = ms;
 		} else {
-			snprintf(err, errn, "%s: unknown setting (url, secret, actions, timeout, backoff, backoff_max, batch)",
+			snprintf(err, errn,
+				 "%s: unknown setting (url, secret, actions, timeout, backoff, backoff_max, batch)",
 				 key);
 			rc = -BERTH_EINVAL;
 		}
@@ -406,7 +407,7 @@ static void *worker_main(void *arg)
 				break;
 			continue;
 		}
-next:
+	next:
 		free(body);
 		free(want);
 		src->release(src->ctx, v, nv);

@@ -24,10 +24,10 @@
 struct notify_event {
 	int64_t seq;
 	int64_t time_ms;
-	const char *action;      /* "push", "tag", "untag", "delete", ... */
+	const char *action; /* "push", "tag", "untag", "delete", ... */
 	const char *repo;
-	const char *digest;      /* NULL when none */
-	const char *tag;         /* NULL when none */
+	const char *digest; /* NULL when none */
+	const char *tag; /* NULL when none */
 	const char *detail_json; /* a JSON object's text, or NULL */
 };
 
@@ -44,20 +44,20 @@ struct notify_source {
 struct notify_endpoint {
 	char *name;
 	char *url;
-	char *secret;        /* NULL: unsigned */
-	char **actions;      /* NULL-terminated; NULL = every action */
-	int64_t timeout_ms;  /* per POST, default 5000 */
-	int64_t backoff_ms;  /* first retry delay, default 1000; doubles up to backoff_max_ms */
+	char *secret; /* NULL: unsigned */
+	char **actions; /* NULL-terminated; NULL = every action */
+	int64_t timeout_ms; /* per POST, default 5000 */
+	int64_t backoff_ms; /* first retry delay, default 1000; doubles up to backoff_max_ms */
 	int64_t backoff_max_ms;
-	size_t batch;        /* events per POST, default 32 */
+	size_t batch; /* events per POST, default 32 */
 };
 
 /* What happened to one POST, for the caller's log. */
 struct notify_report {
 	const char *endpoint;
 	int64_t first_seq, last_seq;
-	int status;          /* HTTP status, or 0 when the request failed */
-	const char *error;   /* NULL on success */
+	int status; /* HTTP status, or 0 when the request failed */
+	const char *error; /* NULL on success */
 	int attempt;
 	int64_t retry_in_ms; /* 0 on success */
 };

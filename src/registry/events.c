@@ -73,8 +73,8 @@ int events_advisory_ids(const char *findings, char **out)
 	return *out ? 0 : -BERTH_ENOMEM;
 }
 
-int events_scan_append(struct meta *m, const char *repo, const struct digest *d, const char *tag,
-		       const char *status, const char *os, const char *old_ids, const char *findings, int *appended)
+int events_scan_append(struct meta *m, const char *repo, const struct digest *d, const char *tag, const char *status,
+		       const char *os, const char *old_ids, const char *findings, int *appended)
 {
 	json_t *now = NULL, *old = NULL, *fresh = NULL, *detail = NULL, *f = NULL;
 	char *text = NULL;
@@ -322,7 +322,7 @@ static int change_cmp(const void *a, const void *b)
 static int rematch_one(void *ctx, const char *repo, const char *tag, const struct digest *d)
 {
 	struct rematch_ctx *c = ctx;
-	struct events_change key;
+	struct events_change key = {0};
 	struct events_change *hit;
 	int a = 0, rc;
 

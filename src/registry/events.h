@@ -31,8 +31,8 @@ int events_advisory_ids(const char *findings, char **out);
  * for none) differ from old_ids (events_advisory_ids() text of the previous findings; NULL when the
  * manifest had none). status and os (may be NULL) go into the detail. *appended (may be NULL) is 1
  * when a row was written. 0, -BERTH_EINVAL (findings or old_ids not arrays), or meta's error. */
-int events_scan_append(struct meta *m, const char *repo, const struct digest *d, const char *tag,
-		       const char *status, const char *os, const char *old_ids, const char *findings, int *appended);
+int events_scan_append(struct meta *m, const char *repo, const struct digest *d, const char *tag, const char *status,
+		       const char *os, const char *old_ids, const char *findings, int *appended);
 
 /* Grades manifest d of repo on day (grading_image, no exceptions) and compares the letter with the
  * recorded one: none recorded -> recorded silently; different -> "grade" journaled (tag may be NULL)
@@ -50,9 +50,9 @@ int events_grade_check(const struct grade_rules *r, struct meta *m, int32_t day,
 /* One manifest whose findings a re-match replaced (strings borrowed). */
 struct events_change {
 	char digest[DIGEST_STR_MAX]; /* "alg:hex" */
-	const char *old_ids;         /* events_advisory_ids() of the previous findings, NULL: none */
+	const char *old_ids; /* events_advisory_ids() of the previous findings, NULL: none */
 	const char *os;
-	const char *findings;        /* the new findings */
+	const char *findings; /* the new findings */
 };
 /* Journals "scan" (events_scan_append) for each of v[0..n) whose advisory ids changed, under the first
  * repository and tag (name order) where it is tagged; v is sorted here by digest. A manifest tagged

@@ -173,8 +173,8 @@ static json_t *jday(int32_t day)
 	return json_string(s);
 }
 
-int grading_report(const struct grade_rules *r, const char *findings, int32_t day,
-		   const struct grading_exception *ex, size_t nex, char **out, char *letter)
+int grading_report(const struct grade_rules *r, const char *findings, int32_t day, const struct grading_exception *ex,
+		   size_t nex, char **out, char *letter)
 {
 	json_t *arr = NULL, *o = NULL, *errata = NULL, *unk = NULL, *exc = NULL, *fr = NULL;
 	struct adv *v = NULL;
@@ -282,7 +282,8 @@ int grading_report(const struct grade_rules *r, const char *findings, int32_t da
 			goto out;
 		json_object_set_new(s, "grade", json_stringn(&g.schedule[i].grade, 1));
 		json_object_set_new(s, "start_date", jday(g.schedule[i].start_day));
-		json_object_set_new(s, "end_date", g.schedule[i].end_day < 0 ? json_null() : jday(g.schedule[i].end_day));
+		json_object_set_new(s, "end_date",
+				    g.schedule[i].end_day < 0 ? json_null() : jday(g.schedule[i].end_day));
 		json_array_append_new(fr, s);
 	}
 	json_object_set_new(o, "grade", json_stringn(&g.grade, 1));
@@ -400,12 +401,14 @@ int grading_load(const struct config *c, struct grading **out, char *why, size_t
 	grade_rules_default(&g->rules);
 	v = config_get(c, "grade.critical_days");
 	if (v && *v && grade_rules_parse_limits(v, g->rules.crit) < 0) {
-		snprintf(why, whyn, "grade.critical_days '%.60s': four non-decreasing day counts, as \"7,30,90,365\"", v);
+		snprintf(why, whyn, "grade.critical_days '%.60s': four non-decreasing day counts, as \"7,30,90,365\"",
+			 v);
 		goto out;
 	}
 	v = config_get(c, "grade.important_days");
 	if (v && *v && grade_rules_parse_limits(v, g->rules.imp) < 0) {
-		snprintf(why, whyn, "grade.important_days '%.60s': four non-decreasing day counts, as \"30,90,365,365\"", v);
+		snprintf(why, whyn,
+			 "grade.important_days '%.60s': four non-decreasing day counts, as \"30,90,365,365\"", v);
 		goto out;
 	}
 	v = config_get(c, "grade.unknown_severity");
@@ -426,10 +429,12 @@ int grading_load(const struct config *c, struct grading **out, char *why, size_t
 			snprintf(why, whyn, "%.200s: expected policy.grades.<rule>.<setting>", k);
 			goto out;
 		}
-		snprintf(name, sizeof name, "%.*s", (int)((size_t)(dot - k) - (sizeof prefix - 1)), k + sizeof prefix - 1);
+		snprintf(name, sizeof name, "%.*s", (int)((size_t)(dot - k) - (sizeof prefix - 1)),
+			 k + sizeof prefix - 1);
 		if (strcmp(dot + 1, "repositories") && strcmp(dot + 1, "min_grade") && strcmp(dot + 1, "exceptions") &&
 		    strcmp(dot + 1, "unscanned")) {
-			snprintf(why, whyn, "%.200s: unknown setting (repositories, min_grade, unscanned, exceptions)", k);
+			snprintf(why, whyn, "%.200s: unknown setting (repositories, min_grade, unscanned, exceptions)",
+				 k);
 			goto out;
 		}
 		for (size_t j = 0; j < g->nrule; j++)
@@ -636,7 +641,8 @@ static struct grading_slot *slot_of(struct grading *g, const struct digest *d, i
 
 static int slot_hit(const struct grading_slot *s, const struct digest *d, int32_t day, int rule, uint64_t epoch)
 {
-	return s->used && s->day == day && s->rule == rule && s->epoch == epoch && s->d.alg == d->alg && strcmp(s->d.hex, d->hex) == 0;
+	return s->used && s->day == day && s->rule == rule && s->epoch == epoch && s->d.alg == d->alg &&
+	       strcmp(s->d.hex, d->hex) == 0;
 }
 
 int grading_image_cached(struct grading *g, struct meta *m, const char *repo, const struct digest *d, int32_t day,
@@ -672,8 +678,8 @@ static int rule_matches(const struct grading_rule *r, const char *repo)
 }
 
 /* Evaluates rule ri for d uncached: 0 or -BERTH_EDENIED with why. */
-static int rule_check(struct grading *g, int ri, struct meta *m, const char *repo, const struct digest *d,
-		      int32_t day, char *why, size_t whyn)
+static int rule_check(struct grading *g, int ri, struct meta *m, const char *repo, const struct digest *d, int32_t day,
+		      char *why, size_t whyn)
 {
 	const struct grading_rule *r = &g->rule[ri];
 	char letter = 0, *report = NULL;
@@ -747,7 +753,8 @@ int grading_pull_check(struct grading *g, struct meta *m, const char *repo, cons
 			if (rc < 0 && rc != -BERTH_EDENIED)
 				return rc;
 			pthread_mutex_lock(&g->lock);
-			*s = (struct grading_slot){.d = *d, .day = day, .rule = (int)i, .epoch = epoch, .used = 1, .rc = rc};
+			*s = (struct grading_slot){
+			    .d = *d, .day = day, .rule = (int)i, .epoch = epoch, .used = 1, .rc = rc};
 			if (rc < 0)
 				snprintf(s->why, sizeof s->why, "%s", why);
 			pthread_mutex_unlock(&g->lock);
@@ -776,16 +783,16 @@ char *grading_table(const char *grade_json)
 		 json_string_value(json_object_get(g, "unknown_severity")));
 	errata = json_object_get(g, "errata");
 	if (json_array_size(errata))
-		buf_addf(&b, "\n%-22s %-10s %-10s %-10s %5s  %s\n", "ADVISORY", "SEVERITY", "GRADED AS", "ISSUED", "AGE",
-			 "GRADE");
+		buf_addf(&b, "\n%-22s %-10s %-10s %-10s %5s  %s\n", "ADVISORY", "SEVERITY", "GRADED AS", "ISSUED",
+			 "AGE", "GRADE");
 	for (size_t i = 0; i < json_array_size(errata); i++) {
 		json_t *e = json_array_get(errata, i);
-		buf_addf(&b, "%-22s %-10s %-10s %-10s %5" JSON_INTEGER_FORMAT "  %s\n",
-			 json_string_value(json_object_get(e, "advisory")),
-			 json_string_value(json_object_get(e, "severity")),
-			 json_string_value(json_object_get(e, "graded_as")),
-			 json_string_value(json_object_get(e, "issued")), json_integer_value(json_object_get(e, "age_days")),
-			 json_string_value(json_object_get(e, "grade")));
+		buf_addf(
+		    &b, "%-22s %-10s %-10s %-10s %5" JSON_INTEGER_FORMAT "  %s\n",
+		    json_string_value(json_object_get(e, "advisory")),
+		    json_string_value(json_object_get(e, "severity")),
+		    json_string_value(json_object_get(e, "graded_as")), json_string_value(json_object_get(e, "issued")),
+		    json_integer_value(json_object_get(e, "age_days")), json_string_value(json_object_get(e, "grade")));
 	}
 	exc = json_object_get(g, "excepted");
 	for (size_t i = 0; i < json_array_size(exc); i++) {
@@ -860,7 +867,8 @@ char *grading_scores_table(const char *doc_json, int sort_by_grade)
 	buf_addf(&b, "%-40s %-20s %-6s %-11s %s\n", "REPOSITORY", "TAG", "GRADE", "NEXT DROP", "DIGEST");
 	for (size_t i = 0; i < n; i++)
 		buf_addf(&b, "%-40s %-20s %-6s %-11s %.19s\n", rows[i].repo, rows[i].tag,
-			 rows[i].grade ? rows[i].grade : rows[i].status, rows[i].drop ? rows[i].drop : "-", rows[i].digest);
+			 rows[i].grade ? rows[i].grade : rows[i].status, rows[i].drop ? rows[i].drop : "-",
+			 rows[i].digest);
 	buf_addf(&b, "%zu tags on %s, worst %s\n", n, json_string_value(json_object_get(d, "date")),
 		 json_string_value(json_object_get(d, "worst")) ? json_string_value(json_object_get(d, "worst")) : "-");
 	free(rows);

@@ -54,8 +54,8 @@ int grading_letter_valid(char c);
  *    "next_drop_date" (null when none), "freshness": [{"grade", "start_date", "end_date"|null}]}
  * Exceptions ex[0..nex) in force on day (day <= until_day) remove the errata whose id or a CVE they
  * name. *letter (may be NULL) gets the grade. 0, -BERTH_EINVAL (findings not an array), -BERTH_ENOMEM. */
-int grading_report(const struct grade_rules *r, const char *findings, int32_t day,
-		   const struct grading_exception *ex, size_t nex, char **out, char *letter);
+int grading_report(const struct grade_rules *r, const char *findings, int32_t day, const struct grading_exception *ex,
+		   size_t nex, char **out, char *letter);
 
 struct grading;
 

@@ -111,7 +111,8 @@ static char **pol_names(const struct config *c, const char *prefix, size_t *n)
 		if (!dot || dot == k + pl)
 			continue;
 		for (size_t j = 0; j < *n; j++)
-			if (strlen(out[j]) == (size_t)(dot - k - pl) && !strncmp(out[j], k + pl, (size_t)(dot - k - pl)))
+			if (strlen(out[j]) == (size_t)(dot - k - pl) &&
+			    !strncmp(out[j], k + pl, (size_t)(dot - k - pl)))
 				seen = 1;
 		if (seen)
 			continue;
@@ -203,7 +204,8 @@ int registry_policy_load(const struct config *c, struct registry_policy **out, c
 		r->name = xstrdup(names[i]);
 		r->globs = pol_split(pol_get(c, sp, names[i], "repositories"), &r->nglobs);
 		if (!r->nglobs) {
-			snprintf(why, whyn, "policy.signatures.%s.repositories: a repository pattern is needed", r->name);
+			snprintf(why, whyn, "policy.signatures.%s.repositories: a repository pattern is needed",
+				 r->name);
 			rc = -BERTH_EINVAL;
 			break;
 		}
@@ -260,7 +262,8 @@ const char *registry_policy_immutable(const struct registry_policy *p, const cha
 	if (!p || !tag)
 		return NULL;
 	for (size_t i = 0; i < p->nimm; i++)
-		if (pol_match(p->imm[i].globs, p->imm[i].nglobs, repo) && pol_match(p->imm[i].tags, p->imm[i].ntags, tag))
+		if (pol_match(p->imm[i].globs, p->imm[i].nglobs, repo) &&
+		    pol_match(p->imm[i].tags, p->imm[i].ntags, tag))
 			return p->imm[i].name;
 	return NULL;
 }

@@ -34,7 +34,7 @@ struct upload {
 	uint64_t ckpt_size;
 	struct hasher ckpt;
 	int busy;
-	int swept;     /* being removed by the upload sweep: requests answer BLOB_UPLOAD_UNKNOWN */
+	int swept; /* being removed by the upload sweep: requests answer BLOB_UPLOAD_UNKNOWN */
 	int64_t last_ms; /* when a request last took or gave back the session */
 	int ephemeral; /* not recorded in meta/: ends with its one request */
 	int maybe_shared; /* a commit linked (or tried to link) the file into blobs/: unshare before writing */
@@ -56,7 +56,7 @@ struct registry {
 	struct upload *uploads;
 	uint64_t sweep_gen; /* bumped each time the sweep removes a session */
 	struct registry_policy *policy; /* signature requirements, immutable tags; NULL: none */
-	struct grading *grading;        /* grade rules and pull rules on grades; NULL: defaults, no rules */
+	struct grading *grading; /* grade rules and pull rules on grades; NULL: defaults, no rules */
 	int log_pulls;
 	int no_sig_extension;
 	void (*on_event)(void *arg); /* after a write that journaled (notify's kick) */
@@ -76,24 +76,24 @@ void registry_set_manifest_hook(struct registry *r, void (*fn)(void *ctx), void 
 #define ORPHAN_MIN_AGE_MS 60000
 
 static const char *const code_names[] = {
-	[REG_OK] = "",
-	[REG_BLOB_UNKNOWN] = "BLOB_UNKNOWN",
-	[REG_BLOB_UPLOAD_INVALID] = "BLOB_UPLOAD_INVALID",
-	[REG_BLOB_UPLOAD_UNKNOWN] = "BLOB_UPLOAD_UNKNOWN",
-	[REG_DIGEST_INVALID] = "DIGEST_INVALID",
-	[REG_MANIFEST_BLOB_UNKNOWN] = "MANIFEST_BLOB_UNKNOWN",
-	[REG_MANIFEST_INVALID] = "MANIFEST_INVALID",
-	[REG_MANIFEST_UNKNOWN] = "MANIFEST_UNKNOWN",
-	[REG_NAME_INVALID] = "NAME_INVALID",
-	[REG_NAME_UNKNOWN] = "NAME_UNKNOWN",
-	[REG_SIZE_INVALID] = "SIZE_INVALID",
-	[REG_UNAUTHORIZED] = "UNAUTHORIZED",
-	[REG_DENIED] = "DENIED",
-	[REG_UNSUPPORTED] = "UNSUPPORTED",
-	[REG_TOOMANYREQUESTS] = "TOOMANYREQUESTS",
-	[REG_RANGE_INVALID] = "BLOB_UPLOAD_INVALID",
-	[REG_STORAGE_FULL] = "BLOB_UPLOAD_INVALID",
-	[REG_INTERNAL] = "UNKNOWN",
+    [REG_OK] = "",
+    [REG_BLOB_UNKNOWN] = "BLOB_UNKNOWN",
+    [REG_BLOB_UPLOAD_INVALID] = "BLOB_UPLOAD_INVALID",
+    [REG_BLOB_UPLOAD_UNKNOWN] = "BLOB_UPLOAD_UNKNOWN",
+    [REG_DIGEST_INVALID] = "DIGEST_INVALID",
+    [REG_MANIFEST_BLOB_UNKNOWN] = "MANIFEST_BLOB_UNKNOWN",
+    [REG_MANIFEST_INVALID] = "MANIFEST_INVALID",
+    [REG_MANIFEST_UNKNOWN] = "MANIFEST_UNKNOWN",
+    [REG_NAME_INVALID] = "NAME_INVALID",
+    [REG_NAME_UNKNOWN] = "NAME_UNKNOWN",
+    [REG_SIZE_INVALID] = "SIZE_INVALID",
+    [REG_UNAUTHORIZED] = "UNAUTHORIZED",
+    [REG_DENIED] = "DENIED",
+    [REG_UNSUPPORTED] = "UNSUPPORTED",
+    [REG_TOOMANYREQUESTS] = "TOOMANYREQUESTS",
+    [REG_RANGE_INVALID] = "BLOB_UPLOAD_INVALID",
+    [REG_STORAGE_FULL] = "BLOB_UPLOAD_INVALID",
+    [REG_INTERNAL] = "UNKNOWN",
 };
 
 const char *reg_code_name(enum reg_code c)
@@ -246,8 +246,7 @@ int registry_tag_valid(const char *tag)
 	return image_ref_tag_valid(tag);
 }
 
-int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size,
-		       struct reg_err *e)
+int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size, struct reg_err *e)
 {
 	int rc = meta_blob_get(r->meta, repo, d, size);
 
@@ -371,8 +370,7 @@ out:
 
 /* Rebuilds a session that is in meta/ but not in memory (the server restarted): reopens its file and
  * re-hashes the bytes received so far. */
-static int upload_revive(struct registry *r, const char *repo, const char *uuid, struct upload **out,
-			 struct reg_err *e)
+static int upload_revive(struct registry *r, const char *repo, const char *uuid, struct upload **out, struct reg_err *e)
 {
 	char owner[512];
 	struct upload *u = NULL;
@@ -1086,7 +1084,10 @@ char *registry_gc_stats_json(const struct registry_gc_stats *st, int dry_run)
 char *registry_gc_item_json(const struct registry_gc_item *it)
 {
 	char ds[DIGEST_STR_MAX];
-	json_t *o = json_pack("{s:s, s:s, s:I}", "kind", it->is_manifest ? "manifest" : it->orphan ? "orphan" : "blob",
+	json_t *o = json_pack("{s:s, s:s, s:I}", "kind",
+			      it->is_manifest ? "manifest"
+			      : it->orphan    ? "orphan"
+					      : "blob",
 			      "digest", digest_str(it->digest, ds), "size", (json_int_t)it->size);
 	char *s = NULL;
 
@@ -1119,8 +1120,8 @@ static int parse_ref(const char *ref, struct digest *d, struct reg_err *e, int f
 }
 
 int registry_manifest_put(struct registry *r, const char *repo, const char *ref, const char *content_type,
-			  const void *body, size_t len, struct digest *digest, struct digest *subject,
-			  int *has_subject, struct reg_err *e)
+			  const void *body, size_t len, struct digest *digest, struct digest *subject, int *has_subject,
+			  struct reg_err *e)
 {
 	struct manifest m = {0};
 	struct meta_manifest_in in = {0};
@@ -1138,7 +1139,8 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 		return by_digest;
 	digest_of(by_digest ? want.alg : DIGEST_SHA256, body, len, digest);
 	if (by_digest && !digest_eq(digest, &want)) {
-		fail(e, -BERTH_EDIGEST, REG_DIGEST_INVALID, 400, "manifest content does not match the digest in the URL");
+		fail(e, -BERTH_EDIGEST, REG_DIGEST_INVALID, 400,
+		     "manifest content does not match the digest in the URL");
 		snprintf(e->detail, sizeof(e->detail), "%s", ref);
 		return -BERTH_EDIGEST;
 	}
@@ -1165,8 +1167,9 @@ int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
 	in.tag_protected = immutable != NULL;
 	rc = meta_manifest_put(r->meta, &in, &missing, &missing_is_manifest);
 	if (rc == -BERTH_EDENIED) {
-		fail(e, rc, REG_DENIED, 403, "tag %s of %s is immutable (policy immutable_tags.%s): it already points at another manifest",
-		     ref, repo, immutable);
+		fail(e, rc, REG_DENIED, 403,
+		     "tag %s of %s is immutable (policy immutable_tags.%s): it already points at another manifest", ref,
+		     repo, immutable);
 		goto out;
 	}
 	if (rc == -BERTH_ENOENT) {
@@ -1270,8 +1273,8 @@ int registry_manifest_delete(struct registry *r, const char *repo, const char *r
 	return 0;
 }
 
-int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out,
-		  int *more, struct reg_err *e)
+int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out, int *more,
+		  struct reg_err *e)
 {
 	int rc = meta_tags_list(r->meta, repo, last, limit, out, more);
 
@@ -1357,8 +1360,8 @@ static int sig_store(struct registry *r, const char *repo, const struct digest *
 	int one = 0, rc;
 
 	if (!s->content || s->content_len == 0 || s->content_len > REGISTRY_SIGNATURE_MAX)
-		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400, "signature content is empty or larger than %u bytes",
-			    REGISTRY_SIGNATURE_MAX);
+		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400,
+			    "signature content is empty or larger than %u bytes", REGISTRY_SIGNATURE_MAX);
 	if (!sig_looks_openpgp(s->content, s->content_len))
 		return fail(e, -BERTH_EINVAL, REG_MANIFEST_INVALID, 400, "signature content is not an OpenPGP message");
 	rc = meta_signature_put(r->meta, repo, d, s->name, s->content, s->content_len, &one);
@@ -1372,8 +1375,8 @@ static int sig_store(struct registry *r, const char *repo, const struct digest *
 	return 0;
 }
 
-int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body,
-			   size_t len, int *added, struct reg_err *e)
+int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body, size_t len,
+			   int *added, struct reg_err *e)
 {
 	struct sign_ext_sig one = {0};
 	struct sign_ext_list list = {0};

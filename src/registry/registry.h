@@ -39,8 +39,8 @@ enum reg_code {
 	REG_UNSUPPORTED,
 	REG_TOOMANYREQUESTS,
 	REG_RANGE_INVALID, /* 416: an upload chunk out of order (code BLOB_UPLOAD_INVALID) */
-	REG_STORAGE_FULL,  /* 507: no space left (code BLOB_UPLOAD_INVALID or MANIFEST_INVALID) */
-	REG_INTERNAL,      /* 500: a bug or an unexpected I/O error */
+	REG_STORAGE_FULL, /* 507: no space left (code BLOB_UPLOAD_INVALID or MANIFEST_INVALID) */
+	REG_INTERNAL, /* 500: a bug or an unexpected I/O error */
 };
 
 struct reg_err {
@@ -61,9 +61,9 @@ struct registry_opts {
 	int delete_enabled;
 	int64_t reserve_bytes; /* free space kept for metadata; < 0: 5% of the file system, at most 64 MiB */
 	int64_t upload_ttl_ms; /* an upload session idle this long is swept; 0: sessions never expire */
-	int no_upload_sweep;   /* leave uploads/ alone at open: another process (berth serve) owns them */
-	int log_pulls;         /* journal a "pull" for every manifest GET (custody.log_pulls) */
-	int no_sig_extension;  /* do not announce the signature extension API (signatures.extension_api: false) */
+	int no_upload_sweep; /* leave uploads/ alone at open: another process (berth serve) owns them */
+	int log_pulls; /* journal a "pull" for every manifest GET (custody.log_pulls) */
+	int no_sig_extension; /* do not announce the signature extension API (signatures.extension_api: false) */
 };
 
 struct registry;
@@ -73,15 +73,13 @@ struct meta *registry_meta(struct registry *r);
 /* The largest manifest accepted, in bytes. */
 uint64_t registry_manifest_limit(const struct registry *r);
 
-
 /* Name and reference grammar from the spec. 1 when valid. */
 int registry_name_valid(const char *name);
 int registry_tag_valid(const char *tag);
 
 /* Blobs of a repository. 0, or -BERTH_ENOENT with e = BLOB_UNKNOWN. open gives a read-only fd the
  * caller closes. */
-int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size,
-		       struct reg_err *e);
+int registry_blob_stat(struct registry *r, const char *repo, const struct digest *d, uint64_t *size, struct reg_err *e);
 int registry_blob_open(struct registry *r, const char *repo, const struct digest *d, int *fd, uint64_t *size,
 		       struct reg_err *e);
 int registry_blob_delete(struct registry *r, const char *repo, const struct digest *d, struct reg_err *e);
@@ -124,8 +122,8 @@ void registry_upload_abort(struct registry *r, struct upload *u);
 /* What an upload sweep removed. */
 struct registry_sweep_stats {
 	uint64_t sessions; /* expired sessions: file, meta row and in-memory state */
-	uint64_t orphans;  /* upload files no session owns (a monolithic upload cut off by a crash) */
-	uint64_t bytes;    /* size of the files removed */
+	uint64_t orphans; /* upload files no session owns (a monolithic upload cut off by a crash) */
+	uint64_t bytes; /* size of the files removed */
 };
 /* Expires upload sessions with no request for the TTL of registry_opts (activity: a request
  * acquiring or releasing the session in this process, else the upload file's mtime), and removes
@@ -141,17 +139,17 @@ int registry_upload_sweep(struct registry *r, struct registry_sweep_stats *st);
  * exclusion as blob commits, so a manifest PUT racing a collection either sees its blobs (and they are
  * kept) or answers MANIFEST_BLOB_UNKNOWN, and no link or manifest ever points at a missing file. */
 struct registry_gc_item {
-	int is_manifest;       /* 1: an untagged manifest (repo set); 0: a blob file */
-	int orphan;            /* a blob file no metadata named (left by a crash between row and file) */
-	const char *repo;      /* the manifest's repository; NULL for a blob */
+	int is_manifest; /* 1: an untagged manifest (repo set); 0: a blob file */
+	int orphan; /* a blob file no metadata named (left by a crash between row and file) */
+	const char *repo; /* the manifest's repository; NULL for a blob */
 	const struct digest *digest;
 	uint64_t size;
 };
 
 struct registry_gc_opts {
-	int64_t grace_ms;    /* keep what was committed, linked, mounted or pushed more recently; 0: none */
+	int64_t grace_ms; /* keep what was committed, linked, mounted or pushed more recently; 0: none */
 	int delete_untagged; /* also remove manifests no tag keeps (Distribution's --delete-untagged) */
-	int dry_run;         /* change nothing; report what would go */
+	int dry_run; /* change nothing; report what would go */
 	/* called for each manifest and blob removed (dry run: that would be); may be NULL */
 	void (*report)(void *ctx, const struct registry_gc_item *it);
 	void *ctx;
@@ -160,7 +158,7 @@ struct registry_gc_opts {
 
 struct registry_gc_stats {
 	uint64_t manifests, manifest_bytes;
-	uint64_t links;  /* repository links removed */
+	uint64_t links; /* repository links removed */
 	uint64_t blobs, blob_bytes; /* blob files removed, orphans included */
 	uint64_t orphans;
 };
@@ -180,8 +178,8 @@ void registry_set_manifest_hook(struct registry *r, void (*fn)(void *ctx), void 
 /* Stores a manifest pushed to repo under ref (a tag, or the digest it must hash to). content_type is
  * the request's. On success *digest is the manifest's digest and *subject / *has_subject its subject. */
 int registry_manifest_put(struct registry *r, const char *repo, const char *ref, const char *content_type,
-			  const void *body, size_t len, struct digest *digest, struct digest *subject,
-			  int *has_subject, struct reg_err *e);
+			  const void *body, size_t len, struct digest *digest, struct digest *subject, int *has_subject,
+			  struct reg_err *e);
 /* Looks up by tag or digest text. With want_body the exact bytes. -BERTH_ENOENT (MANIFEST_UNKNOWN),
  * -BERTH_EINVAL (DIGEST_INVALID or MANIFEST_INVALID for a malformed reference). */
 int registry_manifest_get(struct registry *r, const char *repo, const char *ref, int want_body,
@@ -195,8 +193,8 @@ int registry_manifest_delete(struct registry *r, const char *repo, const char *r
 
 /* Tags of repo, sorted, after last (may be NULL), at most limit (< 0: all). NAME_UNKNOWN when the
  * repository does not exist. */
-int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out,
-		  int *more, struct reg_err *e);
+int registry_tags(struct registry *r, const char *repo, const char *last, long limit, struct meta_names *out, int *more,
+		  struct reg_err *e);
 /* Repository names, same paging. */
 int registry_catalog(struct registry *r, const char *last, long limit, struct meta_names *out, int *more,
 		     struct reg_err *e);
@@ -236,8 +234,8 @@ int registry_signatures_get(struct registry *r, const char *repo, const struct d
  * content of at most REGISTRY_SIGNATURE_MAX bytes that starts like an OpenPGP message; identical
  * content is stored once. *added is how many were new. 400 MANIFEST_INVALID for a bad body, 404
  * MANIFEST_UNKNOWN when the manifest is not in repo, 413 past SIGN_EXT_LIST_MAX. */
-int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body,
-			   size_t len, int *added, struct reg_err *e);
+int registry_signature_put(struct registry *r, const char *repo, const struct digest *d, const void *body, size_t len,
+			   int *added, struct reg_err *e);
 /* Removes the signature called name (journaled). 404 when there is none. */
 int registry_signature_delete(struct registry *r, const char *repo, const struct digest *d, const char *name,
 			      struct reg_err *e);

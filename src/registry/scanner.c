@@ -172,8 +172,9 @@ int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, c
 		goto out;
 	if (release && release[0] && e && e->naff) {
 		/* the index built with the errata when it is for this release; a fresh sort otherwise */
-		if (e->ix.release && strcmp(e->ix.release, release) == 0 ? scan_match_indexed(pkgs, &e->ix, &f) < 0
-									 : scan_match(pkgs, release, e->aff, e->naff, &f) < 0)
+		if (e->ix.release && strcmp(e->ix.release, release) == 0
+			? scan_match_indexed(pkgs, &e->ix, &f) < 0
+			: scan_match(pkgs, release, e->aff, e->naff, &f) < 0)
 			goto out;
 	}
 	if (ids && f.n && !(idv = malloc(f.n * sizeof *idv)))
@@ -212,7 +213,8 @@ int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, c
 		json_object_set_new(o, "source", jstr(p->source));
 		json_object_set_new(o, "source_version", jstr(p->source_version));
 		json_object_set_new(o, "fixed", a->fixed && a->fixed[0] ? json_string(a->fixed) : json_null());
-		json_object_set_new(o, "layer", layer_digests && li < nlayers ? json_string(layer_digests[li]) : json_null());
+		json_object_set_new(o, "layer",
+				    layer_digests && li < nlayers ? json_string(layer_digests[li]) : json_null());
 		json_object_set_new(o, "layer_index", json_integer(li));
 		if (json_array_append_new(arr, o) < 0)
 			goto out;
@@ -221,7 +223,8 @@ int scanner_findings_make(const struct scan_pkgs *pkgs, const uint32_t *layer, c
 		if (nid > 1)
 			qsort(idv, nid, sizeof *idv, id_cmp);
 		for (size_t i = 0; i < nid; i++)
-			if ((i == 0 || strcmp(idv[i], idv[i - 1]) != 0) && json_array_append_new(idarr, json_string(idv[i])) < 0)
+			if ((i == 0 || strcmp(idv[i], idv[i - 1]) != 0) &&
+			    json_array_append_new(idarr, json_string(idv[i])) < 0)
 				goto out;
 		*ids = json_dumps(idarr, JSON_COMPACT);
 		if (!*ids)
@@ -317,8 +320,8 @@ static int index_fd(int fd, const struct scanner_opts *o, uint64_t *left, struct
 	return rc;
 }
 
-int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im,
-			char *why, size_t whyn)
+int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im, char *why,
+			size_t whyn)
 {
 	size_t nlayers = l->n;
 	struct scan_layer *ls = calloc(nlayers ? nlayers : 1, sizeof *ls);
@@ -401,8 +404,8 @@ static int store_simple(struct scanner *s, const struct digest *d, const char *s
 
 /* Gets layer d's index from the store, indexing the blob when it was never indexed. A failed layer
  * gives -BERTH_EINVAL with why. */
-static int layer_get(struct scanner *s, const char *repo, const struct digest *d, uint64_t *left,
-		     struct scan_layer *l, char *why, size_t whyn)
+static int layer_get(struct scanner *s, const char *repo, const struct digest *d, uint64_t *left, struct scan_layer *l,
+		     char *why, size_t whyn)
 {
 	void *blob = NULL;
 	size_t n = 0;
@@ -500,7 +503,8 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 		goto out;
 	}
 	if (!m.artifact_type || (strcmp(m.artifact_type, MT_OCI_CONFIG) && strcmp(m.artifact_type, MT_DOCKER_CONFIG))) {
-		snprintf(why, sizeof why, "not a container image (%s)", m.artifact_type ? m.artifact_type : "no config");
+		snprintf(why, sizeof why, "not a container image (%s)",
+			 m.artifact_type ? m.artifact_type : "no config");
 		rc = store_simple(s, &job->digest, "unsupported", why);
 		goto out;
 	}
@@ -566,7 +570,8 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 			rc = errata_load(s->meta, im.os.release, &er);
 		if (rc < 0)
 			goto out;
-		ms.findings = scanner_findings_json(&im.pkgs, im.layer, im.os.release, &er, (const char *const *)dstrs, nl);
+		ms.findings =
+		    scanner_findings_json(&im.pkgs, im.layer, im.os.release, &er, (const char *const *)dstrs, nl);
 		if (!ms.findings) {
 			rc = -BERTH_ENOMEM;
 			goto out;
@@ -588,7 +593,8 @@ static int scan_job(struct scanner *s, const struct meta_scan_job *job)
 		if (events_scan_append(s->meta, job->repo, &job->digest, NULL, ms.status, ms.os, old_ids, ms.findings,
 				       NULL) < 0)
 			atomic_fetch_add(&s->events_failed, 1);
-		if (events_grade_one(rules_of(s, &tmp), s->meta, job->repo, &job->digest, NULL, grade_day_today(), NULL) < 0)
+		if (events_grade_one(rules_of(s, &tmp), s->meta, job->repo, &job->digest, NULL, grade_day_today(),
+				     NULL) < 0)
 			atomic_fetch_add(&s->events_failed, 1);
 	}
 out:
@@ -1221,7 +1227,8 @@ int scanner_scan_offline(const struct scanner_layers *l, const char *const *erra
 		if (rc < 0)
 			goto out;
 		ld = layer_list(ms.layers, &nld);
-		ms.findings = scanner_findings_json(&im.pkgs, im.layer, im.os.release, &er, (const char *const *)ld, nld);
+		ms.findings =
+		    scanner_findings_json(&im.pkgs, im.layer, im.os.release, &er, (const char *const *)ld, nld);
 		for (size_t k = 0; ld && k < nld; k++)
 			free(ld[k]);
 		free(ld);
@@ -1272,7 +1279,8 @@ char *scanner_report_table(const char *report_json)
 	if (json_array_size(json_object_get(j, "findings"))) {
 		buf_addf(&b, "\n%-18s %-10s %-28s %-28s %-28s %s\n", "ADVISORY", "SEVERITY", "PACKAGE", "INSTALLED",
 			 "FIXED", "LAYER");
-		json_array_foreach (json_object_get(j, "findings"), i, f) {
+		json_array_foreach(json_object_get(j, "findings"), i, f)
+		{
 			const char *fixed = json_string_value(json_object_get(f, "fixed"));
 			buf_addf(&b, "%-18s %-10s %-28s %-28s %-28s %lld\n",
 				 json_string_value(json_object_get(f, "advisory")),

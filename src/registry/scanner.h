@@ -25,12 +25,12 @@
 struct registry;
 
 struct scanner_opts {
-	int workers;              /* scan.workers: threads; 0: 2 */
+	int workers; /* scan.workers: threads; 0: 2 */
 	uint64_t max_layer_bytes; /* scan.max_layer_bytes: inflated bytes per layer; 0: 16 GiB */
 	uint64_t max_image_bytes; /* scan.max_image_bytes: inflated bytes per image; 0: 64 GiB */
-	int64_t poll_ms;          /* how often idle workers and the re-match thread look; 0: 500 */
-	const char *tmpdir;       /* rpm database spool; NULL: $TMPDIR or /tmp */
-	int64_t grade_check_ms;   /* grade.check_interval: how often every tagged image's grade is compared
+	int64_t poll_ms; /* how often idle workers and the re-match thread look; 0: 500 */
+	const char *tmpdir; /* rpm database spool; NULL: $TMPDIR or /tmp */
+	int64_t grade_check_ms; /* grade.check_interval: how often every tagged image's grade is compared
 				   * with the recorded one ("grade" events); also after each re-match and at
 				   * start; 0: every poll; < 0: only after re-matches */
 };
@@ -38,10 +38,10 @@ struct scanner_opts {
 struct scanner_stats {
 	uint64_t layers_indexed; /* layer blobs read and indexed */
 	uint64_t images_scanned; /* scans stored */
-	uint64_t rematched;      /* scans matched again after an errata change */
-	uint64_t grade_events;   /* "grade" rows journaled by the periodic grade checks */
-	uint64_t events_failed;  /* "scan"/"grade" rows or grade records that could not be written */
-	int64_t generation;      /* errata generation the stored scans were last brought up to */
+	uint64_t rematched; /* scans matched again after an errata change */
+	uint64_t grade_events; /* "grade" rows journaled by the periodic grade checks */
+	uint64_t events_failed; /* "scan"/"grade" rows or grade records that could not be written */
+	int64_t generation; /* errata generation the stored scans were last brought up to */
 };
 
 struct scanner;
@@ -109,8 +109,8 @@ struct scanner_layers {
  * its end even when indexing stops early, so a streaming source can check what it sent. 0 with *im
  * filled (any status; a layer the indexer refuses makes it FAILED with the reason), or a negative
  * error with why: -BERTH_ENOMEM, or the error of l->open / l->done (then *im is released). */
-int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im,
-			char *why, size_t whyn);
+int scanner_image_local(const struct scanner_layers *l, const struct scanner_opts *o, struct scan_image *im, char *why,
+			size_t whyn);
 
 /* The report of one stored scan as a JSON object's text (malloc()ed): status, reason, os, packages
  * (name, version, arch, source, source_version, layer, layer_index), findings, errata_generation.

@@ -169,10 +169,10 @@ static const struct scan_lf *view_file(const struct view *w, const char *path)
 }
 
 static const char *const rpm_paths[] = {
-	"var/lib/rpm/rpmdb.sqlite",
-	"usr/lib/sysimage/rpm/rpmdb.sqlite",
-	"var/lib/rpm/Packages",
-	"usr/lib/sysimage/rpm/Packages",
+    "var/lib/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages",
 };
 
 /* Reads the package databases present in the view into out. On a malformed database the failure
@@ -240,9 +240,9 @@ static int view_pkgs(const struct view *w, struct scan_pkgs *out, unsigned *dbs,
 		} else {
 			for (size_t j = 0; j < f->pkgs.n; j++) {
 				const struct scan_pkg *p = &f->pkgs.v[j];
-				rc = scan_pkgs_add(out, p->eco, p->name, strlen(p->name), p->version, strlen(p->version),
-						   p->arch, strlen(p->arch), p->source, strlen(p->source),
-						   p->source_version, strlen(p->source_version));
+				rc = scan_pkgs_add(out, p->eco, p->name, strlen(p->name), p->version,
+						   strlen(p->version), p->arch, strlen(p->arch), p->source,
+						   strlen(p->source), p->source_version, strlen(p->source_version));
 				if (rc < 0)
 					return rc;
 			}

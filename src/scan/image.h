@@ -33,11 +33,11 @@ int scan_status_parse(const char *s, enum scan_status *out);
 
 struct scan_image {
 	enum scan_status status;
-	char why[512];      /* reason for UNSUPPORTED or FAILED, else "" */
-	struct scan_os os;  /* os.release set when SCANNED (may be "" for an image with no release file
+	char why[512]; /* reason for UNSUPPORTED or FAILED, else "" */
+	struct scan_os os; /* os.release set when SCANNED (may be "" for an image with no release file
 	                     * only when UNSUPPORTED) */
 	struct scan_pkgs pkgs; /* final packages, sorted by ecosystem, name, arch, version */
-	uint32_t *layer;    /* layer[i]: index (0 = bottom) of the layer that introduced pkgs.v[i] */
+	uint32_t *layer; /* layer[i]: index (0 = bottom) of the layer that introduced pkgs.v[i] */
 };
 
 void scan_image_init(struct scan_image *im);

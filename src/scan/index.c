@@ -16,28 +16,28 @@
 #include "image/layer.h"
 
 const char *const scan_watch_patterns[] = {
-	"etc/os-release",
-	"usr/lib/os-release",
-	"etc/debian_version",
-	"etc/alpine-release",
-	"etc/redhat-release",
-	"var/lib/dpkg/status",
-	"var/lib/dpkg/status.d/*",
-	"lib/apk/db/installed",
-	"var/lib/rpm/rpmdb.sqlite",
-	"var/lib/rpm/Packages",
-	"var/lib/rpm/Packages.db",
-	"usr/lib/sysimage/rpm/rpmdb.sqlite",
-	"usr/lib/sysimage/rpm/Packages",
-	"usr/lib/sysimage/rpm/Packages.db",
-	NULL,
+    "etc/os-release",
+    "usr/lib/os-release",
+    "etc/debian_version",
+    "etc/alpine-release",
+    "etc/redhat-release",
+    "var/lib/dpkg/status",
+    "var/lib/dpkg/status.d/*",
+    "lib/apk/db/installed",
+    "var/lib/rpm/rpmdb.sqlite",
+    "var/lib/rpm/Packages",
+    "var/lib/rpm/Packages.db",
+    "usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "usr/lib/sysimage/rpm/Packages",
+    "usr/lib/sysimage/rpm/Packages.db",
+    NULL,
 };
 
 /* The roots a whiteout or opaque directory must touch to matter: files, and directories ending "/". */
 static const char *const roots[] = {
-	"etc/os-release",      "usr/lib/os-release",  "etc/debian_version", "etc/alpine-release",
-	"etc/redhat-release",  "var/lib/dpkg/status", "var/lib/dpkg/status.d/", "lib/apk/db/installed",
-	"var/lib/rpm/",        "usr/lib/sysimage/rpm/",
+    "etc/os-release",     "usr/lib/os-release",    "etc/debian_version",     "etc/alpine-release",
+    "etc/redhat-release", "var/lib/dpkg/status",   "var/lib/dpkg/status.d/", "lib/apk/db/installed",
+    "var/lib/rpm/",       "usr/lib/sysimage/rpm/",
 };
 
 enum scan_watch scan_watch_of(const char *path)
@@ -46,19 +46,19 @@ enum scan_watch scan_watch_of(const char *path)
 		const char *path;
 		enum scan_watch kind;
 	} exact[] = {
-		{"etc/os-release", SCAN_W_OS_RELEASE},
-		{"usr/lib/os-release", SCAN_W_OS_RELEASE_USR},
-		{"etc/debian_version", SCAN_W_DEBIAN_VERSION},
-		{"etc/alpine-release", SCAN_W_ALPINE_RELEASE},
-		{"etc/redhat-release", SCAN_W_REDHAT_RELEASE},
-		{"var/lib/dpkg/status", SCAN_W_DPKG_STATUS},
-		{"lib/apk/db/installed", SCAN_W_APK},
-		{"var/lib/rpm/rpmdb.sqlite", SCAN_W_RPM_SQLITE},
-		{"var/lib/rpm/Packages", SCAN_W_RPM_BDB},
-		{"var/lib/rpm/Packages.db", SCAN_W_RPM_NDB},
-		{"usr/lib/sysimage/rpm/rpmdb.sqlite", SCAN_W_RPM_SQLITE},
-		{"usr/lib/sysimage/rpm/Packages", SCAN_W_RPM_BDB},
-		{"usr/lib/sysimage/rpm/Packages.db", SCAN_W_RPM_NDB},
+	    {"etc/os-release", SCAN_W_OS_RELEASE},
+	    {"usr/lib/os-release", SCAN_W_OS_RELEASE_USR},
+	    {"etc/debian_version", SCAN_W_DEBIAN_VERSION},
+	    {"etc/alpine-release", SCAN_W_ALPINE_RELEASE},
+	    {"etc/redhat-release", SCAN_W_REDHAT_RELEASE},
+	    {"var/lib/dpkg/status", SCAN_W_DPKG_STATUS},
+	    {"lib/apk/db/installed", SCAN_W_APK},
+	    {"var/lib/rpm/rpmdb.sqlite", SCAN_W_RPM_SQLITE},
+	    {"var/lib/rpm/Packages", SCAN_W_RPM_BDB},
+	    {"var/lib/rpm/Packages.db", SCAN_W_RPM_NDB},
+	    {"usr/lib/sysimage/rpm/rpmdb.sqlite", SCAN_W_RPM_SQLITE},
+	    {"usr/lib/sysimage/rpm/Packages", SCAN_W_RPM_BDB},
+	    {"usr/lib/sysimage/rpm/Packages.db", SCAN_W_RPM_NDB},
 	};
 	static const char statusd[] = "var/lib/dpkg/status.d/";
 

@@ -29,17 +29,17 @@
 /* Which watched file a path is. */
 enum scan_watch {
 	SCAN_W_NONE = 0,
-	SCAN_W_OS_RELEASE,     /* etc/os-release */
+	SCAN_W_OS_RELEASE, /* etc/os-release */
 	SCAN_W_OS_RELEASE_USR, /* usr/lib/os-release */
 	SCAN_W_DEBIAN_VERSION, /* etc/debian_version */
 	SCAN_W_ALPINE_RELEASE, /* etc/alpine-release */
 	SCAN_W_REDHAT_RELEASE, /* etc/redhat-release */
-	SCAN_W_DPKG_STATUS,    /* var/lib/dpkg/status */
-	SCAN_W_DPKG_STATUSD,   /* var/lib/dpkg/status.d/NAME */
-	SCAN_W_APK,            /* lib/apk/db/installed */
-	SCAN_W_RPM_SQLITE,     /* {var/lib/rpm,usr/lib/sysimage/rpm}/rpmdb.sqlite */
-	SCAN_W_RPM_BDB,        /* .../Packages (Berkeley DB) */
-	SCAN_W_RPM_NDB,        /* .../Packages.db (rpm's ndb: no reader, seen only) */
+	SCAN_W_DPKG_STATUS, /* var/lib/dpkg/status */
+	SCAN_W_DPKG_STATUSD, /* var/lib/dpkg/status.d/NAME */
+	SCAN_W_APK, /* lib/apk/db/installed */
+	SCAN_W_RPM_SQLITE, /* {var/lib/rpm,usr/lib/sysimage/rpm}/rpmdb.sqlite */
+	SCAN_W_RPM_BDB, /* .../Packages (Berkeley DB) */
+	SCAN_W_RPM_NDB, /* .../Packages.db (rpm's ndb: no reader, seen only) */
 };
 
 /* The watched kind of a normalized layer path (no leading "/"), or SCAN_W_NONE. */
@@ -50,9 +50,9 @@ extern const char *const scan_watch_patterns[];
 
 enum scan_lf_op {
 	SCAN_LF_PUT = 1, /* the layer writes a regular file at path */
-	SCAN_LF_LINK,    /* a symlink (link = target, verbatim) or hard link (link = normalized target, hard = 1) */
-	SCAN_LF_DELETE,  /* a whiteout deletes path (and everything under it) in lower layers */
-	SCAN_LF_OPAQUE,  /* path is an opaque directory: lower layers' content under it is hidden */
+	SCAN_LF_LINK, /* a symlink (link = target, verbatim) or hard link (link = normalized target, hard = 1) */
+	SCAN_LF_DELETE, /* a whiteout deletes path (and everything under it) in lower layers */
+	SCAN_LF_OPAQUE, /* path is an opaque directory: lower layers' content under it is hidden */
 };
 
 /* One thing a layer does to a watched path (or to a directory above one). */
@@ -75,13 +75,13 @@ struct scan_layer {
 	struct scan_lf *v;
 	size_t n, cap;
 	uint64_t in_bytes, out_bytes; /* compressed bytes read, tar bytes inflated */
-	uint64_t entries;             /* tar entries walked */
+	uint64_t entries; /* tar entries walked */
 };
 
 struct scan_index_limits {
-	uint64_t max_out;   /* bytes inflated for this layer; 0: 16 GiB */
-	uint64_t max_file;  /* one kept text file; 0: SCAN_TEXT_MAX (64 MiB) */
-	uint64_t max_kept;  /* all text kept for this layer; 0: 256 MiB */
+	uint64_t max_out; /* bytes inflated for this layer; 0: 16 GiB */
+	uint64_t max_file; /* one kept text file; 0: SCAN_TEXT_MAX (64 MiB) */
+	uint64_t max_kept; /* all text kept for this layer; 0: 256 MiB */
 	const char *tmpdir; /* where rpm databases are spooled; NULL: $TMPDIR, else /tmp */
 };
 

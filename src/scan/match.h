@@ -26,13 +26,13 @@ enum scan_kind { SCAN_KIND_BINARY = 0, SCAN_KIND_SOURCE = 1 };
 
 /* One "this package, in this release, is affected below this version" statement. Borrowed strings. */
 struct scan_affected {
-	const char *release;    /* release key, as scan_os_detect() makes it: "debian:12" */
-	const char *package;    /* a source name (Debian, Ubuntu, Alpine's origin) or a binary one (rpm) */
+	const char *release; /* release key, as scan_os_detect() makes it: "debian:12" */
+	const char *package; /* a source name (Debian, Ubuntu, Alpine's origin) or a binary one (rpm) */
 	enum scan_kind kind;
-	const char *arch;       /* NULL or "": any arch; else the package's arch must equal it */
+	const char *arch; /* NULL or "": any arch; else the package's arch must equal it */
 	const char *introduced; /* NULL or "": affected since the first version */
-	const char *fixed;      /* NULL or "": no fix yet, every version from introduced on is affected */
-	const void *ref;        /* the caller's (the advisory); scan never looks at it */
+	const char *fixed; /* NULL or "": no fix yet, every version from introduced on is affected */
+	const void *ref; /* the caller's (the advisory); scan never looks at it */
 	const char *last_affected; /* NULL or "": no upper bound but fixed; else installed <= it (OSV) */
 };
 

@@ -113,10 +113,10 @@ int scan_osrel_parse(const char *buf, size_t len, struct scan_osrel *os, char *w
 			;
 		if (q == k || q == e || *q != '=')
 			return fail(-BERTH_EINVAL, why, whyn, "os-release line %d: not a KEY=VALUE assignment", line);
-#define KEY(name, field)                                                                                        \
-	if ((size_t)(q - k) == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0) {                   \
-		dst = os->field;                                                                                \
-		dn = sizeof os->field;                                                                          \
+#define KEY(name, field)                                                                     \
+	if ((size_t)(q - k) == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0) { \
+		dst = os->field;                                                             \
+		dn = sizeof os->field;                                                       \
 	}
 		KEY("ID", id)
 		KEY("ID_LIKE", id_like)
@@ -128,12 +128,13 @@ int scan_osrel_parse(const char *buf, size_t len, struct scan_osrel *os, char *w
 		if (rc == -1 && dst == scratch)
 			rc = 0; /* a long value of a key berth does not use */
 		if (rc == -1)
-			return fail(-BERTH_EINVAL, why, whyn, "os-release line %d: %.*s is too long", line, (int)(q - k), k);
+			return fail(-BERTH_EINVAL, why, whyn, "os-release line %d: %.*s is too long", line,
+				    (int)(q - k), k);
 		if (rc == -2)
 			return fail(-BERTH_EINVAL, why, whyn, "os-release line %d: unterminated quote or escape", line);
 		if (rc == -3)
 			return fail(-BERTH_EINVAL, why, whyn, "os-release line %d: text after the value", line);
-next:
+	next:
 		p = e < end ? e + 1 : end;
 	}
 	return 0;
@@ -172,8 +173,8 @@ static const struct {
 	const char *name;
 	int num;
 } debian_codenames[] = {
-	{"squeeze", 6},  {"wheezy", 7},    {"jessie", 8}, {"stretch", 9}, {"buster", 10},
-	{"bullseye", 11}, {"bookworm", 12}, {"trixie", 13}, {"forky", 14}, {"duke", 15},
+    {"squeeze", 6},   {"wheezy", 7},    {"jessie", 8},  {"stretch", 9}, {"buster", 10},
+    {"bullseye", 11}, {"bookworm", 12}, {"trixie", 13}, {"forky", 14},  {"duke", 15},
 };
 
 /* The first line of a release file, trimmed, into out (truncated to fit). */
@@ -198,19 +199,23 @@ static const struct distro {
 	enum rule rule;
 	unsigned db;
 } distros[] = {
-	{"debian", SCAN_ECO_DPKG, R_DEBIAN, SCAN_DB_DPKG},  {"ubuntu", SCAN_ECO_DPKG, R_UBUNTU, SCAN_DB_DPKG},
-	{"alpine", SCAN_ECO_APK, R_ALPINE, SCAN_DB_APK},    {"rhel", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
-	{"centos", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},     {"almalinux", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
-	{"rocky", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},      {"ol", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
-	{"fedora", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},     {"amzn", SCAN_ECO_RPM, R_AS_IS, SCAN_DB_RPM},
+    {"debian", SCAN_ECO_DPKG, R_DEBIAN, SCAN_DB_DPKG}, {"ubuntu", SCAN_ECO_DPKG, R_UBUNTU, SCAN_DB_DPKG},
+    {"alpine", SCAN_ECO_APK, R_ALPINE, SCAN_DB_APK},   {"rhel", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
+    {"centos", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},    {"almalinux", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
+    {"rocky", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},     {"ol", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},
+    {"fedora", SCAN_ECO_RPM, R_MAJOR, SCAN_DB_RPM},    {"amzn", SCAN_ECO_RPM, R_AS_IS, SCAN_DB_RPM},
 };
 
 /* /etc/redhat-release's product names, longest first where one is a prefix of another. */
 static const struct {
 	const char *prefix, *id;
 } redhat_names[] = {
-	{"Red Hat Enterprise Linux", "rhel"}, {"CentOS", "centos"},     {"AlmaLinux", "almalinux"},
-	{"Rocky Linux", "rocky"},             {"Oracle Linux", "ol"},   {"Fedora", "fedora"},
+    {"Red Hat Enterprise Linux", "rhel"},
+    {"CentOS", "centos"},
+    {"AlmaLinux", "almalinux"},
+    {"Rocky Linux", "rocky"},
+    {"Oracle Linux", "ol"},
+    {"Fedora", "fedora"},
 };
 
 /* "CentOS Linux release 7.9.2009 (Core)" -> id "centos", version "7.9.2009". -1 when unrecognized. */
@@ -234,8 +239,9 @@ static int redhat_parse(const char *line, const char **id, char *ver, size_t ver
 static const char *db_names(unsigned dbs, char *out, size_t n)
 {
 	snprintf(out, n, "%s%s%s%s%s", dbs & SCAN_DB_DPKG ? "dpkg" : "",
-		 (dbs & SCAN_DB_DPKG) && (dbs & (SCAN_DB_APK | SCAN_DB_RPM)) ? " and " : "", dbs & SCAN_DB_APK ? "apk" : "",
-		 (dbs & SCAN_DB_APK) && (dbs & SCAN_DB_RPM) ? " and " : "", dbs & SCAN_DB_RPM ? "rpm" : "");
+		 (dbs & SCAN_DB_DPKG) && (dbs & (SCAN_DB_APK | SCAN_DB_RPM)) ? " and " : "",
+		 dbs & SCAN_DB_APK ? "apk" : "", (dbs & SCAN_DB_APK) && (dbs & SCAN_DB_RPM) ? " and " : "",
+		 dbs & SCAN_DB_RPM ? "rpm" : "");
 	return out;
 }
 
@@ -256,8 +262,8 @@ static int debian_key(const struct scan_osrel *o, const char *dv, char *key, siz
 	}
 	if (o->version_id[0]) {
 		if (!dotted(o->version_id))
-			return fail(-BERTH_EINVAL, why, whyn, "os-release VERSION_ID \"%s\" is not a Debian release number",
-				    o->version_id);
+			return fail(-BERTH_EINVAL, why, whyn,
+				    "os-release VERSION_ID \"%s\" is not a Debian release number", o->version_id);
 		components(o->version_id, 1, major, sizeof major);
 	} else if (o->version_codename[0]) {
 		snprintf(code, sizeof code, "%s", o->version_codename);
@@ -281,7 +287,8 @@ static int debian_key(const struct scan_osrel *o, const char *dv, char *key, siz
 	if (!major[0])
 		return fail(-BERTH_EINVAL, why, whyn, "no Debian release number in os-release or /etc/debian_version");
 	if (fmajor[0] && strcmp(fmajor, major) != 0)
-		return fail(-BERTH_EINVAL, why, whyn, "os-release says Debian %s but /etc/debian_version says %s", major, dv);
+		return fail(-BERTH_EINVAL, why, whyn, "os-release says Debian %s but /etc/debian_version says %s",
+			    major, dv);
 	snprintf(key, keyn, "debian:%s", major);
 	return 0;
 }
@@ -353,7 +360,8 @@ int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why,
 			if (*c >= 'A' && *c <= 'Z')
 				*c = (char)(*c - 'A' + 'a');
 			if (!((*c >= 'a' && *c <= 'z') || is_digit((unsigned char)*c) || strchr("._-", *c)))
-				return fail(-BERTH_EINVAL, why, whyn, "os-release ID \"%s\" is not a distribution id", o.id);
+				return fail(-BERTH_EINVAL, why, whyn, "os-release ID \"%s\" is not a distribution id",
+					    o.id);
 		}
 	}
 	if (f->debian_version)
@@ -387,8 +395,8 @@ int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why,
 	if (!d)
 		return fail(-BERTH_EUNSUPPORTED, why, whyn, "distribution \"%s\" is not supported", o.id);
 	if (f->dbs && !(f->dbs & d->db))
-		return fail(-BERTH_EINVAL, why, whyn, "os-release says %s, but the image has no %s database, only %s", d->id,
-			    scan_eco_name(d->eco), db_names(f->dbs, dbs, sizeof dbs));
+		return fail(-BERTH_EINVAL, why, whyn, "os-release says %s, but the image has no %s database, only %s",
+			    d->id, scan_eco_name(d->eco), db_names(f->dbs, dbs, sizeof dbs));
 	if (d->rule == R_DEBIAN) {
 		rc = debian_key(&o, f->debian_version ? dv : NULL, os->release, sizeof os->release, why, whyn);
 		if (rc < 0) {
@@ -412,7 +420,8 @@ int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why,
 		char k2[96];
 
 		if (alpine_key(ar, k2, sizeof k2) < 0 || strcmp(k2, os->release) != 0) {
-			fail(-BERTH_EINVAL, why, whyn, "os-release says %s but /etc/alpine-release says %s", os->release, ar);
+			fail(-BERTH_EINVAL, why, whyn, "os-release says %s but /etc/alpine-release says %s",
+			     os->release, ar);
 			os->release[0] = '\0';
 			return -BERTH_EINVAL;
 		}
@@ -421,8 +430,8 @@ int scan_os_detect(const struct scan_os_files *f, struct scan_os *os, char *why,
 		char k2[96];
 
 		if (rule_key(d, fver, k2, sizeof k2) < 0 || strcmp(k2, os->release) != 0) {
-			fail(-BERTH_EINVAL, why, whyn, "os-release says %s but /etc/redhat-release says \"%s\"", os->release,
-			     rr);
+			fail(-BERTH_EINVAL, why, whyn, "os-release says %s but /etc/redhat-release says \"%s\"",
+			     os->release, rr);
 			os->release[0] = '\0';
 			return -BERTH_EINVAL;
 		}
@@ -436,7 +445,8 @@ enum scan_eco scan_release_eco(const char *release)
 	const char *colon = strchr(release, ':');
 
 	for (size_t i = 0; colon && i < sizeof distros / sizeof *distros; i++)
-		if (strlen(distros[i].id) == (size_t)(colon - release) && memcmp(release, distros[i].id, strlen(distros[i].id)) == 0)
+		if (strlen(distros[i].id) == (size_t)(colon - release) &&
+		    memcmp(release, distros[i].id, strlen(distros[i].id)) == 0)
 			return distros[i].eco;
 	return SCAN_ECO_NONE;
 }

@@ -56,10 +56,10 @@ struct scan_os_files {
 };
 
 struct scan_os {
-	char distro[64];   /* normalized ID: "debian", "ubuntu", "alpine", "rhel", "centos", ... */
-	char release[96];  /* the release key, "" unless scan_os_detect returned 0 */
+	char distro[64]; /* normalized ID: "debian", "ubuntu", "alpine", "rhel", "centos", ... */
+	char release[96]; /* the release key, "" unless scan_os_detect returned 0 */
 	enum scan_eco eco; /* the distribution's package ecosystem; SCAN_ECO_NONE when unsupported */
-	char pretty[256];  /* PRETTY_NAME, or the release file's first line; for display */
+	char pretty[256]; /* PRETTY_NAME, or the release file's first line; for display */
 };
 
 /* Decides the release. Returns 0 with os->release set; -BERTH_EUNSUPPORTED for a distribution (or

@@ -51,9 +51,9 @@ static const char *put(char **at, const char *s, size_t n)
 	return r;
 }
 
-int scan_pkgs_add(struct scan_pkgs *l, enum scan_eco eco, const char *name, size_t namelen,
-		  const char *version, size_t verlen, const char *arch, size_t archlen, const char *source,
-		  size_t srclen, const char *srcver, size_t srcverlen)
+int scan_pkgs_add(struct scan_pkgs *l, enum scan_eco eco, const char *name, size_t namelen, const char *version,
+		  size_t verlen, const char *arch, size_t archlen, const char *source, size_t srclen,
+		  const char *srcver, size_t srcverlen)
 {
 	struct scan_pkg *p;
 	char *mem, *at;

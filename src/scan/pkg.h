@@ -24,14 +24,14 @@ const char *scan_eco_name(enum scan_eco eco);
  * has no value (arch of a dpkg entry without Architecture). */
 struct scan_pkg {
 	enum scan_eco eco;
-	const char *name;           /* binary package name */
-	const char *version;        /* dpkg "[epoch:]upstream[-revision]"; apk "1.2.3-r4";
+	const char *name; /* binary package name */
+	const char *version; /* dpkg "[epoch:]upstream[-revision]"; apk "1.2.3-r4";
 	                             * rpm "[epoch:]version-release" (epoch only when the header has one) */
-	const char *arch;           /* "amd64", "x86_64", "noarch", ... */
-	const char *source;         /* dpkg Source: name (else the package name); rpm name parsed from
+	const char *arch; /* "amd64", "x86_64", "noarch", ... */
+	const char *source; /* dpkg Source: name (else the package name); rpm name parsed from
 	                             * SOURCERPM (else the package name); apk origin o: (else the name) */
 	const char *source_version; /* dpkg Source: "(version)" (else the version); rpm and apk: version */
-	char *mem_;                 /* private: the one allocation holding the strings above */
+	char *mem_; /* private: the one allocation holding the strings above */
 };
 
 struct scan_pkgs {
@@ -50,9 +50,9 @@ void scan_pkgs_release(struct scan_pkgs *l); /* frees every record; l is empty a
 
 /* Appends a record built from {ptr,len} strings (copied). source/source_version may have len 0,
  * meaning "same as name/version". 0, -BERTH_ENOMEM, or -BERTH_ETOOBIG past SCAN_PKGS_MAX. */
-int scan_pkgs_add(struct scan_pkgs *l, enum scan_eco eco, const char *name, size_t namelen,
-		  const char *version, size_t verlen, const char *arch, size_t archlen, const char *source,
-		  size_t srclen, const char *srcver, size_t srcverlen);
+int scan_pkgs_add(struct scan_pkgs *l, enum scan_eco eco, const char *name, size_t namelen, const char *version,
+		  size_t verlen, const char *arch, size_t archlen, const char *source, size_t srclen,
+		  const char *srcver, size_t srcverlen);
 
 /* Frees records from index n on (n <= l->n): how a failed reader rolls the list back. */
 void scan_pkgs_truncate(struct scan_pkgs *l, size_t n);
@@ -66,8 +66,7 @@ void scan_pkgs_truncate(struct scan_pkgs *l, size_t n);
  * reject; a bad Status or Source; a NUL byte. -BERTH_ETOOBIG past SCAN_TEXT_MAX or SCAN_PKGS_MAX,
  * -BERTH_ENOMEM. */
 #define SCAN_DPKG_STATUS_D 1u
-int scan_dpkg_parse(const char *buf, size_t len, unsigned flags, struct scan_pkgs *out, char *why,
-		    size_t whyn);
+int scan_dpkg_parse(const char *buf, size_t len, unsigned flags, struct scan_pkgs *out, char *why, size_t whyn);
 
 /* 1 when a file of status.d/ named `name` holds package paragraphs (distroless also puts
  * "<pkg>.md5sums" there), else 0. */

@@ -58,7 +58,8 @@ static int finish(struct val *v, int first, struct scan_pkgs *out, char *why, si
 		return fail(why, whyn, "line %d: invalid package name \"%.*s\"", v[K_NAME].line, (int)v[K_NAME].n,
 			    v[K_NAME].p);
 	if (!v[K_VERSION].line)
-		return fail(why, whyn, "line %d: package %.*s has no V: (version)", first, (int)v[K_NAME].n, v[K_NAME].p);
+		return fail(why, whyn, "line %d: package %.*s has no V: (version)", first, (int)v[K_NAME].n,
+			    v[K_NAME].p);
 	memcpy(ver, v[K_VERSION].p, v[K_VERSION].n);
 	ver[v[K_VERSION].n] = '\0';
 	if (scan_ver_apk_check(ver) < 0)
@@ -125,7 +126,8 @@ int scan_apk_parse(const char *buf, size_t len, struct scan_pkgs *out, char *why
 					goto out;
 				}
 				if (n - 2 > SCAN_FIELD_MAX || n == 2) {
-					rc = fail(why, whyn, "line %d: %c: is %s", line, p[0], n == 2 ? "empty" : "too long");
+					rc = fail(why, whyn, "line %d: %c: is %s", line, p[0],
+						  n == 2 ? "empty" : "too long");
 					goto out;
 				}
 				v[k] = (struct val){p + 2, n - 2, line};

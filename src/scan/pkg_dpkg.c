@@ -23,7 +23,7 @@ struct field {
 
 struct para {
 	struct field f[F_COUNT];
-	int line;    /* first line of the paragraph */
+	int line; /* first line of the paragraph */
 	int current; /* the field continuation lines belong to: F_COUNT for a skipped one, -1 none */
 };
 
@@ -85,7 +85,7 @@ static int version_ok(const char *p, size_t n, char *why, size_t whyn)
 static int status_installed(const struct field *f)
 {
 	static const char *const wants[] = {"unknown", "install", "hold", "deinstall", "purge"};
-	static const char *const states[] = {"not-installed", "config-files", "half-installed", "unpacked",
+	static const char *const states[] = {"not-installed",   "config-files",     "half-installed",   "unpacked",
 					     "half-configured", "triggers-awaited", "triggers-pending", "installed"};
 	const char *w[3], *p = f->p, *end = f->p + f->n;
 	size_t wn[3];
@@ -167,7 +167,8 @@ static int finish(struct para *pp, unsigned flags, struct scan_pkgs *out, char *
 		if (p < end) {
 			open = p;
 			if (*open != '(' || end[-1] != ')' || end - open < 3)
-				return fail(why, whyn, "line %d: invalid Source \"%.*s\"", src->line, (int)src->n, src->p);
+				return fail(why, whyn, "line %d: invalid Source \"%.*s\"", src->line, (int)src->n,
+					    src->p);
 			sver = open + 1;
 			svlen = (size_t)(end - 1 - sver);
 			while (svlen && is_blank(*sver))
@@ -175,8 +176,8 @@ static int finish(struct para *pp, unsigned flags, struct scan_pkgs *out, char *
 			while (svlen && is_blank(sver[svlen - 1]))
 				svlen--;
 			if (!svlen || version_ok(sver, svlen, reason, sizeof reason) < 0)
-				return fail(why, whyn, "line %d: invalid Source version \"%.*s\"", src->line, (int)src->n,
-					    src->p);
+				return fail(why, whyn, "line %d: invalid Source version \"%.*s\"", src->line,
+					    (int)src->n, src->p);
 		}
 		if (!name_ok(sname, snlen))
 			return fail(why, whyn, "line %d: invalid Source \"%.*s\"", src->line, (int)src->n, src->p);

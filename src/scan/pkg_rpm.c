@@ -16,8 +16,14 @@
 #include "base/buf.h"
 #include "base/err.h"
 
-enum { TAG_NAME = 1000, TAG_VERSION = 1001, TAG_RELEASE = 1002, TAG_EPOCH = 1003, TAG_ARCH = 1022,
-       TAG_SOURCERPM = 1044 };
+enum {
+	TAG_NAME = 1000,
+	TAG_VERSION = 1001,
+	TAG_RELEASE = 1002,
+	TAG_EPOCH = 1003,
+	TAG_ARCH = 1022,
+	TAG_SOURCERPM = 1044
+};
 enum { TYPE_INT32 = 4, TYPE_STRING = 6 };
 
 /* rpm's own ceilings: at most 0xffff index entries per header */
@@ -108,8 +114,8 @@ int scan_rpm_header_parse(const void *blob, size_t len, struct scan_pkgs *out, c
 	if (il < 1 || il > MAX_ENTRIES)
 		return fail(why, whyn, "header has %u index entries", il);
 	if ((uint64_t)8 + (uint64_t)il * 16 + dl != len)
-		return fail(why, whyn, "header sizes (%u entries, %u data bytes) do not add up to its %zu bytes", il, dl,
-			    len);
+		return fail(why, whyn, "header sizes (%u entries, %u data bytes) do not add up to its %zu bytes", il,
+			    dl, len);
 	data = b + 8 + (size_t)il * 16;
 	for (uint32_t i = 0; i < il; i++) {
 		const unsigned char *e = b + 8 + (size_t)i * 16;
@@ -221,7 +227,8 @@ static int read_packages(sqlite3 *db, struct scan_pkgs *out, char *why, size_t w
 	}
 	src = sqlite3_step(st);
 	if (src != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? fail(why, whyn, "rpm database: no Packages table") : sql_fail(db, src, why, whyn);
+		rc = src == SQLITE_DONE ? fail(why, whyn, "rpm database: no Packages table")
+					: sql_fail(db, src, why, whyn);
 		goto out;
 	}
 	if (sqlite3_column_type(st, 0) != SQLITE_TEXT || strcmp((const char *)sqlite3_column_text(st, 0), "table")) {

@@ -30,8 +30,8 @@ enum { H_KEYDATA = 1, H_DUPLICATE = 2, H_OFFPAGE = 3, H_OFFDUP = 4 };
 struct bdb {
 	const unsigned char *p;
 	uint32_t psize, npages;
-	size_t overhead;     /* bytes before a page's item offsets */
-	int be;              /* integers are big-endian */
+	size_t overhead; /* bytes before a page's item offsets */
+	int be; /* integers are big-endian */
 	unsigned char *seen; /* one bit per page: every page is visited at most once */
 	char *why;
 	size_t whyn;
@@ -95,8 +95,10 @@ static int overflow(struct bdb *d, uint32_t pg, uint32_t tlen, unsigned char **o
 
 		if (!q) {
 			free(buf);
-			return fail(d, -BERTH_EINVAL, "overflow chain reaches page %u: out of range, revisited or not an "
-						      "overflow page", pg);
+			return fail(d, -BERTH_EINVAL,
+				    "overflow chain reaches page %u: out of range, revisited or not an "
+				    "overflow page",
+				    pg);
 		}
 		n = u16(d, q + 22);
 		if (n > d->psize - d->overhead || n > tlen - got) {
@@ -219,8 +221,10 @@ static int read_bdb(struct bdb *d, const unsigned char *m, size_t len, struct sc
 			int rc;
 
 			if (!q)
-				return fail(d, -BERTH_EINVAL, "bucket %llu reaches page %u: out of range, revisited or not a "
-							      "hash page", (unsigned long long)b, pg);
+				return fail(d, -BERTH_EINVAL,
+					    "bucket %llu reaches page %u: out of range, revisited or not a "
+					    "hash page",
+					    (unsigned long long)b, pg);
 			rc = hash_page(d, pg, q, out);
 			if (rc < 0)
 				return rc;

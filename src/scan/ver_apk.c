@@ -20,7 +20,7 @@ struct tok {
 	enum kind kind;
 	const char *p; /* the token's text: digits, the letter, the suffix name or the hash */
 	size_t n;
-	int rank;      /* KSUFFIX: index in suffixes[] */
+	int rank; /* KSUFFIX: index in suffixes[] */
 };
 
 static int is_digit(int c)
@@ -86,7 +86,8 @@ static void next(const char **s, enum kind prev, struct tok *t)
 			t->p = ++p;
 			t->n = span(p, is_lower);
 			for (int i = 0; i < (int)(sizeof suffixes / sizeof *suffixes); i++) {
-				if (i != RANK_NONE && strlen(suffixes[i]) == t->n && memcmp(suffixes[i], p, t->n) == 0) {
+				if (i != RANK_NONE && strlen(suffixes[i]) == t->n &&
+				    memcmp(suffixes[i], p, t->n) == 0) {
 					t->kind = KSUFFIX;
 					t->rank = i;
 				}

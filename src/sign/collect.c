@@ -95,8 +95,8 @@ static int from_lookaside(const struct registries *regs, const struct sign_ref *
 			if (rc < 0 && rc != -BERTH_ENOENT)
 				sign__why(why, whyn, rc, "reading signature from %s: %s", url.ptr, berth_strerror(rc));
 		} else {
-			rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED, "unsupported scheme when reading signature from %s",
-				       url.ptr);
+			rc = sign__why(why, whyn, -BERTH_EUNSUPPORTED,
+				       "unsupported scheme when reading signature from %s", url.ptr);
 			break;
 		}
 		if (rc == -BERTH_ENOENT) {
@@ -131,12 +131,14 @@ static int from_attachment(const struct sign_ref *ref, const struct digest *d, c
 		goto out;
 	}
 	if (rc < 0) {
-		sign__why(why, whyn, rc, "fetching the sigstore attachment %s:%s: %s", ref->name, tag, berth_strerror(rc));
+		sign__why(why, whyn, rc, "fetching the sigstore attachment %s:%s: %s", ref->name, tag,
+			  berth_strerror(rc));
 		goto out;
 	}
 	if (strcmp(mt, MT_OCI_MANIFEST) != 0) {
-		rc = sign__why(why, whyn, -BERTH_EINVAL, "unexpected MIME type for sigstore attachment manifest %s:%s: \"%s\"",
-			       ref->name, tag, mt);
+		rc = sign__why(why, whyn, -BERTH_EINVAL,
+			       "unexpected MIME type for sigstore attachment manifest %s:%s: \"%s\"", ref->name, tag,
+			       mt);
 		goto out;
 	}
 	rc = sign_attachment_parse(body.ptr, body.len, &a, why, whyn);

@@ -27,7 +27,7 @@
 #include "sign/registries.h"
 #include "sign/sigstore.h"
 
-#define SIGN_LOOKASIDE_MAX 128      /* signatures read from one lookaside location */
+#define SIGN_LOOKASIDE_MAX 128 /* signatures read from one lookaside location */
 #define SIGN_SIGNATURE_MAX (4u << 20) /* bytes of one signature or attachment blob */
 
 /* The transport, supplied by the caller. Each callback appends the body to out (a buf the library
@@ -59,7 +59,8 @@ struct sign_collected {
  * supports_extension says whether /v2/ answered X-Registry-Supports-Signatures: 1. Returns 0 with out
  * filled (release it), or a negative error with a reason in why. */
 int sign_collect(const struct registries *registries, const struct sign_ref *ref, const struct digest *d,
-		 int supports_extension, const struct sign_fetch *f, struct sign_collected *out, char *why, size_t whyn);
+		 int supports_extension, const struct sign_fetch *f, struct sign_collected *out, char *why,
+		 size_t whyn);
 void sign_collected_release(struct sign_collected *c);
 
 /* Fills img (docker transport) for policy_eval from c, ref and the manifest bytes; img borrows from all

@@ -87,7 +87,8 @@ int sign_ext_list_parse(const void *body, size_t n, struct sign_ext_list *out, c
 		return sign__why(why, whyn, -BERTH_ETOOBIG, "signature list over %u bytes", SIGN_EXT_LIST_MAX);
 	root = json_loadb(body, n, 0, &jerr);
 	if (!root || !json_is_object(root)) {
-		rc = sign__why(why, whyn, -BERTH_EINVAL, "decoding signature list: %s", root ? "not an object" : jerr.text);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "decoding signature list: %s",
+			       root ? "not an object" : jerr.text);
 		goto out;
 	}
 	sigs = json_object_get(root, "signatures");
@@ -155,8 +156,8 @@ static json_t *sig_to_json(long long version, const char *name, const char *type
 
 	buf_init(&b64, BUF_UNLIMITED);
 	if (sign_b64_encode(content, n, &b64) == 0)
-		o = json_pack("{s:I,s:s,s:s,s:s}", "schemaVersion", (json_int_t)version, "name", name ? name : "", "type",
-			      type ? type : "", "content", b64.ptr);
+		o = json_pack("{s:I,s:s,s:s,s:s}", "schemaVersion", (json_int_t)version, "name", name ? name : "",
+			      "type", type ? type : "", "content", b64.ptr);
 	buf_release(&b64);
 	return o;
 }
@@ -190,7 +191,8 @@ int sign_ext_list_create(const struct sign_ext_sig *v, size_t n, struct buf *out
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, sig_to_json(v[i].version, v[i].name, v[i].type, v[i].content, v[i].content_len));
+		json_array_append_new(arr,
+				      sig_to_json(v[i].version, v[i].name, v[i].type, v[i].content, v[i].content_len));
 	return dump(json_pack("{s:o}", "signatures", arr), out);
 }
 

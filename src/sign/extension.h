@@ -25,8 +25,8 @@
 
 struct sign_ext_sig {
 	long long version;
-	char *name;            /* may be NULL when absent */
-	char *type;            /* may be NULL when absent */
+	char *name; /* may be NULL when absent */
+	char *type; /* may be NULL when absent */
 	unsigned char *content; /* decoded; may be NULL when absent */
 	size_t content_len;
 };

@@ -28,8 +28,8 @@ static int gpgme_ok;
 
 static void gpgme_setup(void)
 {
-	gpgme_ok = gpgme_check_version(NULL) != NULL &&
-		   gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
+	gpgme_ok =
+	    gpgme_check_version(NULL) != NULL && gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP) == GPG_ERR_NO_ERROR;
 }
 
 /* A context for OpenPGP in home (NULL: the default home), binary output. */
@@ -140,7 +140,8 @@ int sign_gpg_keyring_new(struct sign_gpg_keyring **out, char *why, size_t whyn)
 		tmp = "/tmp";
 	snprintf(path, sizeof(path), "%s/berth-gpg-XXXXXX", tmp);
 	if (!mkdtemp(path))
-		return sign__why(why, whyn, berth_from_errno(errno), "creating a temporary GnuPG home: %s", strerror(errno));
+		return sign__why(why, whyn, berth_from_errno(errno), "creating a temporary GnuPG home: %s",
+				 strerror(errno));
 	kr = xcalloc(1, sizeof(*kr));
 	kr->home = xstrdup(path);
 	/* Verification needs no secret keys: keep gpg from starting an agent that would outlive the home. */
@@ -262,19 +263,22 @@ int sign_gpg_verify(struct sign_gpg_keyring *kr, const void *sig, size_t n, stru
 	s = res->signatures;
 	if (gpgme_err_code(s->status) == GPG_ERR_NO_PUBKEY) {
 		rc = sign__why(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted (not a trusted key)",
-			  s->fpr ? s->fpr : "(unknown)");
+			       s->fpr ? s->fpr : "(unknown)");
 		goto out;
 	}
 	if (gpgme_err_code(s->status) != GPG_ERR_NO_ERROR || s->validity == GPGME_VALIDITY_NEVER ||
 	    s->validity_reason != 0 || s->wrong_key_usage) {
-		rc = sign__why(why, whyn, -BERTH_EDENIED, "Invalid GPG signature by key %s: %s", s->fpr ? s->fpr : "(unknown)",
-			  gpgme_strerror(s->status ? s->status : s->validity_reason));
+		rc = sign__why(why, whyn, -BERTH_EDENIED, "Invalid GPG signature by key %s: %s",
+			       s->fpr ? s->fpr : "(unknown)",
+			       gpgme_strerror(s->status ? s->status : s->validity_reason));
 		goto out;
 	}
 	if (!has_fpr(kr, s->fpr)) {
 		/* A signing subkey of a trusted primary key is accepted. */
-		if (gpgme_get_key(kr->ctx, s->fpr, &key, 0) || !key || !key->subkeys || !has_fpr(kr, key->subkeys->fpr)) {
-			rc = sign__why(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted", s->fpr ? s->fpr : "?");
+		if (gpgme_get_key(kr->ctx, s->fpr, &key, 0) || !key || !key->subkeys ||
+		    !has_fpr(kr, key->subkeys->fpr)) {
+			rc = sign__why(why, whyn, -BERTH_EDENIED, "Signature by key %s is not accepted",
+				       s->fpr ? s->fpr : "?");
 			goto out;
 		}
 	}

@@ -88,8 +88,9 @@ static int identity_from_json(json_t *o, const char *where, struct policy_identi
 			rc = sign__why(why, whyn, -BERTH_EINVAL, "%s: invalid format of dockerReference %s: %s", where,
 				       id->reference, rwhy);
 		else if (rc == 0 && sign_ref_is_name_only(&r))
-			rc = sign__why(why, whyn, -BERTH_EINVAL, "%s: dockerReference %s contains neither a tag nor digest",
-				       where, id->reference);
+			rc =
+			    sign__why(why, whyn, -BERTH_EINVAL,
+				      "%s: dockerReference %s contains neither a tag nor digest", where, id->reference);
 	} else if (strcmp(t, "exactRepository") == 0) {
 		id->type = POLICY_ID_EXACT_REPOSITORY;
 		rc = only_members(o, where, why, whyn, exact_repo);
@@ -168,8 +169,8 @@ static int keys_from_json(json_t *o, const char *where, struct policy_req *r, in
 	const char *names = allow_paths ? "keyPath, keyPaths and keyData" : "keyPath and keyData";
 
 	if (n == 0)
-		return sign__why(why, whyn, -BERTH_EINVAL, "%s: exactly one of %s must be specified, none of them present",
-				 where, names);
+		return sign__why(why, whyn, -BERTH_EINVAL,
+				 "%s: exactly one of %s must be specified, none of them present", where, names);
 	if (n > 1)
 		return sign__why(why, whyn, -BERTH_EINVAL,
 				 "%s: exactly one of %s must be specified, more than one present", where, names);
@@ -188,8 +189,8 @@ static int keys_from_json(json_t *o, const char *where, struct policy_req *r, in
 		json_array_foreach(kps, i, v)
 		{
 			if (!json_is_string(v) || !*json_string_value(v))
-				return sign__why(why, whyn, -BERTH_EINVAL, "%s: keyPaths[%zu] must be a non-empty string", where,
-						 i);
+				return sign__why(why, whyn, -BERTH_EINVAL,
+						 "%s: keyPaths[%zu] must be a non-empty string", where, i);
 			r->key_paths[r->nkey_paths++] = xstrdup(json_string_value(v));
 		}
 		return 0;
@@ -211,7 +212,8 @@ static int keys_from_json(json_t *o, const char *where, struct policy_req *r, in
 static int req_from_json(json_t *o, const char *where, struct policy_req *r, char *why, size_t whyn)
 {
 	static const char *const only_type[] = {"type", NULL};
-	static const char *const signed_by[] = {"type", "keyType", "keyPath", "keyPaths", "keyData", "signedIdentity", NULL};
+	static const char *const signed_by[] = {"type",    "keyType",        "keyPath", "keyPaths",
+						"keyData", "signedIdentity", NULL};
 	static const char *const sigstore[] = {"type", "keyPath", "keyData", "signedIdentity", NULL};
 	static const char *const base_layer[] = {"type", "baseLayerIdentity", NULL};
 	const char *t;
@@ -241,7 +243,8 @@ static int req_from_json(json_t *o, const char *where, struct policy_req *r, cha
 		if (rc == 0)
 			rc = need_string(o, "keyType", where, &r->key_type, why, whyn);
 		if (rc == 0 && !key_type_valid(r->key_type))
-			rc = sign__why(why, whyn, -BERTH_EINVAL, "%s: unrecognized keyType value \"%s\"", where, r->key_type);
+			rc = sign__why(why, whyn, -BERTH_EINVAL, "%s: unrecognized keyType value \"%s\"", where,
+				       r->key_type);
 		if (rc == 0)
 			rc = keys_from_json(o, where, r, 1, why, whyn);
 		if (rc == 0 && si)
@@ -279,8 +282,8 @@ static int reqs_from_json(json_t *a, const char *where, struct policy_reqs *rs, 
 	if (!json_is_array(a))
 		return sign__why(why, whyn, -BERTH_EINVAL, "%s: requirements must be a JSON array", where);
 	if (json_array_size(a) == 0)
-		return sign__why(why, whyn, -BERTH_EINVAL, "%s: list of verification policy requirements must not be empty",
-				 where);
+		return sign__why(why, whyn, -BERTH_EINVAL,
+				 "%s: list of verification policy requirements must not be empty", where);
 	rs->v = xcalloc(json_array_size(a), sizeof(*rs->v));
 	json_array_foreach(a, i, o)
 	{
@@ -379,7 +382,8 @@ int policy_parse(const void *json, size_t n, struct policy **out, char *why, siz
 			snprintf(where, sizeof(where), "transports.%s[\"%s\"]", tname, sname);
 			if (strcmp(tname, "docker") == 0 && *sname && !docker_scope_valid(sname)) {
 				rc = sign__why(why, whyn, -BERTH_EINVAL,
-					       "%s: invalid scope (a wildcard must be \"*.\" followed by a domain)", where);
+					       "%s: invalid scope (a wildcard must be \"*.\" followed by a domain)",
+					       where);
 				goto out;
 			}
 			rc = reqs_from_json(reqs, where, &sc->reqs, why, whyn);
@@ -501,7 +505,8 @@ int policy_identity_matches(const struct policy_identity *id, const struct sign_
 		return 0;
 	switch (id->type) {
 	case POLICY_ID_MATCH_EXACT:
-		return image && !sign_ref_is_name_only(image) && !sign_ref_is_name_only(&sig) && ref_eq_string(image, &sig);
+		return image && !sign_ref_is_name_only(image) && !sign_ref_is_name_only(&sig) &&
+		       ref_eq_string(image, &sig);
 	case POLICY_ID_MATCH_REPO_DIGEST_OR_EXACT:
 		return image && repo_digest_or_exact(image, &sig);
 	case POLICY_ID_MATCH_REPOSITORY:
@@ -735,7 +740,8 @@ int policy_eval(const struct policy *p, const struct policy_image *img, struct b
 		if (digest_parse_cstr(img->ref->digest, &want) == 0) {
 			digest_of(want.alg, img->manifest, img->manifest_len, &got);
 			if (!digest_eq(&want, &got)) {
-				buf_addf(reason, "the manifest does not match the digest %s of the reference", img->ref->digest);
+				buf_addf(reason, "the manifest does not match the digest %s of the reference",
+					 img->ref->digest);
 				return -BERTH_EDENIED;
 			}
 		}

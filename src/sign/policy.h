@@ -42,8 +42,8 @@ enum policy_identity_type {
 /* A signedIdentity rule. */
 struct policy_identity {
 	enum policy_identity_type type;
-	char *reference;     /* exactReference's dockerReference or exactRepository's dockerRepository */
-	char *prefix;        /* remapIdentity */
+	char *reference; /* exactReference's dockerReference or exactRepository's dockerRepository */
+	char *prefix; /* remapIdentity */
 	char *signed_prefix; /* remapIdentity */
 };
 
@@ -57,10 +57,10 @@ enum policy_req_type {
 
 struct policy_req {
 	enum policy_req_type type;
-	char *key_type;          /* signedBy: GPGKeys (the only one evaluated); signedByGPGKeys,
+	char *key_type; /* signedBy: GPGKeys (the only one evaluated); signedByGPGKeys,
 				    X509Certificates, signedByX509CAs parse but reject */
-	char *key_path;          /* or NULL */
-	char **key_paths;        /* signedBy only; NULL-terminated, or NULL */
+	char *key_path; /* or NULL */
+	char **key_paths; /* signedBy only; NULL-terminated, or NULL */
 	size_t nkey_paths;
 	unsigned char *key_data; /* decoded keyData, or NULL */
 	size_t key_data_len;
@@ -120,9 +120,9 @@ struct policy_blob {
 
 /* What is known about the image being checked. */
 struct policy_image {
-	const char *transport;            /* NULL means "docker" */
-	const struct sign_ref *ref;       /* the reference the image was fetched by (tag xor digest); NULL if none */
-	const void *manifest;             /* the exact manifest bytes */
+	const char *transport; /* NULL means "docker" */
+	const struct sign_ref *ref; /* the reference the image was fetched by (tag xor digest); NULL if none */
+	const void *manifest; /* the exact manifest bytes */
 	size_t manifest_len;
 	const struct policy_blob *simple; /* simple signatures (signature extension API or lookaside) */
 	size_t nsimple;

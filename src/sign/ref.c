@@ -150,17 +150,19 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 
 	memset(r, 0, sizeof(*r));
 	if (!valid_path(rest, pn))
-		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: repository path \"%.*s\" is not valid", (int)pn,
-			       rest);
+		return sign__why(why, whyn, -BERTH_EINVAL,
+				 "invalid reference format: repository path \"%.*s\" is not valid", (int)pn, rest);
 	if (sign_ref_valid_domain(domain, dn)) {
 		r->domain_len = dn;
 	} else if (valid_component(domain, dn)) {
 		r->domain_len = 0; /* the grammar reads a domain-less name here, like Docker's regexp */
 	} else {
-		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: domain \"%.*s\" is not valid", (int)dn, domain);
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: domain \"%.*s\" is not valid",
+				 (int)dn, domain);
 	}
 	if (dn + 1 + pn > SIGN_REF_NAME_MAX)
-		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must not be more than %d characters", SIGN_REF_NAME_MAX);
+		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must not be more than %d characters",
+				 SIGN_REF_NAME_MAX);
 	memcpy(r->name, domain, dn);
 	r->name[dn] = '/';
 	memcpy(r->name + dn + 1, rest, pn);
@@ -168,7 +170,8 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 	if (*p == ':') {
 		size_t tn = strcspn(p + 1, "@");
 		if (!valid_tag(p + 1, tn))
-			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: tag \"%.*s\" is not valid", (int)tn, p + 1);
+			return sign__why(why, whyn, -BERTH_EINVAL,
+					 "invalid reference format: tag \"%.*s\" is not valid", (int)tn, p + 1);
 		memcpy(r->tag, p + 1, tn);
 		r->tag[tn] = '\0';
 		p += 1 + tn;
@@ -176,8 +179,8 @@ static int parse_full(const char *domain, size_t dn, const char *rest, struct si
 	if (*p == '@') {
 		int rc = digest_parse_cstr(p + 1, &d);
 		if (rc < 0)
-			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: digest \"%s\" is not %s", p + 1,
-				       rc == -BERTH_EUNSUPPORTED ? "a supported algorithm" : "valid");
+			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: digest \"%s\" is not %s",
+					 p + 1, rc == -BERTH_EUNSUPPORTED ? "a supported algorithm" : "valid");
 		digest_str(&d, r->digest);
 		p += strlen(p);
 	}
@@ -198,7 +201,8 @@ int sign_ref_parse(const char *s, struct sign_ref *r, char *why, size_t whyn)
 		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: empty reference");
 	n = strlen(s);
 	if (n > REF_INPUT_MAX)
-		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: reference longer than %d bytes", REF_INPUT_MAX);
+		return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: reference longer than %d bytes",
+				 REF_INPUT_MAX);
 	if (is_hex64(s))
 		return sign__why(why, whyn, -BERTH_EINVAL,
 				 "invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s);
@@ -219,7 +223,8 @@ int sign_ref_parse(const char *s, struct sign_ref *r, char *why, size_t whyn)
 	/* The remote name (up to the first ':') must be lower case. */
 	for (const char *q = rest; *q && *q != ':'; q++)
 		if (*q >= 'A' && *q <= 'Z')
-			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format: repository name must be lowercase");
+			return sign__why(why, whyn, -BERTH_EINVAL,
+					 "invalid reference format: repository name must be lowercase");
 	if (dn == 9 && memcmp(domain, "docker.io", 9) == 0 && !strchr(rest, '/')) {
 		if (snprintf(buf, sizeof(buf), "library/%s", rest) >= (int)sizeof(buf))
 			return sign__why(why, whyn, -BERTH_EINVAL, "invalid reference format");
@@ -250,7 +255,8 @@ int sign_ref_parse_canonical(const char *s, struct sign_ref *r, char *why, size_
 	if (rc < 0)
 		return rc;
 	if (strcmp(sign_ref_string(r, str), s) != 0)
-		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must be canonical (\"%s\", not \"%s\")", str, s);
+		return sign__why(why, whyn, -BERTH_EINVAL, "repository name must be canonical (\"%s\", not \"%s\")",
+				 str, s);
 	return 0;
 }
 
@@ -279,14 +285,14 @@ int sign_ref_scopes(const struct sign_ref *r, char ***out, size_t *n)
 	char ident[SIGN_REF_STR_MAX];
 	const char *dot;
 
-#define PUSH(s)                                                                                                \
-	do {                                                                                                   \
-		if (cnt + 2 > cap) {                                                                           \
-			cap *= 2;                                                                              \
-			v = xrealloc(v, cap * sizeof(*v));                                                     \
-		}                                                                                              \
-		v[cnt++] = xstrdup(s);                                                                         \
-		v[cnt] = NULL;                                                                                 \
+#define PUSH(s)                                            \
+	do {                                               \
+		if (cnt + 2 > cap) {                       \
+			cap *= 2;                          \
+			v = xrealloc(v, cap * sizeof(*v)); \
+		}                                          \
+		v[cnt++] = xstrdup(s);                     \
+		v[cnt] = NULL;                             \
 	} while (0)
 
 	snprintf(ident, sizeof(ident), "%s%s%s%s%s", r->name, r->tag[0] ? ":" : "", r->tag,

@@ -20,9 +20,9 @@
 
 struct sign_ref {
 	char name[SIGN_REF_NAME_MAX + 1]; /* "<domain>/<path>", fully expanded */
-	size_t domain_len;                 /* name[0..domain_len) is the domain, then '/' */
-	char tag[SIGN_REF_TAG_MAX + 1];    /* "" when none */
-	char digest[DIGEST_STR_MAX];       /* "alg:hex" or "" when none */
+	size_t domain_len; /* name[0..domain_len) is the domain, then '/' */
+	char tag[SIGN_REF_TAG_MAX + 1]; /* "" when none */
+	char digest[DIGEST_STR_MAX]; /* "alg:hex" or "" when none */
 };
 
 /* Parses s like Docker's ParseNormalizedNamed: a missing domain becomes docker.io, a one-component

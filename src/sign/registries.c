@@ -54,7 +54,8 @@ static int is_null_scalar(const yaml_node_t *n)
 static int parse_bool(const char *v, int *out)
 {
 	static const char *const t[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y", NULL};
-	static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N", NULL};
+	static const char *const f[] = {"false", "False", "FALSE", "no", "No", "NO",
+					"off",   "Off",   "OFF",   "n",  "N",  NULL};
 
 	for (int i = 0; t[i]; i++)
 		if (!strcmp(v, t[i])) {
@@ -101,8 +102,8 @@ static int ns_from_node(yaml_document_t *doc, yaml_node_t *m, const char *where,
 			if (is_null_scalar(v))
 				continue;
 			if (parse_bool(val, &ns->use_sigstore_attachments) < 0)
-				return sign__why(why, whyn, -BERTH_EINVAL, "%s: %s.use-sigstore-attachments is not a boolean",
-						 file, where);
+				return sign__why(why, whyn, -BERTH_EINVAL,
+						 "%s: %s.use-sigstore-attachments is not a boolean", file, where);
 			continue;
 		} else {
 			continue; /* upstream ignores unknown keys */
@@ -149,7 +150,8 @@ int registries_parse(struct registries *r, const void *yaml, size_t n, const cha
 				continue;
 			if (r->def) {
 				rc = sign__why(why, whyn, -BERTH_EINVAL,
-					       "\"default-docker\" defined both in \"%s\" and \"%s\"", r->def->file, file);
+					       "\"default-docker\" defined both in \"%s\" and \"%s\"", r->def->file,
+					       file);
 				break;
 			}
 			r->def = xcalloc(1, sizeof(*r->def));
@@ -161,23 +163,24 @@ int registries_parse(struct registries *r, const void *yaml, size_t n, const cha
 				rc = sign__why(why, whyn, -BERTH_EINVAL, "parsing %s: docker must be a mapping", file);
 				break;
 			}
-			for (yaml_node_pair_t *q = v->data.mapping.pairs.start; rc == 0 && q < v->data.mapping.pairs.top;
-			     q++) {
+			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+			     rc == 0 && q < v->data.mapping.pairs.top; q++) {
 				yaml_node_t *nk = yaml_document_get_node(&doc, q->key),
 					    *nv = yaml_document_get_node(&doc, q->value);
 				const char *name;
 				struct registries_ns *ns;
 				if (!nk || !nv || nk->type != YAML_SCALAR_NODE) {
-					rc = sign__why(why, whyn, -BERTH_EINVAL, "parsing %s: docker namespaces must be strings",
-						       file);
+					rc = sign__why(why, whyn, -BERTH_EINVAL,
+						       "parsing %s: docker namespaces must be strings", file);
 					break;
 				}
 				name = (const char *)nk->data.scalar.value;
 				for (size_t i = 0; i < r->nns; i++)
 					if (!strcmp(r->ns[i].name, name))
-						rc = sign__why(why, whyn, -BERTH_EINVAL,
-							       "\"docker\" namespace \"%s\" defined both in \"%s\" and \"%s\"",
-							       name, r->ns[i].file, file);
+						rc = sign__why(
+						    why, whyn, -BERTH_EINVAL,
+						    "\"docker\" namespace \"%s\" defined both in \"%s\" and \"%s\"",
+						    name, r->ns[i].file, file);
 				if (rc < 0)
 					break;
 				r->ns = xrealloc(r->ns, (r->nns + 1) * sizeof(*r->ns));

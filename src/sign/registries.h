@@ -31,7 +31,7 @@ struct registries_ns {
 	char *name; /* NULL for default-docker */
 	char *lookaside, *lookaside_staging, *sigstore, *sigstore_staging;
 	int use_sigstore_attachments; /* -1 unset, 0, 1 */
-	char *file;                   /* where it was defined */
+	char *file; /* where it was defined */
 };
 
 struct registries {

@@ -203,8 +203,8 @@ int sign_key_private_pem(const struct sign_key *k, const char *pass, size_t pass
 	    sign_b64_encode(ct, (size_t)dern + crypto_secretbox_MACBYTES, &bc) < 0)
 		goto out;
 	doc = json_pack("{s:{s:s,s:{s:i,s:i,s:i},s:s},s:{s:s,s:s},s:s}", "kdf", "name", "scrypt", "params", "N",
-			SCRYPT_N_WRITE, "r", SCRYPT_R, "p", SCRYPT_P, "salt", bs.ptr, "cipher", "name", "nacl/secretbox",
-			"nonce", bn.ptr, "ciphertext", bc.ptr);
+			SCRYPT_N_WRITE, "r", SCRYPT_R, "p", SCRYPT_P, "salt", bs.ptr, "cipher", "name",
+			"nacl/secretbox", "nonce", bn.ptr, "ciphertext", bc.ptr);
 	text = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	if (!text)
 		goto out;
@@ -243,8 +243,8 @@ int sign_key_load_public(const void *pem, size_t n, struct sign_key **out, char 
 		goto out;
 	}
 	if (strcmp(label, "PUBLIC KEY") != 0) {
-		rc = sign__why(why, whyn, -BERTH_EINVAL, "unsupported PEM type \"%s\" for a public key (want PUBLIC KEY)",
-			  label);
+		rc = sign__why(why, whyn, -BERTH_EINVAL,
+			       "unsupported PEM type \"%s\" for a public key (want PUBLIC KEY)", label);
 		goto out;
 	}
 	{
@@ -271,8 +271,8 @@ out:
 	return rc;
 }
 
-int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t passlen, struct sign_key **out,
-			  char *why, size_t whyn)
+int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t passlen, struct sign_key **out, char *why,
+			  size_t whyn)
 {
 	char label[96];
 	struct buf der, salt, nonce, ct;
@@ -344,8 +344,8 @@ int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t pa
 		rc = sign__why(why, whyn, -BERTH_EINVAL, "encrypted: incorrect nonce or ciphertext size");
 		goto out;
 	}
-	if (EVP_PBE_scrypt(pass ? pass : "", passlen, (unsigned char *)salt.ptr, salt.len, (uint64_t)N,
-			   (uint64_t)r, (uint64_t)p, 256u << 20, key, sizeof(key)) != 1) {
+	if (EVP_PBE_scrypt(pass ? pass : "", passlen, (unsigned char *)salt.ptr, salt.len, (uint64_t)N, (uint64_t)r,
+			   (uint64_t)p, 256u << 20, key, sizeof(key)) != 1) {
 		rc = sign__why(why, whyn, -BERTH_EIO, "scrypt failed");
 		goto out;
 	}
@@ -474,7 +474,7 @@ int sign_sigstore_verify(const struct sign_key *k, const struct sign_sigstore_si
 	memset(payload, 0, sizeof(*payload));
 	if (!s->media_type || strcmp(s->media_type, SIGSTORE_SIG_MEDIA_TYPE) != 0)
 		return sign__why(why, whyn, -BERTH_EINVAL, "attachment of type \"%s\" is not a sigstore signature",
-			    s->media_type ? s->media_type : "");
+				 s->media_type ? s->media_type : "");
 	if (!s->signature_b64)
 		return sign__why(why, whyn, -BERTH_EDENIED, "missing %s annotation", SIGSTORE_SIG_ANNOTATION);
 	buf_init(&sig, 64 * 1024);
@@ -530,8 +530,8 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 	sign_attachment_init(a);
 	root = json_loadb(manifest, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root || !json_is_object(root)) {
-		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest is not a JSON object%s%s", root ? "" : ": ",
-			  root ? "" : jerr.text);
+		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest is not a JSON object%s%s",
+			       root ? "" : ": ", root ? "" : jerr.text);
 		goto out;
 	}
 	mt = json_object_get(root, "mediaType");
@@ -552,7 +552,7 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 	layers = json_object_get(root, "layers");
 	if (!json_is_array(layers) || json_array_size(layers) > ATTACHMENT_LAYERS_MAX) {
 		rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment manifest layers missing or over %d",
-			  ATTACHMENT_LAYERS_MAX);
+			       ATTACHMENT_LAYERS_MAX);
 		goto out;
 	}
 	a->layers = xcalloc(json_array_size(layers) + 1, sizeof(*a->layers));
@@ -582,8 +582,9 @@ int sign_attachment_parse(const void *manifest, size_t n, struct sign_attachment
 			json_object_foreach(ann, key, v)
 			{
 				if (!json_is_string(v)) {
-					rc = sign__why(why, whyn, -BERTH_EINVAL, "attachment layer %zu: annotation \"%s\" is not a string",
-						  i, key);
+					rc = sign__why(why, whyn, -BERTH_EINVAL,
+						       "attachment layer %zu: annotation \"%s\" is not a string", i,
+						       key);
 					goto out;
 				}
 				dst->annotations[k++] = xstrdup(key);
@@ -640,8 +641,7 @@ int sign_attachment_add(struct sign_attachment *a, const struct sign_sigstore_si
 		for (char **p = o->annotations; p && *p; p += 2)
 			on++;
 		if (strcmp(o->media_type, s->media_type) == 0 && o->size == (int64_t)s->payload_len &&
-		    digest_eq(&o->digest, &d) && on == nann &&
-		    (nann == 0 || (ov && strcmp(ov, s->signature_b64) == 0)))
+		    digest_eq(&o->digest, &d) && on == nann && (nann == 0 || (ov && strcmp(ov, s->signature_b64) == 0)))
 			return 0;
 	}
 	if (a->nlayers >= ATTACHMENT_LAYERS_MAX)
@@ -722,8 +722,9 @@ int sign_referrer_manifest(const struct sign_sigstore_sig *s, const char *subjec
 	if (!layer)
 		return -BERTH_ENOMEM;
 	return dump_to(json_pack("{s:i,s:s,s:s,s:{s:s,s:s,s:i},s:[o],s:{s:s,s:s,s:I}}", "schemaVersion", 2, "mediaType",
-				 MT_OCI_MANIFEST, "artifactType", SIGSTORE_ARTIFACT_TYPE, "config", "mediaType", MT_OCI_EMPTY,
-				 "digest", digest_str(&ed, es), "size", 2, "layers", layer, "subject", "mediaType",
-				 subject_media_type, "digest", digest_str(subject, ss), "size", (json_int_t)subject_size),
+				 MT_OCI_MANIFEST, "artifactType", SIGSTORE_ARTIFACT_TYPE, "config", "mediaType",
+				 MT_OCI_EMPTY, "digest", digest_str(&ed, es), "size", 2, "layers", layer, "subject",
+				 "mediaType", subject_media_type, "digest", digest_str(subject, ss), "size",
+				 (json_int_t)subject_size),
 		       out);
 }

@@ -51,8 +51,8 @@ int sign_key_load_public(const void *pem, size_t n, struct sign_key **out, char 
 /* Loads an encrypted cosign private key. -BERTH_EINVAL + why for a bad file or label, -BERTH_EDENIED
  * when the passphrase does not open it, -BERTH_EUNSUPPORTED for KDF parameters other than scrypt
  * N in {2^15, 2^16, 2^17}, r 8, p 1 (bounded so a hostile file cannot demand gigabytes). */
-int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t passlen, struct sign_key **out,
-			  char *why, size_t whyn);
+int sign_key_load_private(const void *pem, size_t n, const char *pass, size_t passlen, struct sign_key **out, char *why,
+			  size_t whyn);
 
 /* Signs data (SHA-256, DER signature appended to sig). Needs a private key. */
 int sign_key_sign(const struct sign_key *k, const void *data, size_t n, struct buf *sig);

@@ -18,8 +18,8 @@ int sign_payload_create(enum sign_payload_type type, const char *docker_referenc
 
 	if (!docker_reference || !*docker_reference || !manifest_digest || !*manifest_digest)
 		return -BERTH_EINVAL;
-	root = json_pack("{s:{s:{s:s},s:{s:s},s:s},s:{}}", "critical", "identity", "docker-reference",
-			 docker_reference, "image", "docker-manifest-digest", manifest_digest, "type",
+	root = json_pack("{s:{s:{s:s},s:{s:s},s:s},s:{}}", "critical", "identity", "docker-reference", docker_reference,
+			 "image", "docker-manifest-digest", manifest_digest, "type",
 			 type == SIGN_PAYLOAD_COSIGN ? SIGN_TYPE_COSIGN : SIGN_TYPE_ATOMIC, "optional");
 	if (!root)
 		goto out;

@@ -32,8 +32,8 @@ enum sign_payload_type { SIGN_PAYLOAD_ATOMIC, SIGN_PAYLOAD_COSIGN };
 
 struct sign_payload {
 	char *docker_reference; /* critical.identity.docker-reference, as written (not normalised) */
-	char *manifest_digest;  /* critical.image.docker-manifest-digest, as written (checked when matched) */
-	char *creator;          /* optional.creator, or NULL */
+	char *manifest_digest; /* critical.image.docker-manifest-digest, as written (checked when matched) */
+	char *creator; /* optional.creator, or NULL */
 	int has_timestamp;
 	int64_t timestamp; /* optional.timestamp (seconds since the epoch) when has_timestamp */
 };

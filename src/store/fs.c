@@ -278,10 +278,12 @@ int store_blob_each(struct store *s, int (*fn)(const struct digest *d, uint64_t 
 				struct stat st;
 				if (fe->d_name[0] == '.' || strlen(fe->d_name) > DIGEST_HEX_MAX)
 					continue;
-				snprintf(name, sizeof(name), "%s:%.*s", digest_alg_name(algs[a]), DIGEST_HEX_MAX, fe->d_name);
+				snprintf(name, sizeof(name), "%s:%.*s", digest_alg_name(algs[a]), DIGEST_HEX_MAX,
+					 fe->d_name);
 				if (digest_parse_cstr(name, &d) < 0 || strncmp(fe->d_name, de->d_name, 2) != 0)
 					continue;
-				if (fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+				if (fstatat(dirfd(sub), fe->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    !S_ISREG(st.st_mode))
 					continue;
 				stop = fn(&d, (uint64_t)st.st_size,
 					  (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000, ctx);

@@ -9,8 +9,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
-	static const char *const refs[] = {"busybox", "reg.example.com:5000/ns/app:v1", "a.b.example.org/x@sha256:"
-		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", NULL};
+	static const char *const refs[] = {"busybox", "reg.example.com:5000/ns/app:v1",
+					   "a.b.example.org/x@sha256:"
+					   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+					   NULL};
 	struct policy *p = NULL;
 	char why[512];
 

@@ -79,8 +79,8 @@ static const char *pick(json_t *index, const char *ref)
 
 	json_array_foreach(ms, i, m)
 	{
-		const char *name = json_string_value(json_object_get(json_object_get(m, "annotations"),
-								   "org.opencontainers.image.ref.name"));
+		const char *name = json_string_value(
+		    json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
 		json_t *plat = json_object_get(m, "platform");
 		if (ref && (!name || strcmp(name, ref) != 0))
 			continue;
@@ -176,7 +176,8 @@ int main(int argc, char **argv)
 		}
 		break;
 	}
-	if (!mj || read_blob(json_string_value(json_object_get(json_object_get(mj, "config"), "digest")) ?: "", &cfg) < 0) {
+	if (!mj ||
+	    read_blob(json_string_value(json_object_get(json_object_get(mj, "config"), "digest")) ?: "", &cfg) < 0) {
 		fprintf(stderr, "graph_import: cannot read the config\n");
 		return 1;
 	}

@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 		if (meta_open(uri, &m) < 0)
 			return 1;
 		errata_import_init(&rep);
-		if (errata_import_paths(m, (const char *const *)argv + 4, (size_t)(argc - 4), ERRATA_FORMAT_AUTO, &rep) < 0)
+		if (errata_import_paths(m, (const char *const *)argv + 4, (size_t)(argc - 4), ERRATA_FORMAT_AUTO,
+					&rep) < 0)
 			return 1;
 		errata_import_release(&rep);
 		t0 = now();
@@ -70,17 +71,19 @@ int main(int argc, char **argv)
 			scan_pkgs_init(&pk);
 			for (int k = 0; k < 200; k++) {
 				snprintf(name, sizeof name, "pkg%d", k);
-				scan_pkgs_add(&pk, SCAN_ECO_DPKG, name, strlen(name), "1.0-1", 5, "amd64", 5, "", 0, "", 0);
+				scan_pkgs_add(&pk, SCAN_ECO_DPKG, name, strlen(name), "1.0-1", 5, "amd64", 5, "", 0, "",
+					      0);
 			}
-			scan_pkgs_add(&pk, SCAN_ECO_DPKG, "libssl1.1", 9, "1.1.1k-1+deb11u1", 16, "amd64", 5, "openssl", 7,
-				      "", 0);
+			scan_pkgs_add(&pk, SCAN_ECO_DPKG, "libssl1.1", 9, "1.1.1k-1+deb11u1", 16, "amd64", 5, "openssl",
+				      7, "", 0);
 			buf_init(&b, BUF_UNLIMITED);
 			scan_pkgs_encode(&pk, NULL, &b);
 			snprintf(d, sizeof d, "sha256:%064lx", i);
 			digest_parse_cstr(d, &ms.digest);
 			ms.status = (char *)"scanned";
 			ms.os = (char *)"debian:11";
-			ms.layers = (char *)"[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]";
+			ms.layers =
+			    (char *)"[\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"]";
 			ms.packages = b.ptr;
 			ms.packages_len = b.len;
 			ms.generation = -1;

@@ -77,7 +77,7 @@ static int spill(const char *path, const void *p, size_t n)
 /* Options shared by every subcommand; each uses what it needs. */
 struct opts {
 	const char *key, *passfile, *ref, *manifest, *payload_out, *sig_out, *existing, *blobs, *out, *home, *keyid,
-		*keyring, *sig, *policy, *attachment, *regd, *creator;
+	    *keyring, *sig, *policy, *attachment, *regd, *creator;
 	const char *payloads[16], *sigs[16], *simple[16];
 	int npayloads, nsigs, nsimple, write, index;
 };
@@ -85,17 +85,27 @@ struct opts {
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"key", required_argument, NULL, 'k'},         {"passphrase-file", required_argument, NULL, 'f'},
-		{"ref", required_argument, NULL, 'r'},         {"manifest", required_argument, NULL, 'm'},
-		{"payload-out", required_argument, NULL, 'P'}, {"sig-out", required_argument, NULL, 'S'},
-		{"existing", required_argument, NULL, 'e'},    {"blobs", required_argument, NULL, 'b'},
-		{"out", required_argument, NULL, 'o'},         {"home", required_argument, NULL, 'H'},
-		{"keyring", required_argument, NULL, 'K'},     {"sig", required_argument, NULL, 's'},
-		{"payload", required_argument, NULL, 'p'},     {"policy", required_argument, NULL, 'y'},
-		{"attachment", required_argument, NULL, 'a'},  {"simple", required_argument, NULL, 'g'},
-		{"registries-d", required_argument, NULL, 'd'}, {"write", no_argument, NULL, 'w'},
-		{"index", required_argument, NULL, 'i'},       {"creator", required_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	    {"key", required_argument, NULL, 'k'},
+	    {"passphrase-file", required_argument, NULL, 'f'},
+	    {"ref", required_argument, NULL, 'r'},
+	    {"manifest", required_argument, NULL, 'm'},
+	    {"payload-out", required_argument, NULL, 'P'},
+	    {"sig-out", required_argument, NULL, 'S'},
+	    {"existing", required_argument, NULL, 'e'},
+	    {"blobs", required_argument, NULL, 'b'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"home", required_argument, NULL, 'H'},
+	    {"keyring", required_argument, NULL, 'K'},
+	    {"sig", required_argument, NULL, 's'},
+	    {"payload", required_argument, NULL, 'p'},
+	    {"policy", required_argument, NULL, 'y'},
+	    {"attachment", required_argument, NULL, 'a'},
+	    {"simple", required_argument, NULL, 'g'},
+	    {"registries-d", required_argument, NULL, 'd'},
+	    {"write", no_argument, NULL, 'w'},
+	    {"index", required_argument, NULL, 'i'},
+	    {"creator", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -103,17 +113,39 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'k': o->key = optarg, o->keyid = optarg; break;
-		case 'f': o->passfile = optarg; break;
-		case 'r': o->ref = optarg; break;
-		case 'm': o->manifest = optarg; break;
-		case 'P': o->payload_out = optarg; break;
-		case 'S': o->sig_out = optarg; break;
-		case 'e': o->existing = optarg; break;
-		case 'b': o->blobs = optarg; break;
-		case 'o': o->out = optarg; break;
-		case 'H': o->home = optarg; break;
-		case 'K': o->keyring = optarg; break;
+		case 'k':
+			o->key = optarg, o->keyid = optarg;
+			break;
+		case 'f':
+			o->passfile = optarg;
+			break;
+		case 'r':
+			o->ref = optarg;
+			break;
+		case 'm':
+			o->manifest = optarg;
+			break;
+		case 'P':
+			o->payload_out = optarg;
+			break;
+		case 'S':
+			o->sig_out = optarg;
+			break;
+		case 'e':
+			o->existing = optarg;
+			break;
+		case 'b':
+			o->blobs = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'H':
+			o->home = optarg;
+			break;
+		case 'K':
+			o->keyring = optarg;
+			break;
 		case 's':
 			o->sig = optarg;
 			if (o->nsigs < 16)
@@ -123,17 +155,30 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (o->npayloads < 16)
 				o->payloads[o->npayloads++] = optarg;
 			break;
-		case 'y': o->policy = optarg; break;
-		case 'a': o->attachment = optarg; break;
+		case 'y':
+			o->policy = optarg;
+			break;
+		case 'a':
+			o->attachment = optarg;
+			break;
 		case 'g':
 			if (o->nsimple < 16)
 				o->simple[o->nsimple++] = optarg;
 			break;
-		case 'd': o->regd = optarg; break;
-		case 'w': o->write = 1; break;
-		case 'i': o->index = atoi(optarg); break;
-		case 'c': o->creator = optarg; break;
-		default: return -1;
+		case 'd':
+			o->regd = optarg;
+			break;
+		case 'w':
+			o->write = 1;
+			break;
+		case 'i':
+			o->index = atoi(optarg);
+			break;
+		case 'c':
+			o->creator = optarg;
+			break;
+		default:
+			return -1;
 		}
 	}
 	return 0;
@@ -173,7 +218,8 @@ static int cmd_sign_sigstore(struct opts *o)
 		die("loading the key: %s", why);
 		goto out;
 	}
-	if (sign_sigstore_create(k, o->ref, &d, (int64_t)time(NULL), o->creator ? o->creator : "berth sign_tool", &s) < 0 ||
+	if (sign_sigstore_create(k, o->ref, &d, (int64_t)time(NULL), o->creator ? o->creator : "berth sign_tool", &s) <
+		0 ||
 	    spill(o->payload_out, s.payload, s.payload_len) < 0 ||
 	    spill(o->sig_out, s.signature_b64, strlen(s.signature_b64)) < 0) {
 		die("%s", "signing failed");
@@ -205,7 +251,8 @@ static int cmd_attachment(struct opts *o)
 	if (!o->out || o->npayloads != o->nsigs)
 		return die("%s", "attachment needs --out and as many --payload as --sig");
 	if (o->existing) {
-		if (slurp(o->existing, &body) < 0 || sign_attachment_parse(body.ptr, body.len, &a, why, sizeof(why)) < 0) {
+		if (slurp(o->existing, &body) < 0 ||
+		    sign_attachment_parse(body.ptr, body.len, &a, why, sizeof(why)) < 0) {
 			die("existing attachment: %s", why);
 			goto out;
 		}
@@ -339,7 +386,8 @@ static int cmd_policy_eval(struct opts *o)
 		goto out;
 	}
 	if (o->attachment) {
-		if (slurp(o->attachment, &att) < 0 || sign_attachment_parse(att.ptr, att.len, &a, why, sizeof(why)) < 0) {
+		if (slurp(o->attachment, &att) < 0 ||
+		    sign_attachment_parse(att.ptr, att.len, &a, why, sizeof(why)) < 0) {
 			printf("bad attachment manifest: %s\n", why);
 			goto out;
 		}
@@ -364,9 +412,13 @@ static int cmd_policy_eval(struct opts *o)
 		blobs[i].len = simple[i].len;
 	}
 	{
-		struct policy_image img = {.ref = &r, .manifest = man.ptr, .manifest_len = man.len,
-					   .simple = blobs, .nsimple = (size_t)o->nsimple,
-					   .sigstore = sigs, .nsigstore = nsigs};
+		struct policy_image img = {.ref = &r,
+					   .manifest = man.ptr,
+					   .manifest_len = man.len,
+					   .simple = blobs,
+					   .nsimple = (size_t)o->nsimple,
+					   .sigstore = sigs,
+					   .nsigstore = nsigs};
 		if (policy_eval(p, &img, &reason) == 0) {
 			printf("accepted\n");
 			rc = 0;
@@ -456,7 +508,6 @@ out:
 	buf_release(&url);
 	return rc;
 }
-
 
 /* A one-shot HTTP/1.1 GET to host:port (loopback, no TLS). Returns the status (or -1) and fills body and
  * the Content-Type; enough for the test registry, which always sends Content-Length. */
@@ -573,9 +624,8 @@ static int cmd_verify(struct opts *o)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", sign_ref_path(&r), r.tag[0] ? r.tag : r.digest);
-	if (http_get(hostport, path,
-		     MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST, &man, mt,
-		     sizeof(mt)) != 200) {
+	if (http_get(hostport, path, MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST,
+		     &man, mt, sizeof(mt)) != 200) {
 		printf("cannot fetch the manifest %s\n", path);
 		goto out;
 	}

@@ -100,8 +100,8 @@ static void gen_digits(struct sb *b)
  * a tail added ("~rc1", "^git", ".1", "a", "-1", "+b1"). */
 static void mutate(struct sb *b, const char *src, const char *alphabet)
 {
-	static const char *const tails[] = {"~", "~rc1", "~~", "^", "^git1", ".1", ".0", "a", "-1", "+b1", "-r1",
-					    "_p1", "_rc2", "0", "~1"};
+	static const char *const tails[] = {"~",  "~rc1", "~~",  "^",   "^git1", ".1", ".0", "a",
+					    "-1", "+b1",  "-r1", "_p1", "_rc2",  "0",  "~1"};
 	size_t n = strlen(src), at = n ? below((unsigned)n) : 0;
 
 	b->n = 0;
@@ -352,8 +352,8 @@ TEST(rpm_vercmp_vs_librpm)
 		if (ours != theirs && bad++ < 10)
 			printf("  rpmvercmp differs: \"%s\" vs \"%s\": rpm %d ours %d\n", a.s, b.s, theirs, ours);
 	}
-	printf("  rpmvercmp: %ld pairs (lt %ld, eq %ld, gt %ld); %ld differences\n", want, res_n[0], res_n[1],
-	       res_n[2], bad);
+	printf("  rpmvercmp: %ld pairs (lt %ld, eq %ld, gt %ld); %ld differences\n", want, res_n[0], res_n[1], res_n[2],
+	       bad);
 	CHECK_EQ(bad, 0);
 	CHECK(res_n[0] > want / 10 && res_n[1] > want / 50 && res_n[2] > want / 10);
 }
@@ -386,8 +386,8 @@ TEST(rpm_evr_vs_librpm)
 		if (ours != theirs && bad++ < 10)
 			printf("  rpm EVR differs: \"%s\" vs \"%s\": rpm %d ours %d\n", a.s, b.s, theirs, ours);
 	}
-	printf("  rpm EVR: %ld pairs (lt %ld, eq %ld, gt %ld); %ld differences\n", want, res_n[0], res_n[1],
-	       res_n[2], bad);
+	printf("  rpm EVR: %ld pairs (lt %ld, eq %ld, gt %ld); %ld differences\n", want, res_n[0], res_n[1], res_n[2],
+	       bad);
 	CHECK_EQ(bad, 0);
 	CHECK(res_n[0] > want / 10 && res_n[1] > want / 50 && res_n[2] > want / 10);
 }
@@ -558,13 +558,13 @@ TEST(apk_order_is_consistent)
 }
 
 static const struct test tests[] = {
-	T(dpkg_vs_libdpkg),
-	T(rpm_vercmp_vs_librpm),
-	T(rpm_evr_vs_librpm),
-	T(dpkg_cli_agrees),
-	T(rpm_cli_agrees),
-	T(apk_order_is_consistent),
-	{0},
+    T(dpkg_vs_libdpkg),
+    T(rpm_vercmp_vs_librpm),
+    T(rpm_evr_vs_librpm),
+    T(dpkg_cli_agrees),
+    T(rpm_cli_agrees),
+    T(apk_order_is_consistent),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -24,56 +24,59 @@ struct test {
 };
 
 #define TEST(name) static void test_##name(void)
-#define T(name) {#name, test_##name}
+#define T(name)                    \
+	{                          \
+#name, test_##name \
+	}
 
 static int harness_failures;
 
-#define FAIL_AT(...)                                                                                    \
-	do {                                                                                            \
-		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                                     \
-		fprintf(stderr, __VA_ARGS__);                                                           \
-		fputc('\n', stderr);                                                                    \
-		harness_failures++;                                                                     \
-		exit(1);                                                                                \
+#define FAIL_AT(...)                                              \
+	do {                                                      \
+		fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                     \
+		fputc('\n', stderr);                              \
+		harness_failures++;                               \
+		exit(1);                                          \
 	} while (0)
 
 /* Ends the test as skipped (not passed): the runner prints "skip NAME: reason" and counts it apart.
  * For checks this machine cannot make (no root, no overlayfs), never for a failure. */
 #define HARNESS_SKIP_STATUS 77
-#define SKIP(...)                                                                                       \
-	do {                                                                                            \
-		printf("  skipped: ");                                                                  \
-		printf(__VA_ARGS__);                                                                    \
-		putchar('\n');                                                                          \
-		fflush(stdout);                                                                         \
-		exit(HARNESS_SKIP_STATUS);                                                              \
+#define SKIP(...)                          \
+	do {                               \
+		printf("  skipped: ");     \
+		printf(__VA_ARGS__);       \
+		putchar('\n');             \
+		fflush(stdout);            \
+		exit(HARNESS_SKIP_STATUS); \
 	} while (0)
 
-#define CHECK(cond)                                                                                     \
-	do {                                                                                            \
-		if (!(cond))                                                                            \
-			FAIL_AT("CHECK(%s) failed", #cond);                                             \
+#define CHECK(cond)                                         \
+	do {                                                \
+		if (!(cond))                                \
+			FAIL_AT("CHECK(%s) failed", #cond); \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                                  \
-	do {                                                                                            \
-		long long a_ = (long long)(a), b_ = (long long)(b);                                     \
-		if (a_ != b_)                                                                           \
-			FAIL_AT("CHECK_EQ(%s, %s): %lld != %lld", #a, #b, a_, b_);                      \
+#define CHECK_EQ(a, b)                                                             \
+	do {                                                                       \
+		long long a_ = (long long)(a), b_ = (long long)(b);                \
+		if (a_ != b_)                                                      \
+			FAIL_AT("CHECK_EQ(%s, %s): %lld != %lld", #a, #b, a_, b_); \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                                 \
-	do {                                                                                            \
-		const char *a_ = (a), *b_ = (b);                                                        \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                                  \
-			FAIL_AT("CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)",      \
-				b_ ? b_ : "(null)");                                                    \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                             \
+			FAIL_AT("CHECK_STR(%s, %s): \"%s\" != \"%s\"", #a, #b, a_ ? a_ : "(null)", \
+				b_ ? b_ : "(null)");                                               \
 	} while (0)
 
-#define CHECK_MEM(a, b, n)                                                                              \
-	do {                                                                                            \
-		if (memcmp((a), (b), (n)) != 0)                                                         \
-			FAIL_AT("CHECK_MEM(%s, %s, %s): bytes differ", #a, #b, #n);                     \
+#define CHECK_MEM(a, b, n)                                                          \
+	do {                                                                        \
+		if (memcmp((a), (b), (n)) != 0)                                     \
+			FAIL_AT("CHECK_MEM(%s, %s, %s): bytes differ", #a, #b, #n); \
 	} while (0)
 
 /* Runs every test (or only those named on the command line), each in a child with a 60 s alarm. */

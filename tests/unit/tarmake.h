@@ -35,7 +35,7 @@ struct tm_ent {
 	const char *link;
 	unsigned major, minor;
 	long long mtime;
-	const char *pax;          /* extra pax records, "key=value" separated by '\n' (values without '\n') */
+	const char *pax; /* extra pax records, "key=value" separated by '\n' (values without '\n') */
 	unsigned long long fake_size; /* header size when nonzero (base-256 when large); data still `size` */
 	int bad_checksum;
 };
@@ -48,9 +48,9 @@ static inline void tm_octal(unsigned char *f, size_t w, unsigned long long v)
 	f[w - 1] = 0;
 }
 
-static inline void tm_header(struct tm_buf *b, const char *name, char type, unsigned mode, unsigned uid,
-			     unsigned gid, unsigned long long size, const char *link, unsigned major, unsigned minor,
-			     long long mtime, int bad)
+static inline void tm_header(struct tm_buf *b, const char *name, char type, unsigned mode, unsigned uid, unsigned gid,
+			     unsigned long long size, const char *link, unsigned major, unsigned minor, long long mtime,
+			     int bad)
 {
 	unsigned char h[512];
 	unsigned sum = 0;
@@ -144,8 +144,8 @@ static inline void tm_add(struct tm_buf *b, const struct tm_ent *e)
 		tm_pad(b, rec.len);
 		free(rec.p);
 	}
-	tm_header(b, name, type, mode, e->uid, e->gid, e->fake_size ? e->fake_size : e->size, link, e->major,
-		  e->minor, e->mtime ? e->mtime : 1700000000, e->bad_checksum);
+	tm_header(b, name, type, mode, e->uid, e->gid, e->fake_size ? e->fake_size : e->size, link, e->major, e->minor,
+		  e->mtime ? e->mtime : 1700000000, e->bad_checksum);
 	if (e->size) {
 		tmb_add(b, e->data, e->size);
 		tm_pad(b, e->size);

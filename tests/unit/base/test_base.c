@@ -258,8 +258,9 @@ TEST(fault_spec_parse)
 	CHECK_EQ(fault_hit(FAULT_RENAME), 0);
 	fault_clear();
 	/* malformed: nothing armed */
-	const char *bad[] = {"fsync", "fsync:", "fsync:0", "fsync:-1", "fsync:x", "disk:1", "fsync:1:eperm",
-			     "fsync:1,", ",fsync:1", "fsync:1:", "FSYNC:1", "fsync:99999999999999999999",
+	const char *bad[] = {"fsync",    "fsync:",   "fsync:0",       "fsync:-1",
+			     "fsync:x",  "disk:1",   "fsync:1:eperm", "fsync:1,",
+			     ",fsync:1", "fsync:1:", "FSYNC:1",       "fsync:99999999999999999999",
 			     "fsync:1 ", NULL};
 	for (int i = 0; bad[i]; i++) {
 		if (fault_parse(bad[i]) != -BERTH_EINVAL)
@@ -303,23 +304,23 @@ TEST(duration_grammar)
 }
 
 static const struct test tests[] = {
-	T(duration_grammar),
-	T(buf_add_and_cap),
-	T(buf_detach_owns),
-	T(buf_overflow_size),
-	T(str_copy_truncates),
-	T(digest_parse_valid),
-	T(digest_parse_invalid),
-	T(digest_of_known_vectors),
-	T(hasher_streams_and_copies),
-	T(config_file_env_and_defaults),
-	T(config_bad_yaml_names_position),
-	T(uuid_format),
-	T(time_iso_format),
-	T(errors_have_text),
-	T(fault_nth_call_fails_once),
-	T(fault_spec_parse),
-	{0},
+    T(duration_grammar),
+    T(buf_add_and_cap),
+    T(buf_detach_owns),
+    T(buf_overflow_size),
+    T(str_copy_truncates),
+    T(digest_parse_valid),
+    T(digest_parse_invalid),
+    T(digest_of_known_vectors),
+    T(hasher_streams_and_copies),
+    T(config_file_env_and_defaults),
+    T(config_bad_yaml_names_position),
+    T(uuid_format),
+    T(time_iso_format),
+    T(errors_have_text),
+    T(fault_nth_call_fails_once),
+    T(fault_spec_parse),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -104,34 +104,36 @@ TEST(ref_docker_hostile)
 {
 	char why[256];
 	static const char *bad[] = {
-		"docker://",                         /* nothing */
-		"docker://127.0.0.1:5000",           /* no repository */
-		"docker://127.0.0.1:5000/",          /* empty repository */
-		"docker://library/busybox",          /* no registry host (no normalization) */
-		"docker://h.io/App",                 /* upper case */
-		"docker://h.io/a//b",                /* empty component */
-		"docker://h.io/../etc",              /* dot-dot */
-		"docker://h.io/a/",                  /* trailing slash */
-		"docker://h.io/a:",                  /* empty tag */
-		"docker://h.io/a:-x",                /* tag starting with '-' */
-		"docker://h.io/a:x/y",               /* slash in tag */
-		"docker://h.io/a@sha256:abc",        /* short digest */
-		"docker://h.io/a@sha256:" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", /* upper hex */
-		"docker://h.io:0/a",                 /* port 0 */
-		"docker://h.io:65536/a",             /* port too large */
-		"docker://h.io:5x/a",                /* port not a number */
-		"docker://-h.io/a",                  /* label starts with '-' */
-		"docker://h_io.x/a",                 /* underscore in host */
-		"docker://h.io/a b",                 /* space */
-		"docker://h.io/a\tb",                /* control */
-		"docker://h.io/a__-b",               /* bad separator */
-		"docker://h.io/a:" "0123456789012345678901234567890123456789012345678901234567890123456789"
-		"0123456789012345678901234567890123456789012345678901234567890", /* 129-char tag */
-		"docker://[::1/a",                   /* unclosed IPv6 */
-		"docker//h.io/a",                    /* no transport */
-		"h.io/a:v1",                         /* no transport */
-		"dokker://h.io/a",                   /* unknown transport */
-		"",
+	    "docker://", /* nothing */
+	    "docker://127.0.0.1:5000", /* no repository */
+	    "docker://127.0.0.1:5000/", /* empty repository */
+	    "docker://library/busybox", /* no registry host (no normalization) */
+	    "docker://h.io/App", /* upper case */
+	    "docker://h.io/a//b", /* empty component */
+	    "docker://h.io/../etc", /* dot-dot */
+	    "docker://h.io/a/", /* trailing slash */
+	    "docker://h.io/a:", /* empty tag */
+	    "docker://h.io/a:-x", /* tag starting with '-' */
+	    "docker://h.io/a:x/y", /* slash in tag */
+	    "docker://h.io/a@sha256:abc", /* short digest */
+	    "docker://h.io/a@sha256:"
+	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", /* upper hex */
+	    "docker://h.io:0/a", /* port 0 */
+	    "docker://h.io:65536/a", /* port too large */
+	    "docker://h.io:5x/a", /* port not a number */
+	    "docker://-h.io/a", /* label starts with '-' */
+	    "docker://h_io.x/a", /* underscore in host */
+	    "docker://h.io/a b", /* space */
+	    "docker://h.io/a\tb", /* control */
+	    "docker://h.io/a__-b", /* bad separator */
+	    "docker://h.io/a:"
+	    "0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789012345678901234567890", /* 129-char tag */
+	    "docker://[::1/a", /* unclosed IPv6 */
+	    "docker//h.io/a", /* no transport */
+	    "h.io/a:v1", /* no transport */
+	    "dokker://h.io/a", /* unknown transport */
+	    "",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = parse_rc(bad[i], why, sizeof(why));
@@ -266,11 +268,11 @@ TEST(ref_grammar_helpers)
 TEST(challenge_bearer)
 {
 	struct client_challenge c;
-	CHECK_EQ(client_challenge_parse(
-			 "Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\","
-			 "scope=\"repository:team/app:pull,push\"",
-			 &c),
-		 0);
+	CHECK_EQ(
+	    client_challenge_parse("Bearer realm=\"https://auth.example.com/token\",service=\"registry.example.com\","
+				   "scope=\"repository:team/app:pull,push\"",
+				   &c),
+	    0);
 	CHECK_EQ(c.scheme, AUTH_BEARER);
 	CHECK_STR(c.realm, "https://auth.example.com/token");
 	CHECK_STR(c.service, "registry.example.com");
@@ -282,8 +284,8 @@ TEST(challenge_bearer)
 TEST(challenge_case_spaces_escapes_tokens)
 {
 	struct client_challenge c;
-	CHECK_EQ(client_challenge_parse("bEaReR  REALM = \"http://a/t?x=\\\"1\\\"\" , Service=reg.io,error=insufficient_scope",
-					&c),
+	CHECK_EQ(client_challenge_parse(
+		     "bEaReR  REALM = \"http://a/t?x=\\\"1\\\"\" , Service=reg.io,error=insufficient_scope", &c),
 		 0);
 	CHECK_EQ(c.scheme, AUTH_BEARER);
 	CHECK_STR(c.realm, "http://a/t?x=\"1\"");
@@ -317,20 +319,20 @@ TEST(challenge_hostile)
 {
 	struct client_challenge c;
 	static const char *bad[] = {
-		NULL,
-		"",
-		"   ",
-		"Negotiate",
-		"Bearer",                          /* no realm */
-		"Bearer service=\"x\"",            /* no realm */
-		"Bearer realm=\"\"",               /* empty realm */
-		"Bearer realm=\"unterminated",
-		"Bearer realm=\"x\\",              /* escape at the end */
-		"Bearer realm=",                   /* no value */
-		"Bearer realm=\"x\" junk",         /* garbage after a parameter */
-		"Bearer =\"x\"",
-		"Bearer realm=\"a\x01b\"",         /* control character */
-		"@@@",
+	    NULL,
+	    "",
+	    "   ",
+	    "Negotiate",
+	    "Bearer", /* no realm */
+	    "Bearer service=\"x\"", /* no realm */
+	    "Bearer realm=\"\"", /* empty realm */
+	    "Bearer realm=\"unterminated",
+	    "Bearer realm=\"x\\", /* escape at the end */
+	    "Bearer realm=", /* no value */
+	    "Bearer realm=\"x\" junk", /* garbage after a parameter */
+	    "Bearer =\"x\"",
+	    "Bearer realm=\"a\x01b\"", /* control character */
+	    "@@@",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (client_challenge_parse(bad[i], &c) == 0)
@@ -403,7 +405,7 @@ TEST(authfile_lookup)
 	free(u);
 	free(p);
 	CHECK_EQ(client_authfile_get(&af, "reg.io", NULL, &u, &p), -BERTH_ENOENT); /* port matters */
-	CHECK_EQ(client_authfile_get(&af, "other.io", "team/app", &u, &p), 0);     /* namespace wins */
+	CHECK_EQ(client_authfile_get(&af, "other.io", "team/app", &u, &p), 0); /* namespace wins */
 	CHECK_STR(u, "carol");
 	free(u);
 	free(p);
@@ -877,36 +879,36 @@ TEST(remote_download_sink_resume_rules)
 }
 
 static const struct test tests[] = {
-	T(ref_docker_full),
-	T(ref_docker_default_tag_latest),
-	T(ref_docker_digest),
-	T(ref_docker_ipv6_host),
-	T(ref_docker_hostile),
-	T(ref_docker_long_names),
-	T(ref_oci),
-	T(ref_docker_archive),
-	T(ref_local),
-	T(ref_grammar_helpers),
-	T(challenge_bearer),
-	T(challenge_case_spaces_escapes_tokens),
-	T(challenge_basic_and_several),
-	T(challenge_hostile),
-	T(basic_roundtrip),
-	T(authfile_lookup),
-	T(authfile_set_remove_save_keeps_other_keys),
-	T(authfile_missing_and_malformed),
-	T(authfile_default_path_and_lookup_order),
-	T(platform_parse_and_pick),
-	T(doc_parse_manifest_and_hostile),
-	T(local_transport_errors_are_clear),
-	T(oci_missing_layout),
-	T(tar_extract_refuses_escapes),
-	T(remote_content_range_and_link),
-	T(remote_media_type_and_urls),
-	T(remote_status_errors),
-	T(remote_headers_reset_per_response),
-	T(remote_download_sink_resume_rules),
-	{NULL, NULL},
+    T(ref_docker_full),
+    T(ref_docker_default_tag_latest),
+    T(ref_docker_digest),
+    T(ref_docker_ipv6_host),
+    T(ref_docker_hostile),
+    T(ref_docker_long_names),
+    T(ref_oci),
+    T(ref_docker_archive),
+    T(ref_local),
+    T(ref_grammar_helpers),
+    T(challenge_bearer),
+    T(challenge_case_spaces_escapes_tokens),
+    T(challenge_basic_and_several),
+    T(challenge_hostile),
+    T(basic_roundtrip),
+    T(authfile_lookup),
+    T(authfile_set_remove_save_keeps_other_keys),
+    T(authfile_missing_and_malformed),
+    T(authfile_default_path_and_lookup_order),
+    T(platform_parse_and_pick),
+    T(doc_parse_manifest_and_hostile),
+    T(local_transport_errors_are_clear),
+    T(oci_missing_layout),
+    T(tar_extract_refuses_escapes),
+    T(remote_content_range_and_link),
+    T(remote_media_type_and_urls),
+    T(remote_status_errors),
+    T(remote_headers_reset_per_response),
+    T(remote_download_sink_resume_rules),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)

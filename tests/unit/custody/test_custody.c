@@ -194,7 +194,8 @@ TEST(rehashed_row_breaks_the_next_link_and_rewritten_tail_needs_the_head)
 	CHECK_EQ(meta_event_entry(&v[6], &entry), 0);
 	meta_event_hash(entry, hash);
 	/* the last row rewritten consistently: the chain alone cannot tell */
-	snprintf(sql, sizeof(sql), "UPDATE events SET tag = 'evil', entry = '%s', hash = '%s' WHERE seq = 7", entry, hash);
+	snprintf(sql, sizeof(sql), "UPDATE events SET tag = 'evil', entry = '%s', hash = '%s' WHERE seq = 7", entry,
+		 hash);
 	tdb_sql(&t, sql);
 	verify(m, NULL, 1, 0, NULL);
 	verify(m, old_head, 0, 0, "not in the log");
@@ -204,7 +205,8 @@ TEST(rehashed_row_breaks_the_next_link_and_rewritten_tail_needs_the_head)
 	v[2].tag = strdup("evil");
 	CHECK_EQ(meta_event_entry(&v[2], &entry), 0);
 	meta_event_hash(entry, hash);
-	snprintf(sql, sizeof(sql), "UPDATE events SET tag = 'evil', entry = '%s', hash = '%s' WHERE seq = 3", entry, hash);
+	snprintf(sql, sizeof(sql), "UPDATE events SET tag = 'evil', entry = '%s', hash = '%s' WHERE seq = 3", entry,
+		 hash);
 	tdb_sql(&t, sql);
 	verify(m, NULL, 0, 4, "prev does not match");
 	free(entry);
@@ -317,16 +319,16 @@ TEST(history_follows_tags_away)
 }
 
 static const struct test tests[] = {
-	T(intact_chain_verifies_and_reports_head),
-	T(empty_journal_verifies),
-	T(edited_column_is_named),
-	T(edited_entry_text_is_named),
-	T(rehashed_row_breaks_the_next_link_and_rewritten_tail_needs_the_head),
-	T(deleted_rows_are_named),
-	T(forged_genesis_prev_is_named),
-	T(export_pages_as_json_lines),
-	T(history_follows_tags_away),
-	{0},
+    T(intact_chain_verifies_and_reports_head),
+    T(empty_journal_verifies),
+    T(edited_column_is_named),
+    T(edited_entry_text_is_named),
+    T(rehashed_row_breaks_the_next_link_and_rewritten_tail_needs_the_head),
+    T(deleted_rows_are_named),
+    T(forged_genesis_prev_is_named),
+    T(export_pages_as_json_lines),
+    T(history_follows_tags_away),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -145,23 +145,22 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 /* ---------------------------------------------------------------- Debian lists */
 
-static const char deb_sample[] =
-	"[31 Dec 2022] DSA-5310-1 ruby-image-processing - security update\n"
-	"\t{CVE-2022-24720}\n"
-	"\t[bullseye] - ruby-image-processing 1.10.3-1+deb11u1\n"
-	"[13 Mar 2022] DSA-5085-2 expat - regression update\n"
-	"\t[buster] - expat 2.2.6-2+deb10u4\n"
-	"\t[bullseye] - expat 2.2.10-2+deb11u3\n"
-	"[02 Jul 2002] DSA-100-1 mailman - several\n"
-	"        {CVE-2002-0001  CVE-2002-0002 DTSA-12-1}\n"
-	"\t[woody] - mailman <not-affected> (Vulnerable code not present)\n"
-	"\t[sarge] - mailman 2.1.5-8sarge1 (bug #123; medium)\n"
-	"\t[etch] - mailman <unfixed>\n"
-	"\t[lenny] - mailman <end-of-life>\n"
-	"\tNOTE: a note that is ignored\n"
-	"\n"
-	"[18 Apr 2018] DSA-4205-1 jessie end-of-life\n"
-	"        NOTE: end of security support for jessie\n";
+static const char deb_sample[] = "[31 Dec 2022] DSA-5310-1 ruby-image-processing - security update\n"
+				 "\t{CVE-2022-24720}\n"
+				 "\t[bullseye] - ruby-image-processing 1.10.3-1+deb11u1\n"
+				 "[13 Mar 2022] DSA-5085-2 expat - regression update\n"
+				 "\t[buster] - expat 2.2.6-2+deb10u4\n"
+				 "\t[bullseye] - expat 2.2.10-2+deb11u3\n"
+				 "[02 Jul 2002] DSA-100-1 mailman - several\n"
+				 "        {CVE-2002-0001  CVE-2002-0002 DTSA-12-1}\n"
+				 "\t[woody] - mailman <not-affected> (Vulnerable code not present)\n"
+				 "\t[sarge] - mailman 2.1.5-8sarge1 (bug #123; medium)\n"
+				 "\t[etch] - mailman <unfixed>\n"
+				 "\t[lenny] - mailman <end-of-life>\n"
+				 "\tNOTE: a note that is ignored\n"
+				 "\n"
+				 "[18 Apr 2018] DSA-4205-1 jessie end-of-life\n"
+				 "        NOTE: end of security support for jessie\n";
 
 TEST(debian_sample_entries)
 {
@@ -235,24 +234,24 @@ TEST(debian_malformed_inputs_name_the_line)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"garbage\n", "t.txt:1: unexpected line"},
-		{"\t[bullseye] - foo 1.0\n", "t.txt:1: indented line before the first entry"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo\n", "t.txt:2: fix line for foo without a version"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] foo 1.0\n", "t.txt:2: fix line without ' - '"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo <fixed-later>\n", "t.txt:2: unknown marker"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[Bullseye] - foo 1.0\n", "t.txt:2: malformed release 'Bullseye'"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo 1.0 extra\n", "t.txt:2: unexpected text after"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t{CVE-2022-1\n", "t.txt:2: CVE list without its closing"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t{CVE-2022-1234 $$$}\n", "t.txt:2: malformed identifier '$$$'"},
-		{"[31 Dek 2022] DSA-1-1 foo - x\n", "t.txt:1: malformed month"},
-		{"[31 Dec 22] DSA-1-1 foo - x\n", "t.txt:1: malformed year"},
-		{"[31 Dec 2022]DSA-1-1 foo\n", "t.txt:1: no space after the date"},
-		{"[31 Dec 2022] DSA/1 foo\n", "t.txt:1: malformed advisory id"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\tsomething else\n", "t.txt:2: unexpected line in entry DSA-1-1"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n[30 Dec 2022] DSA-1-1 foo - y\n",
-		 "t.txt:2: entry DSA-1-1 appears twice (first at line 1)"},
-		{"\n\n", "t.txt:2: no advisories"},
-		{"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - f$o 1.0\n", "t.txt:2: malformed package name"},
+	    {"garbage\n", "t.txt:1: unexpected line"},
+	    {"\t[bullseye] - foo 1.0\n", "t.txt:1: indented line before the first entry"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo\n", "t.txt:2: fix line for foo without a version"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] foo 1.0\n", "t.txt:2: fix line without ' - '"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo <fixed-later>\n", "t.txt:2: unknown marker"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[Bullseye] - foo 1.0\n", "t.txt:2: malformed release 'Bullseye'"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - foo 1.0 extra\n", "t.txt:2: unexpected text after"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t{CVE-2022-1\n", "t.txt:2: CVE list without its closing"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t{CVE-2022-1234 $$$}\n", "t.txt:2: malformed identifier '$$$'"},
+	    {"[31 Dek 2022] DSA-1-1 foo - x\n", "t.txt:1: malformed month"},
+	    {"[31 Dec 22] DSA-1-1 foo - x\n", "t.txt:1: malformed year"},
+	    {"[31 Dec 2022]DSA-1-1 foo\n", "t.txt:1: no space after the date"},
+	    {"[31 Dec 2022] DSA/1 foo\n", "t.txt:1: malformed advisory id"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\tsomething else\n", "t.txt:2: unexpected line in entry DSA-1-1"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n[30 Dec 2022] DSA-1-1 foo - y\n",
+	     "t.txt:2: entry DSA-1-1 appears twice (first at line 1)"},
+	    {"\n\n", "t.txt:2: no advisories"},
+	    {"[31 Dec 2022] DSA-1-1 foo - x\n\t[bullseye] - f$o 1.0\n", "t.txt:2: malformed package name"},
 	};
 	char why[512];
 
@@ -324,12 +323,13 @@ TEST(debian_shipped_lists)
 /* ---------------------------------------------------------------- OSV */
 
 static const char osv_alma[] =
-	"{\"id\": \"ALSA-2024:0003\", \"summary\": \"Important: thunderbird security update\","
-	" \"details\": \"text\", \"published\": \"2024-01-02T00:00:00Z\", \"modified\": \"2024-01-04T14:33:51Z\","
-	" \"related\": [\"CVE-2023-6856\", \"CVE-2023-50761\", \"CVE-2023-6856\"],"
-	" \"references\": [{\"url\": \"https://access.redhat.com/errata/RHSA-2024:0003\", \"type\": \"ADVISORY\"}],"
-	" \"affected\": [{\"package\": {\"ecosystem\": \"AlmaLinux:8\", \"name\": \"thunderbird\"},"
-	"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"115.6.0-1.el8_9.alma\"}]}]}]}";
+    "{\"id\": \"ALSA-2024:0003\", \"summary\": \"Important: thunderbird security update\","
+    " \"details\": \"text\", \"published\": \"2024-01-02T00:00:00Z\", \"modified\": \"2024-01-04T14:33:51Z\","
+    " \"related\": [\"CVE-2023-6856\", \"CVE-2023-50761\", \"CVE-2023-6856\"],"
+    " \"references\": [{\"url\": \"https://access.redhat.com/errata/RHSA-2024:0003\", \"type\": \"ADVISORY\"}],"
+    " \"affected\": [{\"package\": {\"ecosystem\": \"AlmaLinux:8\", \"name\": \"thunderbird\"},"
+    "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": "
+    "\"115.6.0-1.el8_9.alma\"}]}]}]}";
 
 TEST(osv_almalinux_advisory)
 {
@@ -362,27 +362,32 @@ TEST(osv_almalinux_advisory)
 TEST(osv_generic_ranges_types_and_ecosystems)
 {
 	const char *text =
-		"[{\"id\": \"DSA-5000-1\", \"published\": \"2021-11-01T10:00:00+02:00\", \"upstream\": [\"CVE-2021-1111\"],"
-		"  \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"foo\"},"
-		"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"1.0\"}, {\"fixed\": \"1.2\"},"
-		"     {\"introduced\": \"2.0\"}, {\"last_affected\": \"2.3\"}, {\"introduced\": \"3.0\"}]}]},"
-		"   {\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"foo\"}, \"ranges\": [{\"type\": \"ECOSYSTEM\","
-		"     \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"9\"}]}]},"
-		"   {\"package\": {\"ecosystem\": \"Ubuntu:22.04:LTS\", \"name\": \"foo\"}, \"ranges\": [{\"type\": \"GIT\","
-		"     \"repo\": \"x\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
-		" {\"id\": \"DEBIAN-CVE-2023-4567\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": \"z\"},"
-		"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
-		" {\"id\": \"PYSEC-2021-1\", \"affected\": [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"x\"}}]},"
-		" {\"id\": \"RHBA-2024:1\", \"summary\": \"bug fix\", \"severity\": [{\"type\": \"CVSS_V3\","
-		"   \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]},"
-		" {\"id\": \"RLEA-2024:2\", \"severity\": [{\"type\": \"Ubuntu\", \"score\": \"medium\"},"
-		"   {\"type\": \"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
-		"  \"withdrawn\": \"2024-02-01T00:00:00Z\", \"database_specific\": {\"x\": 1}},"
-		" {\"id\": \"USN-1-1\", \"aliases\": [\"GHSA-aaaa-bbbb-cccc\"], \"database_specific\": {\"severity\": \"HIGH\"},"
-		"  \"affected\": [{\"package\": {\"ecosystem\": \"Ubuntu:Pro:18.04:LTS\", \"name\": \"bar\"},"
-		"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"1:2.0-1\"}]}]},"
-		"   {\"package\": {\"ecosystem\": \"Alpine:v3.16\", \"name\": \"bar\"},"
-		"   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"2.0-r1\"}]}]}]}]";
+	    "[{\"id\": \"DSA-5000-1\", \"published\": \"2021-11-01T10:00:00+02:00\", \"upstream\": [\"CVE-2021-1111\"],"
+	    "  \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"foo\"},"
+	    "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"1.0\"}, {\"fixed\": \"1.2\"},"
+	    "     {\"introduced\": \"2.0\"}, {\"last_affected\": \"2.3\"}, {\"introduced\": \"3.0\"}]}]},"
+	    "   {\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"foo\"}, \"ranges\": [{\"type\": \"ECOSYSTEM\","
+	    "     \"events\": [{\"introduced\": \"0\"}, {\"fixed\": \"9\"}]}]},"
+	    "   {\"package\": {\"ecosystem\": \"Ubuntu:22.04:LTS\", \"name\": \"foo\"}, \"ranges\": [{\"type\": "
+	    "\"GIT\","
+	    "     \"repo\": \"x\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
+	    " {\"id\": \"DEBIAN-CVE-2023-4567\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:12\", \"name\": "
+	    "\"z\"},"
+	    "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}]}]}]},"
+	    " {\"id\": \"PYSEC-2021-1\", \"affected\": [{\"package\": {\"ecosystem\": \"PyPI\", \"name\": \"x\"}}]},"
+	    " {\"id\": \"RHBA-2024:1\", \"summary\": \"bug fix\", \"severity\": [{\"type\": \"CVSS_V3\","
+	    "   \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]},"
+	    " {\"id\": \"RLEA-2024:2\", \"severity\": [{\"type\": \"Ubuntu\", \"score\": \"medium\"},"
+	    "   {\"type\": \"CVSS_V3\", \"score\": \"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\"}],"
+	    "  \"withdrawn\": \"2024-02-01T00:00:00Z\", \"database_specific\": {\"x\": 1}},"
+	    " {\"id\": \"USN-1-1\", \"aliases\": [\"GHSA-aaaa-bbbb-cccc\"], \"database_specific\": {\"severity\": "
+	    "\"HIGH\"},"
+	    "  \"affected\": [{\"package\": {\"ecosystem\": \"Ubuntu:Pro:18.04:LTS\", \"name\": \"bar\"},"
+	    "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": "
+	    "\"1:2.0-1\"}]}]},"
+	    "   {\"package\": {\"ecosystem\": \"Alpine:v3.16\", \"name\": \"bar\"},"
+	    "   \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\"}, {\"fixed\": "
+	    "\"2.0-r1\"}]}]}]}]";
 	struct errata_set s;
 	const struct meta_erratum *e;
 	char why[512];
@@ -427,27 +432,27 @@ TEST(osv_malformed_inputs_name_the_entry)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"{\"id\": \"X-1\",\n \"summary\": }", "t.txt:2: invalid JSON"},
-		{"{\"summary\": \"x\"}", "t.txt: entry #1: no id"},
-		{"[{\"id\": \"A-1\"}, {\"id\": 7}]", "t.txt: entry #2: \"id\" is not a string"},
-		{"{\"id\": \"A B\"}", "t.txt: entry #1: malformed id"},
-		{"{\"id\": \"A-1\", \"published\": \"yesterday\"}", "t.txt: entry A-1: \"published\" is not an RFC 3339"},
-		{"{\"id\": \"A-1\", \"published\": \"2024-02-30T00:00:00Z\"}", "t.txt: entry A-1: \"published\""},
-		{"{\"id\": \"A-1\", \"affected\": {}}", "t.txt: entry A-1: \"affected\" is not an array"},
-		{"{\"id\": \"A-1\", \"affected\": [{\"ranges\": []}]}", "t.txt: entry A-1: affected[0] has no package"},
-		{"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a b\"}}]}",
-		 "t.txt: entry A-1: affected[0]: malformed package name"},
-		{"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
-		 " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\", \"fixed\": \"1\"}]}]}]}",
-		 "t.txt: entry A-1: affected[0]: event 0 is not an object with one member"},
-		{"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
-		 " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"fixed\": \"1 2\"}]}]}]}",
-		 "t.txt: entry A-1: affected[0]: malformed fixed version"},
-		{"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
-		 " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"broken\": \"1\"}]}]}]}",
-		 "t.txt: entry A-1: affected[0]: unknown event"},
-		{"{\"id\": \"A-1\", \"id\": \"A-2\"}", "t.txt:1: invalid JSON: duplicate object key"},
-		{"[{\"id\": \"A-1\"}, 5]", "t.txt: entry #2: not a JSON object"},
+	    {"{\"id\": \"X-1\",\n \"summary\": }", "t.txt:2: invalid JSON"},
+	    {"{\"summary\": \"x\"}", "t.txt: entry #1: no id"},
+	    {"[{\"id\": \"A-1\"}, {\"id\": 7}]", "t.txt: entry #2: \"id\" is not a string"},
+	    {"{\"id\": \"A B\"}", "t.txt: entry #1: malformed id"},
+	    {"{\"id\": \"A-1\", \"published\": \"yesterday\"}", "t.txt: entry A-1: \"published\" is not an RFC 3339"},
+	    {"{\"id\": \"A-1\", \"published\": \"2024-02-30T00:00:00Z\"}", "t.txt: entry A-1: \"published\""},
+	    {"{\"id\": \"A-1\", \"affected\": {}}", "t.txt: entry A-1: \"affected\" is not an array"},
+	    {"{\"id\": \"A-1\", \"affected\": [{\"ranges\": []}]}", "t.txt: entry A-1: affected[0] has no package"},
+	    {"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a b\"}}]}",
+	     "t.txt: entry A-1: affected[0]: malformed package name"},
+	    {"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
+	     " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"introduced\": \"0\", \"fixed\": \"1\"}]}]}]}",
+	     "t.txt: entry A-1: affected[0]: event 0 is not an object with one member"},
+	    {"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
+	     " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"fixed\": \"1 2\"}]}]}]}",
+	     "t.txt: entry A-1: affected[0]: malformed fixed version"},
+	    {"{\"id\": \"A-1\", \"affected\": [{\"package\": {\"ecosystem\": \"Debian:11\", \"name\": \"a\"},"
+	     " \"ranges\": [{\"type\": \"ECOSYSTEM\", \"events\": [{\"broken\": \"1\"}]}]}]}",
+	     "t.txt: entry A-1: affected[0]: unknown event"},
+	    {"{\"id\": \"A-1\", \"id\": \"A-2\"}", "t.txt:1: invalid JSON: duplicate object key"},
+	    {"[{\"id\": \"A-1\"}, 5]", "t.txt: entry #2: not a JSON object"},
 	};
 	char why[512];
 
@@ -469,8 +474,8 @@ TEST(osv_shipped_almalinux)
 		const char *dir;
 		size_t n, sev[5];
 	} want[] = {
-		{"almalinux8", 363, {0, 16, 189, 157, 1}},
-		{"almalinux9", 427, {0, 20, 235, 171, 1}},
+	    {"almalinux8", 363, {0, 16, 189, 157, 1}},
+	    {"almalinux9", 427, {0, 20, 235, 171, 1}},
 	};
 	char dir[4200], path[4800], why[512];
 
@@ -534,9 +539,9 @@ static const char secdb_yaml[] = "---\n"
 				 "      name: nofix\n";
 
 static const char secdb_json[] =
-	"{\"distroversion\": \"v3.11\", \"reponame\": \"main\", \"packages\": [{\"pkg\": {\"name\": \"xen\","
-	" \"secfixes\": {\"4.13.0-r1\": [\"CVE-2018-8897 XSA-260\", \"CVE_2019-2426\", \"CVE-?\?\?\?-?\?\?\?\?  XSA-295\","
-	" \"CVE-2019-15167 (VRRP)\"], \"0\": [\"CVE-2017-0001\"]}}}, {\"pkg\": {\"name\": \"nofix\"}}]}";
+    "{\"distroversion\": \"v3.11\", \"reponame\": \"main\", \"packages\": [{\"pkg\": {\"name\": \"xen\","
+    " \"secfixes\": {\"4.13.0-r1\": [\"CVE-2018-8897 XSA-260\", \"CVE_2019-2426\", \"CVE-?\?\?\?-?\?\?\?\?  XSA-295\","
+    " \"CVE-2019-15167 (VRRP)\"], \"0\": [\"CVE-2017-0001\"]}}}, {\"pkg\": {\"name\": \"nofix\"}}]}";
 
 TEST(secdb_yaml_and_json_agree)
 {
@@ -575,33 +580,35 @@ TEST(secdb_malformed_inputs)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"distroversion: v3.11\npackages:\n  - pkg:\n    name: [\n", "t.txt:5: invalid YAML"},
-		{"reponame: main\n", "t.txt: no distroversion"},
-		{"distroversion: 3.11\n", "t.txt: distroversion \"3.11\" is not vX.Y or edge"},
-		{"distroversion: v3.11\npackages: 5\n", "t.txt: packages is not a list"},
-		{"distroversion: v3.11\npackages:\n  - name: x\n", "t.txt: packages[0] has no pkg mapping"},
-		{"distroversion: v3.11\npackages:\n  - pkg:\n      name: a b\n", "t.txt: packages[0] has no valid name"},
-		{"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1 2: []\n",
-		 "t.txt: package a: malformed version"},
-		{"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: x\n",
-		 "t.txt: package a version 1.0-r0: the fixes are not a list"},
-		{"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0:\n          - [x]\n",
-		 "t.txt: package a version 1.0-r0: item 1 is not a string"},
-		{"distroversion: v3.11\ndistroversion: v3.12\n", "t.txt:2: key \"distroversion\" appears twice"},
-		{"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: []\n"
-		 "  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: []\n",
-		 "t.txt: ALPINE-v3.11-a-1.0-r0 is listed twice"},
-		{"- a\n- b\n", "t.txt: the top level is not a mapping"},
-		{"{\"distroversion\": \"v3.11\", \"packages\": [}", "t.txt:1: invalid JSON"},
-		/* flow nesting is refused before libyaml, whose parser is quadratic in it */
-		{"distroversion: v3.11\npackages: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]\n",
-		 "t.txt:2: YAML nested too deeply"},
-		/* alias expansion: each level doubles; bounded, not exponential */
-		{"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-		 "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-		 "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-		 "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
-		 "t.txt:"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n    name: [\n", "t.txt:5: invalid YAML"},
+	    {"reponame: main\n", "t.txt: no distroversion"},
+	    {"distroversion: 3.11\n", "t.txt: distroversion \"3.11\" is not vX.Y or edge"},
+	    {"distroversion: v3.11\npackages: 5\n", "t.txt: packages is not a list"},
+	    {"distroversion: v3.11\npackages:\n  - name: x\n", "t.txt: packages[0] has no pkg mapping"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n      name: a b\n", "t.txt: packages[0] has no valid name"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1 2: []\n",
+	     "t.txt: package a: malformed version"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: x\n",
+	     "t.txt: package a version 1.0-r0: the fixes are not a list"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0:\n          - "
+	     "[x]\n",
+	     "t.txt: package a version 1.0-r0: item 1 is not a string"},
+	    {"distroversion: v3.11\ndistroversion: v3.12\n", "t.txt:2: key \"distroversion\" appears twice"},
+	    {"distroversion: v3.11\npackages:\n  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: []\n"
+	     "  - pkg:\n      name: a\n      secfixes:\n        1.0-r0: []\n",
+	     "t.txt: ALPINE-v3.11-a-1.0-r0 is listed twice"},
+	    {"- a\n- b\n", "t.txt: the top level is not a mapping"},
+	    {"{\"distroversion\": \"v3.11\", \"packages\": [}", "t.txt:1: invalid JSON"},
+	    /* flow nesting is refused before libyaml, whose parser is quadratic in it */
+	    {"distroversion: v3.11\npackages: "
+	     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]\n",
+	     "t.txt:2: YAML nested too deeply"},
+	    /* alias expansion: each level doubles; bounded, not exponential */
+	    {"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	     "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+	     "t.txt:"},
 	};
 	char why[512];
 
@@ -622,10 +629,10 @@ TEST(secdb_shipped_files)
 		const char *file;
 		size_t fixes;
 	} want[] = {
-		{"v3.10/main.yaml", 460},
-		{"v3.10/community.yaml", 203},
-		{"v3.11/main.yaml", 502},
-		{"v3.11/community.yaml", 239},
+	    {"v3.10/main.yaml", 460},
+	    {"v3.10/community.yaml", 203},
+	    {"v3.11/main.yaml", 502},
+	    {"v3.11/community.yaml", 239},
 	};
 	char path[4200], why[512];
 
@@ -663,20 +670,33 @@ TEST(release_keys)
 {
 	static const struct {
 		const char *in, *want;
-	} deb[] = {{"woody", "debian:3.0"}, {"sarge", "debian:3.1"},     {"etch", "debian:4"},
-		   {"squeeze", "debian:6"}, {"bullseye", "debian:11"},   {"bookworm", "debian:12"},
+	} deb[] = {{"woody", "debian:3.0"}, {"sarge", "debian:3.1"},   {"etch", "debian:4"},
+		   {"squeeze", "debian:6"}, {"bullseye", "debian:11"}, {"bookworm", "debian:12"},
 		   {"trixie", "debian:13"}};
 	static const struct {
 		const char *in, *want;
 		int binary;
-	} osv[] = {{"Debian:11", "debian:11", 0},          {"Debian:3.1", "debian:3.1", 0},
-		   {"Ubuntu:22.04:LTS", "ubuntu:22.04", 0},  {"Ubuntu:24.10", "ubuntu:24.10", 0},
-		   {"Ubuntu:Pro:18.04:LTS", "ubuntu-pro:18.04", 0}, {"Alpine:v3.16", "alpine:3.16", 0},
-		   {"Alpine:edge", "alpine:edge", 0},        {"AlmaLinux:8", "almalinux:8", 1},
-		   {"AlmaLinux:9.4", "almalinux:9", 1},      {"Rocky Linux:9", "rocky:9", 1}};
-	static const char *const unsupported[] = {"PyPI", "npm", "Debian", "Debian:", "SUSE:Linux Enterprise 15",
-						  "Red Hat:enterprise_linux:8::appstream", "Alpine:3.16", "Go",
-						  "Ubuntu:Pro", "Ubuntu:Pro:", "Ubuntu:Pro:LTS"};
+	} osv[] = {{"Debian:11", "debian:11", 0},
+		   {"Debian:3.1", "debian:3.1", 0},
+		   {"Ubuntu:22.04:LTS", "ubuntu:22.04", 0},
+		   {"Ubuntu:24.10", "ubuntu:24.10", 0},
+		   {"Ubuntu:Pro:18.04:LTS", "ubuntu-pro:18.04", 0},
+		   {"Alpine:v3.16", "alpine:3.16", 0},
+		   {"Alpine:edge", "alpine:edge", 0},
+		   {"AlmaLinux:8", "almalinux:8", 1},
+		   {"AlmaLinux:9.4", "almalinux:9", 1},
+		   {"Rocky Linux:9", "rocky:9", 1}};
+	static const char *const unsupported[] = {"PyPI",
+						  "npm",
+						  "Debian",
+						  "Debian:",
+						  "SUSE:Linux Enterprise 15",
+						  "Red Hat:enterprise_linux:8::appstream",
+						  "Alpine:3.16",
+						  "Go",
+						  "Ubuntu:Pro",
+						  "Ubuntu:Pro:",
+						  "Ubuntu:Pro:LTS"};
 	static const struct {
 		const char *id, *ver, *want;
 	} os[] = {{"debian", "11", "debian:11"},       {"debian", "3.1", "debian:3.1"},
@@ -811,8 +831,9 @@ TEST(config_feeds_list)
 	struct config c;
 
 	CHECK(mkdtemp(dir) != NULL);
-	write_file(dir, "c.yml", "errata:\n  feeds:\n    - /data/DSA-list\n    - https://example.org/x.json\n"
-				 "  sync_interval: 30m\nhttp:\n  addr: 1.2.3.4:5\n");
+	write_file(dir, "c.yml",
+		   "errata:\n  feeds:\n    - /data/DSA-list\n    - https://example.org/x.json\n"
+		   "  sync_interval: 30m\nhttp:\n  addr: 1.2.3.4:5\n");
 	snprintf(path, sizeof(path), "%s/c.yml", dir);
 	config_init(&c);
 	CHECK_EQ(config_load_file(&c, path, err, sizeof(err)), 0);
@@ -1224,32 +1245,32 @@ TEST(feed_sync_local_file)
 /* ---------------------------------------------------------------- */
 
 static const struct test tests[] = {
-	T(debian_sample_entries),
-	T(debian_unknown_codename_is_kept_with_a_warning),
-	T(debian_malformed_inputs_name_the_line),
-	T(debian_nul_byte_rejected),
-	T(debian_shipped_lists),
-	T(osv_almalinux_advisory),
-	T(osv_generic_ranges_types_and_ecosystems),
-	T(osv_malformed_inputs_name_the_entry),
-	T(osv_shipped_almalinux),
-	T(secdb_yaml_and_json_agree),
-	T(secdb_malformed_inputs),
-	T(secdb_shipped_files),
-	T(format_sniffing),
-	T(release_keys),
-	T(cve_ids_dates_cvss),
-	T(hash_is_canonical),
-	T(feeds_setting_split),
-	T(config_feeds_list),
-	T(store_put_is_idempotent_and_bumps_generation_on_change),
-	T(store_rejects_bad_errata_whole),
-	T(store_affecting_lists_and_changes),
-	T(store_feed_state_roundtrip),
-	T(import_directory_with_a_bad_file),
-	T(import_merges_one_advisory_from_two_files),
-	T(feed_sync_local_file),
-	{0},
+    T(debian_sample_entries),
+    T(debian_unknown_codename_is_kept_with_a_warning),
+    T(debian_malformed_inputs_name_the_line),
+    T(debian_nul_byte_rejected),
+    T(debian_shipped_lists),
+    T(osv_almalinux_advisory),
+    T(osv_generic_ranges_types_and_ecosystems),
+    T(osv_malformed_inputs_name_the_entry),
+    T(osv_shipped_almalinux),
+    T(secdb_yaml_and_json_agree),
+    T(secdb_malformed_inputs),
+    T(secdb_shipped_files),
+    T(format_sniffing),
+    T(release_keys),
+    T(cve_ids_dates_cvss),
+    T(hash_is_canonical),
+    T(feeds_setting_split),
+    T(config_feeds_list),
+    T(store_put_is_idempotent_and_bumps_generation_on_change),
+    T(store_rejects_bad_errata_whole),
+    T(store_affecting_lists_and_changes),
+    T(store_feed_state_roundtrip),
+    T(import_directory_with_a_bad_file),
+    T(import_merges_one_advisory_from_two_files),
+    T(feed_sync_local_file),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -77,8 +77,8 @@ TEST(non_security_and_future_do_not_count)
 {
 	struct grade_rules r;
 	struct grade_item it[2] = {
-		{"BUG", GRADE_SEV_CRITICAL, 0, 0},
-		{"LATER", GRADE_SEV_CRITICAL, 1, 0},
+	    {"BUG", GRADE_SEV_CRITICAL, 0, 0},
+	    {"LATER", GRADE_SEV_CRITICAL, 1, 0},
 	};
 	struct grade_result g;
 
@@ -98,17 +98,17 @@ TEST(worst_item_wins_and_counts)
 {
 	struct grade_rules r;
 	struct grade_item it[3] = {
-		{"A1", GRADE_SEV_CRITICAL, 1, 0},
-		{"A2", GRADE_SEV_IMPORTANT, 1, 0},
-		{"A3", GRADE_SEV_UNKNOWN, 1, 0},
+	    {"A1", GRADE_SEV_CRITICAL, 1, 0},
+	    {"A2", GRADE_SEV_IMPORTANT, 1, 0},
+	    {"A3", GRADE_SEV_UNKNOWN, 1, 0},
 	};
 	struct grade_result g;
 	int32_t d = day("2026-06-01");
 
 	grade_rules_default(&r);
-	it[0].issued_day = d - 3;   /* B */
+	it[0].issued_day = d - 3; /* B */
 	it[1].issued_day = d - 100; /* D */
-	it[2].issued_day = d - 40;  /* as Important: C */
+	it[2].issued_day = d - 40; /* as Important: C */
 	CHECK_EQ(grade_compute(&r, it, 3, d, &g), 0);
 	CHECK_EQ(g.grade, 'D');
 	CHECK_EQ(g.counted, 3);
@@ -150,8 +150,8 @@ TEST(schedule_merges_items_and_ends_at_f)
 {
 	struct grade_rules r;
 	struct grade_item it[2] = {
-		{"I", GRADE_SEV_IMPORTANT, 1, 0},
-		{"C", GRADE_SEV_CRITICAL, 1, 0},
+	    {"I", GRADE_SEV_IMPORTANT, 1, 0},
+	    {"C", GRADE_SEV_CRITICAL, 1, 0},
 	};
 	struct grade_result g;
 	int32_t d = day("2026-06-01");
@@ -247,19 +247,19 @@ TEST(calendar)
 }
 
 static const struct test tests[] = {
-	T(critical_boundaries),
-	T(important_boundaries),
-	T(moderate_and_low_never_count),
-	T(unknown_severity_both_ways),
-	T(non_security_and_future_do_not_count),
-	T(worst_item_wins_and_counts),
-	T(schedule_of_one_critical),
-	T(schedule_merges_items_and_ends_at_f),
-	T(a_forever_without_errata),
-	T(custom_table),
-	T(names_parse),
-	T(calendar),
-	{0},
+    T(critical_boundaries),
+    T(important_boundaries),
+    T(moderate_and_low_never_count),
+    T(unknown_severity_both_ways),
+    T(non_security_and_future_do_not_count),
+    T(worst_item_wins_and_counts),
+    T(schedule_of_one_critical),
+    T(schedule_merges_items_and_ends_at_f),
+    T(a_forever_without_errata),
+    T(custom_table),
+    T(names_parse),
+    T(calendar),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -374,7 +374,8 @@ TEST(hostile_hardlink_to_a_directory)
 
 static void b_overlay_xattrs(struct tm_buf *b)
 {
-	tm_add(b, &(struct tm_ent){.name = "d/", .type = '5',
+	tm_add(b, &(struct tm_ent){.name = "d/",
+				   .type = '5',
 				   .pax = "SCHILY.xattr.trusted.overlay.redirect=/etc\n"
 					  "SCHILY.xattr.trusted.overlay.opaque=y\nSCHILY.xattr.user.ok=1"});
 }
@@ -426,10 +427,18 @@ TEST(metadata_is_reproduced)
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (char)(i * 7);
 	tm_add(&b, &(struct tm_ent){.name = "./", .type = '5', .mode = 0751, .mtime = 1111111111});
-	tm_add(&b, &(struct tm_ent){.name = "usr/", .type = '5', .mode = 0750, .uid = 7, .gid = 8, .mtime = 1000000000});
-	tm_add(&b, &(struct tm_ent){.name = "usr/su", .mode = 04755, .uid = 0, .gid = 0, .data = "su", .size = 2,
-				   .mtime = 1234567890, .pax = "SCHILY.xattr.user.k=v\nmtime=1234567890.25"});
-	tm_add(&b, &(struct tm_ent){.name = "usr/sg", .mode = 02711, .uid = 1000, .gid = 50, .data = big, .size = sizeof(big)});
+	tm_add(&b,
+	       &(struct tm_ent){.name = "usr/", .type = '5', .mode = 0750, .uid = 7, .gid = 8, .mtime = 1000000000});
+	tm_add(&b, &(struct tm_ent){.name = "usr/su",
+				    .mode = 04755,
+				    .uid = 0,
+				    .gid = 0,
+				    .data = "su",
+				    .size = 2,
+				    .mtime = 1234567890,
+				    .pax = "SCHILY.xattr.user.k=v\nmtime=1234567890.25"});
+	tm_add(&b, &(struct tm_ent){
+		       .name = "usr/sg", .mode = 02711, .uid = 1000, .gid = 50, .data = big, .size = sizeof(big)});
 	tm_add(&b, &(struct tm_ent){.name = "usr/hl", .type = '1', .link = "usr/sg"});
 	tm_add(&b, &(struct tm_ent){.name = "tmp/", .type = '5', .mode = 01777});
 	tm_add(&b, &(struct tm_ent){.name = "usr/lnk", .type = '2', .link = "su", .uid = 3, .gid = 4, .mtime = 999});
@@ -594,28 +603,28 @@ TEST(walker_errors_stop_extraction)
 }
 
 static const struct test tests[] = {
-	T(hostile_dotdot_name),
-	T(hostile_absolute_name_lands_inside),
-	T(hostile_symlink_to_outside_then_write_through_it),
-	T(hostile_relative_symlink_climbing_above_the_root),
-	T(hostile_symlink_replacing_a_directory_mid_archive),
-	T(hostile_hardlink_to_an_absolute_outside_path),
-	T(hostile_hardlink_through_a_symlink_to_outside),
-	T(hostile_hardlink_with_dotdot),
-	T(hostile_hardlink_to_a_symlink_links_the_symlink),
-	T(hostile_entries_replace_symlinks_never_follow_them),
-	T(hostile_whiteouts_through_symlinks_stay_inside),
-	T(hostile_symlink_loop),
-	T(hostile_path_through_a_regular_file),
-	T(hostile_hardlink_to_a_directory),
-	T(hostile_overlay_xattrs_are_dropped),
-	T(hostile_depth_is_bounded),
-	T(metadata_is_reproduced),
-	T(overlay_whiteouts_become_devices_and_xattrs),
-	T(apply_whiteouts_delete_and_opaque_keeps_this_layer),
-	T(replacing_a_directory_with_a_file_and_back),
-	T(walker_errors_stop_extraction),
-	{0},
+    T(hostile_dotdot_name),
+    T(hostile_absolute_name_lands_inside),
+    T(hostile_symlink_to_outside_then_write_through_it),
+    T(hostile_relative_symlink_climbing_above_the_root),
+    T(hostile_symlink_replacing_a_directory_mid_archive),
+    T(hostile_hardlink_to_an_absolute_outside_path),
+    T(hostile_hardlink_through_a_symlink_to_outside),
+    T(hostile_hardlink_with_dotdot),
+    T(hostile_hardlink_to_a_symlink_links_the_symlink),
+    T(hostile_entries_replace_symlinks_never_follow_them),
+    T(hostile_whiteouts_through_symlinks_stay_inside),
+    T(hostile_symlink_loop),
+    T(hostile_path_through_a_regular_file),
+    T(hostile_hardlink_to_a_directory),
+    T(hostile_overlay_xattrs_are_dropped),
+    T(hostile_depth_is_bounded),
+    T(metadata_is_reproduced),
+    T(overlay_whiteouts_become_devices_and_xattrs),
+    T(apply_whiteouts_delete_and_opaque_keeps_this_layer),
+    T(replacing_a_directory_with_a_file_and_back),
+    T(walker_errors_stop_extraction),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -106,19 +106,22 @@ static void make_image(struct src *s, struct img *im, struct tm_buf *tars, int n
 			dd.hex[0] = dd.hex[0] == '0' ? '1' : '0';
 		snprintf(diffs + strlen(diffs), sizeof(diffs) - strlen(diffs), "%s\"%s\"", i ? "," : "",
 			 digest_str(&dd, d));
-		snprintf(layers + strlen(layers), sizeof(layers) - strlen(layers),
-			 "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%ld}",
-			 i ? "," : "", gz && gz[i] ? "+gzip" : "", digest_str(&s->b[k].d, d),
-			 (long)s->b[k].n + (i == n - 1 ? size_delta : 0));
+		snprintf(
+		    layers + strlen(layers), sizeof(layers) - strlen(layers),
+		    "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%ld}",
+		    i ? "," : "", gz && gz[i] ? "+gzip" : "", digest_str(&s->b[k].d, d),
+		    (long)s->b[k].n + (i == n - 1 ? size_delta : 0));
 	}
-	buf_addf(&im->cfg, "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+	buf_addf(&im->cfg,
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
 		 diffs);
 	digest_of(DIGEST_SHA256, im->cfg.ptr, im->cfg.len, &cd);
-	buf_addf(&im->man,
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[%s]}",
-		 digest_str(&cd, d), im->cfg.len, layers);
+	buf_addf(
+	    &im->man,
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+	    "\"layers\":[%s]}",
+	    digest_str(&cd, d), im->cfg.len, layers);
 }
 
 static void img_release(struct img *im)
@@ -441,7 +444,8 @@ TEST(failed_puts_leave_the_store_unchanged)
 TEST(manifests_berth_cannot_unpack_are_refused)
 {
 	struct graph_store *s = open_store("vfs");
-	const char *idx = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
+	const char *idx =
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
 	const char *cfg = "{}";
 	struct buf man;
 	struct digest cd;
@@ -453,8 +457,9 @@ TEST(manifests_berth_cannot_unpack_are_refused)
 	CHECK(strstr(graph_store_why(s), "pick a platform") != NULL);
 	digest_of(DIGEST_SHA256, cfg, 2, &cd);
 	buf_init(&man, BUF_UNLIMITED);
-	buf_addf(&man, "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"%s\",\"size\":2},\"layers\":["
-		       "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+encrypted\",\"digest\":\"%s\",\"size\":2}]}",
+	buf_addf(&man,
+		 "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"x\",\"digest\":\"%s\",\"size\":2},\"layers\":["
+		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+encrypted\",\"digest\":\"%s\",\"size\":2}]}",
 		 digest_str(&cd, d), d);
 	CHECK_EQ(graph_image_put(s, man.ptr, man.len, cfg, 2, &gs, NULL, NULL), -BERTH_EUNSUPPORTED);
 	CHECK(strstr(graph_store_why(s), "+encrypted") != NULL);
@@ -536,13 +541,13 @@ TEST(overlay2_parallel_put_failure_cleans_staging)
 }
 
 static const struct test tests[] = {
-	T(put_lists_chain_ids_and_mounts_vfs),
-	T(failed_puts_leave_the_store_unchanged),
-	T(kept_blobs_read_back_and_go_with_the_last_image),
-	T(manifests_berth_cannot_unpack_are_refused),
-	T(devicemapper_and_unknown_drivers),
-	T(overlay2_parallel_put_failure_cleans_staging),
-	{0},
+    T(put_lists_chain_ids_and_mounts_vfs),
+    T(failed_puts_leave_the_store_unchanged),
+    T(kept_blobs_read_back_and_go_with_the_last_image),
+    T(manifests_berth_cannot_unpack_are_refused),
+    T(devicemapper_and_unknown_drivers),
+    T(overlay2_parallel_put_failure_cleans_staging),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -16,13 +16,13 @@ static int parse(const char *body, const char *ct, struct manifest *m, char *why
 
 TEST(oci_manifest_blobs_subject_annotations)
 {
-	const char *b = "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\","
-			"\"artifactType\":\"application/vnd.example+type\","
-			"\"config\":{\"mediaType\":\"" MT_OCI_EMPTY "\",\"digest\":\"" D1 "\",\"size\":2},"
-			"\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" D2
-			"\",\"size\":5}],"
-			"\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3 "\",\"size\":7},"
-			"\"annotations\":{\"b\":\"2\",\"a\":\"1\"}}";
+	const char *b =
+	    "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\","
+	    "\"artifactType\":\"application/vnd.example+type\","
+	    "\"config\":{\"mediaType\":\"" MT_OCI_EMPTY "\",\"digest\":\"" D1 "\",\"size\":2},"
+	    "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" D2 "\",\"size\":5}],"
+	    "\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" D3 "\",\"size\":7},"
+	    "\"annotations\":{\"b\":\"2\",\"a\":\"1\"}}";
 	struct manifest m;
 	char why[200] = "";
 
@@ -69,10 +69,11 @@ TEST(index_children)
 
 TEST(foreign_layers_not_required)
 {
-	const char *b = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\","
-			"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D1
-			"\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\","
-			"\"digest\":\"" D2 "\",\"size\":5,\"urls\":[\"https://example.invalid/x\"]}]}";
+	const char *b =
+	    "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\","
+	    "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"digest\":\"" D1
+	    "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\","
+	    "\"digest\":\"" D2 "\",\"size\":5,\"urls\":[\"https://example.invalid/x\"]}]}";
 	struct manifest m;
 	char why[200];
 
@@ -91,7 +92,8 @@ TEST(rejects_bad_manifests)
 	CHECK_EQ(parse("[]", MT_OCI_MANIFEST, &m, why), -BERTH_EINVAL);
 	CHECK_EQ(parse("{\"schemaVersion\":1}", MT_OCI_MANIFEST, &m, why), -BERTH_EINVAL);
 	/* no media type anywhere */
-	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"" D1 "\",\"size\":1},\"layers\":[]}",
+	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"" D1
+		       "\",\"size\":1},\"layers\":[]}",
 		       NULL, &m, why),
 		 -BERTH_EINVAL);
 	/* body and header disagree */
@@ -102,17 +104,20 @@ TEST(rejects_bad_manifests)
 	/* unknown type */
 	CHECK_EQ(parse("{\"schemaVersion\":2,\"mediaType\":\"text/plain\"}", "text/plain", &m, why), -BERTH_EINVAL);
 	/* descriptor problems */
-	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:zz\",\"size\":1},\"layers\":[]}",
+	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"sha256:zz\",\"size\":1},"
+		       "\"layers\":[]}",
 		       MT_OCI_MANIFEST, &m, why),
 		 -BERTH_EINVAL);
-	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"" D1 "\",\"size\":-1},\"layers\":[]}",
+	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"" D1
+		       "\",\"size\":-1},\"layers\":[]}",
 		       MT_OCI_MANIFEST, &m, why),
 		 -BERTH_EINVAL);
 	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"" D1 "\",\"size\":1}}",
 		       MT_OCI_MANIFEST, &m, why),
 		 -BERTH_EINVAL);
 	CHECK_EQ(parse("{\"schemaVersion\":2,\"layers\":[]}", MT_OCI_MANIFEST, &m, why), -BERTH_EINVAL);
-	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"md5:abc\",\"size\":1},\"layers\":[]}",
+	CHECK_EQ(parse("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a\",\"digest\":\"md5:abc\",\"size\":1},"
+		       "\"layers\":[]}",
 		       MT_OCI_MANIFEST, &m, why),
 		 -BERTH_EUNSUPPORTED);
 	/* duplicate keys are ambiguous: reject */
@@ -121,12 +126,12 @@ TEST(rejects_bad_manifests)
 }
 
 static const struct test tests[] = {
-	T(oci_manifest_blobs_subject_annotations),
-	T(artifact_type_falls_back_to_config_media_type),
-	T(index_children),
-	T(foreign_layers_not_required),
-	T(rejects_bad_manifests),
-	{0},
+    T(oci_manifest_blobs_subject_annotations),
+    T(artifact_type_falls_back_to_config_media_type),
+    T(index_children),
+    T(foreign_layers_not_required),
+    T(rejects_bad_manifests),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -316,7 +316,10 @@ TEST(layer_entries_all_types_and_metadata)
 
 	tm_add(&b, &(struct tm_ent){.name = "./", .type = '5', .mode = 0755});
 	tm_add(&b, &(struct tm_ent){.name = "./usr/", .type = '5', .mode = 01777, .uid = 5, .gid = 6});
-	tm_add(&b, &(struct tm_ent){.name = "./usr/bin/su", .mode = 04755, .data = "ELF!", .size = 4,
+	tm_add(&b, &(struct tm_ent){.name = "./usr/bin/su",
+				    .mode = 04755,
+				    .data = "ELF!",
+				    .size = 4,
 				    .mtime = 1234567890,
 				    .pax = "SCHILY.xattr.user.note=hi there\nSCHILY.xattr.security.capability=xy\n"
 					   "mtime=1234567890.5"});
@@ -599,7 +602,9 @@ TEST(layer_long_names_and_utf8)
 		 "b123456789b123456789b123456789b123456789b123456789b123456789b123456789",
 		 "c123456789c123456789c123456789c123456789c123456789.txt");
 	tm_add(&b, &(struct tm_ent){.name = name, .data = "x", .size = 1});
-	tm_add(&b, &(struct tm_ent){.name = "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac", .data = "y", .size = 1,
+	tm_add(&b, &(struct tm_ent){.name = "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac",
+				    .data = "y",
+				    .size = 1,
 				    .pax = "path=caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac"});
 	tm_end(&b);
 	walk_open(&wk, &b);
@@ -642,27 +647,27 @@ TEST(layer_through_decomp_gzip)
 }
 
 static const struct test tests[] = {
-	T(decomp_tar_passthrough),
-	T(decomp_gzip_both_engines_any_chunking),
-	T(decomp_gzip_multi_member),
-	T(decomp_zstd_multi_frame),
-	T(decomp_truncated_and_corrupt_gzip),
-	T(decomp_trailing_garbage_after_gzip),
-	T(decomp_truncated_and_corrupt_zstd),
-	T(decomp_bombs_stop_at_the_bound),
-	T(decomp_max_in_and_read_errors),
-	T(decomp_empty_input_is_an_empty_tar),
-	T(layer_entries_all_types_and_metadata),
-	T(layer_path_normalization),
-	T(layer_hostile_names_are_refused),
-	T(layer_absurd_headers_are_refused),
-	T(layer_truncated_and_garbage_streams),
-	T(layer_read_errors_pass_through),
-	T(layer_whiteouts_are_classified),
-	T(layer_filter_skips_unwanted_content),
-	T(layer_long_names_and_utf8),
-	T(layer_through_decomp_gzip),
-	{0},
+    T(decomp_tar_passthrough),
+    T(decomp_gzip_both_engines_any_chunking),
+    T(decomp_gzip_multi_member),
+    T(decomp_zstd_multi_frame),
+    T(decomp_truncated_and_corrupt_gzip),
+    T(decomp_trailing_garbage_after_gzip),
+    T(decomp_truncated_and_corrupt_zstd),
+    T(decomp_bombs_stop_at_the_bound),
+    T(decomp_max_in_and_read_errors),
+    T(decomp_empty_input_is_an_empty_tar),
+    T(layer_entries_all_types_and_metadata),
+    T(layer_path_normalization),
+    T(layer_hostile_names_are_refused),
+    T(layer_absurd_headers_are_refused),
+    T(layer_truncated_and_garbage_streams),
+    T(layer_read_errors_pass_through),
+    T(layer_whiteouts_are_classified),
+    T(layer_filter_skips_unwanted_content),
+    T(layer_long_names_and_utf8),
+    T(layer_through_decomp_gzip),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -65,8 +65,8 @@ static struct digest dig(const char *s)
 
 /* A manifest_in for body with the given blobs, children and tag (no subject). */
 static struct meta_manifest_in mf_in(const char *repo, const struct digest *d, const char *body,
-				     const struct digest *blobs, size_t nblobs, const struct digest *kids,
-				     size_t nkids, const char *tag)
+				     const struct digest *blobs, size_t nblobs, const struct digest *kids, size_t nkids,
+				     const char *tag)
 {
 	struct meta_manifest_in in = {0};
 
@@ -694,9 +694,8 @@ static void tdb_sql(struct tdb *t, const char *sql)
 }
 
 /* Links blobs into repo, then puts a manifest body using them, with optional children, subject, tag. */
-static struct digest put_mf(struct meta *m, const char *repo, const char *body, const struct digest *blobs,
-			    size_t nb, const struct digest *kids, size_t nk, const struct digest *subject,
-			    const char *tag)
+static struct digest put_mf(struct meta *m, const char *repo, const char *body, const struct digest *blobs, size_t nb,
+			    const struct digest *kids, size_t nk, const struct digest *subject, const char *tag)
 {
 	struct digest d = dig(body);
 	struct meta_manifest_in in = mf_in(repo, &d, body, blobs, nb, kids, nk, tag);
@@ -710,8 +709,7 @@ static struct digest put_mf(struct meta *m, const char *repo, const char *body, 
 
 /* Checks that items v[n] are exactly want[nw] (each with repository repo, or NULL for blobs), in
  * any order. */
-static void check_items(const struct meta_gc_item *v, size_t n, const char *repo, const struct digest *want,
-			size_t nw)
+static void check_items(const struct meta_gc_item *v, size_t n, const char *repo, const struct digest *want, size_t nw)
 {
 	CHECK_EQ(n, nw);
 	for (size_t i = 0; i < nw; i++) {
@@ -749,10 +747,10 @@ static void gc_fixture_make(struct tdb *t, struct meta *m, struct gc_fixture *f)
 	}
 	f->i3 = put_mf(m, "r", "img3", &f->x3, 1, NULL, 0, NULL, NULL); /* untagged child of ix */
 	f->ix = put_mf(m, "r", "index", NULL, 0, &f->i3, 1, NULL, NULL); /* untagged index */
-	f->s = put_mf(m, "r", "sig", &f->x4, 1, NULL, 0, &f->i1, NULL);    /* untagged referrer of i1 */
-	f->i4 = put_mf(m, "r", "img4", &f->x5, 1, NULL, 0, NULL, NULL);    /* untagged, subject of t */
-	f->t = put_mf(m, "r", "tsig", &f->c1, 1, NULL, 0, &f->i4, "sig");  /* tagged referrer */
-	CHECK_EQ(meta_blob_link(m, "r", &f->l2, 7), 0);     /* linked, never used */
+	f->s = put_mf(m, "r", "sig", &f->x4, 1, NULL, 0, &f->i1, NULL); /* untagged referrer of i1 */
+	f->i4 = put_mf(m, "r", "img4", &f->x5, 1, NULL, 0, NULL, NULL); /* untagged, subject of t */
+	f->t = put_mf(m, "r", "tsig", &f->c1, 1, NULL, 0, &f->i4, "sig"); /* tagged referrer */
+	CHECK_EQ(meta_blob_link(m, "r", &f->l2, 7), 0); /* linked, never used */
 	CHECK_EQ(meta_blob_link(m, "other", &f->x1, 7), 0); /* used in r, not in other */
 	tdb_sql(t, "UPDATE blob_links SET touched = 100; UPDATE manifests SET created = 100;");
 }
@@ -964,7 +962,8 @@ TEST(migration_gives_old_links_their_time)
 	tdb_sql(&t, "ALTER TABLE blob_links DROP COLUMN touched; UPDATE blob_links SET created = 200;"
 		    " DROP TABLE errata_cves; DROP TABLE errata_pkgs; DROP TABLE errata; DROP TABLE errata_state;"
 		    " DROP TABLE errata_feeds; DROP TABLE events; DROP TABLE notify_cursors; DROP TABLE signatures;"
-		    " DROP TRIGGER scan_enqueue; DROP TRIGGER scan_forget; DROP TABLE scan_queue; DROP TABLE scans; DROP TABLE scan_layers;"
+		    " DROP TRIGGER scan_enqueue; DROP TRIGGER scan_forget; DROP TABLE scan_queue; DROP TABLE scans; "
+		    "DROP TABLE scan_layers;"
 		    " DROP TABLE grade_state; DROP TABLE scan_packages;"
 		    " PRAGMA user_version = 1;");
 	m = tdb_open(&t);
@@ -1412,19 +1411,19 @@ TEST(journal_records_every_change_in_its_transaction)
 
 	tdb_init(&t);
 	m = tdb_open(&t);
-	a = put_simple(m, "r", "{\"a\":1}", "v1");          /* 1 push v1 */
-	put_simple(m, "r", "{\"a\":1}", "v1");              /* identical: nothing */
-	b = put_simple(m, "r", "{\"b\":2}", "v1");          /* 2 push v1 from a */
-	put_simple(m, "r", "{\"a\":1}", "old");             /* 3 tag old on a, from null */
-	put_simple(m, "r", "{\"a\":1}", "v1");              /* 4 tag v1 back onto a, from b */
-	c = put_simple(m, "r", "{\"c\":3}", NULL);          /* 5 push by digest */
+	a = put_simple(m, "r", "{\"a\":1}", "v1"); /* 1 push v1 */
+	put_simple(m, "r", "{\"a\":1}", "v1"); /* identical: nothing */
+	b = put_simple(m, "r", "{\"b\":2}", "v1"); /* 2 push v1 from a */
+	put_simple(m, "r", "{\"a\":1}", "old"); /* 3 tag old on a, from null */
+	put_simple(m, "r", "{\"a\":1}", "v1"); /* 4 tag v1 back onto a, from b */
+	c = put_simple(m, "r", "{\"c\":3}", NULL); /* 5 push by digest */
 	/* a put that fails writes neither the manifest nor an event */
 	in = mf_in("r", &b, "{\"b\":2}", &missing, 1, NULL, 0, "x");
 	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), -BERTH_ENOENT);
-	CHECK_EQ(meta_tag_delete(m, "r", "old"), 0);        /* 6 untag old (a) */
+	CHECK_EQ(meta_tag_delete(m, "r", "old"), 0); /* 6 untag old (a) */
 	CHECK_EQ(meta_tag_delete(m, "r", "old"), -BERTH_ENOENT);
-	put_simple(m, "r", "{\"a\":1}", "z");               /* 7 tag z */
-	CHECK_EQ(meta_manifest_delete(m, "r", &a), 0);      /* 8 delete a with tags v1, z */
+	put_simple(m, "r", "{\"a\":1}", "z"); /* 7 tag z */
+	CHECK_EQ(meta_manifest_delete(m, "r", &a), 0); /* 8 delete a with tags v1, z */
 	CHECK_EQ(meta_event_append(m, "scan", "r", &b, NULL, "{ \"z\": 1, \"a\": [2] }", NULL), 0); /* 9 */
 	CHECK_EQ(meta_event_append(m, "scan", "r", &b, NULL, "[1]", NULL), -BERTH_EINVAL);
 	CHECK_EQ(meta_gc_manifests_prune(m, "r", INT64_MAX, &gone, &ngone), 0); /* 10, 11: b and c */
@@ -1435,13 +1434,15 @@ TEST(journal_records_every_change_in_its_transaction)
 	CHECK_EQ(n, 11);
 	check_ev(&v[0], 1, "push", "r", &a, "v1",
 		 "{\"from\":null,\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}");
-	snprintf(want, sizeof(want), "{\"from\":\"%s\",\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}",
+	snprintf(want, sizeof(want),
+		 "{\"from\":\"%s\",\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}",
 		 digest_str(&a, ds));
 	check_ev(&v[1], 2, "push", "r", &b, "v1", want);
 	check_ev(&v[2], 3, "tag", "r", &a, "old", "{\"from\":null}");
 	snprintf(want, sizeof(want), "{\"from\":\"%s\"}", digest_str(&b, ds));
 	check_ev(&v[3], 4, "tag", "r", &a, "v1", want);
-	check_ev(&v[4], 5, "push", "r", &c, NULL, "{\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}");
+	check_ev(&v[4], 5, "push", "r", &c, NULL,
+		 "{\"media_type\":\"application/vnd.oci.image.manifest.v1+json\",\"size\":7}");
 	check_ev(&v[5], 6, "untag", "r", &a, "old", NULL);
 	check_ev(&v[6], 7, "tag", "r", &a, "z", "{\"from\":null}");
 	check_ev(&v[7], 8, "delete", "r", &a, NULL, "{\"tags\":[\"v1\",\"z\"]}");
@@ -1532,7 +1533,7 @@ TEST(protected_tag_is_not_moved)
 	check_tag(m, "r", "v1", &a);
 	struct meta_manifest mf;
 	CHECK_EQ(meta_manifest_get(m, "r", &b, 0, &mf), -BERTH_ENOENT); /* nothing written */
-	in.tag = "v2";                                                   /* a new protected tag is fine */
+	in.tag = "v2"; /* a new protected tag is fine */
 	CHECK_EQ(meta_manifest_put(m, &in, NULL, NULL), 0);
 	in = mf_in("r", &a, "{\"a\":1}", &blob, 1, NULL, 0, "v1");
 	in.tag_protected = 1;
@@ -1587,7 +1588,8 @@ TEST(signatures_store_dedupe_and_journal)
 	v = journal(m, &n);
 	CHECK_EQ(n, 1 + 2 + 1 + META_SIGNATURES_MAX - 1);
 	CHECK_STR(v[1].action, "signature");
-	CHECK_STR(v[1].detail, "{\"name\":\"a@1\",\"op\":\"add\",\"sha256\":\"1c5fbd159b43facc9043609ba44871db82a3ee77d252dd7ee94187491bf43961\"}");
+	CHECK_STR(v[1].detail, "{\"name\":\"a@1\",\"op\":\"add\",\"sha256\":"
+			       "\"1c5fbd159b43facc9043609ba44871db82a3ee77d252dd7ee94187491bf43961\"}");
 	CHECK_STR(v[3].action, "signature");
 	meta_events_free(v, n);
 	meta_free(m);
@@ -1595,39 +1597,39 @@ TEST(signatures_store_dedupe_and_journal)
 }
 
 static const struct test tests[] = {
-	T(open_uri_forms),
-	T(reopen_keeps_data),
-	T(newer_schema_refused),
-	T(blob_link_get_unlink),
-	T(blob_referenced_by_manifest),
-	T(put_missing_blob_writes_nothing),
-	T(put_missing_child_manifest),
-	T(put_idempotent),
-	T(tag_move),
-	T(get_exact_body),
-	T(delete_manifest_removes_tags),
-	T(tag_delete),
-	T(tags_list_order_and_paging),
-	T(tags_list_unknown_and_empty_repo),
-	T(catalog_paging),
-	T(referrers),
-	T(gc_plan_reference_rules),
-	T(gc_prune_and_unlink_recheck),
-	T(gc_forget_commit_mount_hooks),
-	T(migration_gives_old_links_their_time),
-	T(scan_rows_packages_and_findings),
-	T(migrations_move_package_lists_and_forget_orphan_scans),
-	T(uploads_survive_reopen),
-	T(upload_list_by_age),
-	T(blob_commit_links_and_ends_session),
-	T(unknown_repo_and_bad_args),
-	T(concurrent_puts_and_reads),
-	T(threads_exit_before_free),
-	T(journal_records_every_change_in_its_transaction),
-	T(journal_filters_and_head),
-	T(protected_tag_is_not_moved),
-	T(signatures_store_dedupe_and_journal),
-	{0},
+    T(open_uri_forms),
+    T(reopen_keeps_data),
+    T(newer_schema_refused),
+    T(blob_link_get_unlink),
+    T(blob_referenced_by_manifest),
+    T(put_missing_blob_writes_nothing),
+    T(put_missing_child_manifest),
+    T(put_idempotent),
+    T(tag_move),
+    T(get_exact_body),
+    T(delete_manifest_removes_tags),
+    T(tag_delete),
+    T(tags_list_order_and_paging),
+    T(tags_list_unknown_and_empty_repo),
+    T(catalog_paging),
+    T(referrers),
+    T(gc_plan_reference_rules),
+    T(gc_prune_and_unlink_recheck),
+    T(gc_forget_commit_mount_hooks),
+    T(migration_gives_old_links_their_time),
+    T(scan_rows_packages_and_findings),
+    T(migrations_move_package_lists_and_forget_orphan_scans),
+    T(uploads_survive_reopen),
+    T(upload_list_by_age),
+    T(blob_commit_links_and_ends_session),
+    T(unknown_repo_and_bad_args),
+    T(concurrent_puts_and_reads),
+    T(threads_exit_before_free),
+    T(journal_records_every_change_in_its_transaction),
+    T(journal_filters_and_head),
+    T(protected_tag_is_not_moved),
+    T(signatures_store_dedupe_and_journal),
+    {0},
 };
 
 int main(int argc, char **argv)

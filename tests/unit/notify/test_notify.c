@@ -168,8 +168,8 @@ static void receiver_start(struct receiver *r)
 	const union MHD_DaemonInfo *info;
 
 	pthread_mutex_init(&r->lock, NULL);
-	r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_req, r,
-				MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_END);
+	r->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_req, r, MHD_OPTION_NOTIFY_COMPLETED,
+				on_done, r, MHD_OPTION_END);
 	CHECK(r->d != NULL);
 	info = MHD_get_daemon_info(r->d, MHD_DAEMON_INFO_BIND_PORT);
 	r->port = info->port;
@@ -193,11 +193,11 @@ static int receiver_calls(struct receiver *r)
 }
 
 /* Polls cond for up to 5 s. */
-#define WAIT_FOR(cond)                                                                                  \
-	do {                                                                                            \
-		for (int w_ = 0; w_ < 500 && !(cond); w_++)                                             \
-			usleep(10000);                                                                  \
-		CHECK(cond);                                                                            \
+#define WAIT_FOR(cond)                                      \
+	do {                                                \
+		for (int w_ = 0; w_ < 500 && !(cond); w_++) \
+			usleep(10000);                      \
+		CHECK(cond);                                \
 	} while (0)
 
 static struct notify_endpoint endpoint(struct receiver *r, char *url, size_t n)
@@ -439,14 +439,14 @@ TEST(action_filter_skips_without_posting)
 }
 
 static const struct test tests[] = {
-	T(config_load),
-	T(envelope_shape),
-	T(signature_is_hmac_sha256),
-	T(delivers_in_order_and_moves_cursor),
-	T(retries_until_accepted),
-	T(unreachable_endpoint_keeps_events),
-	T(action_filter_skips_without_posting),
-	{0},
+    T(config_load),
+    T(envelope_shape),
+    T(signature_is_hmac_sha256),
+    T(delivers_in_order_and_moves_cursor),
+    T(retries_until_accepted),
+    T(unreachable_endpoint_keeps_events),
+    T(action_filter_skips_without_posting),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -157,12 +157,13 @@ TEST(scan_row_only_when_ids_change)
 	CHECK_EQ(events_scan_append(m, "r", &d, NULL, "scanned", NULL, "[\"DSA-1\",\"DSA-2\"]", f2, &a), 0);
 	CHECK_EQ(a, 1);
 	/* shrunk to nothing (a fix): a row with no new ids */
-	CHECK_EQ(events_scan_append(m, "r", &d, NULL, "scanned", "debian:12", "[\"DSA-0\",\"DSA-1\",\"DSA-3\"]", NULL,
-				    &a),
-		 0);
+	CHECK_EQ(
+	    events_scan_append(m, "r", &d, NULL, "scanned", "debian:12", "[\"DSA-0\",\"DSA-1\",\"DSA-3\"]", NULL, &a),
+	    0);
 	CHECK_EQ(a, 1);
 	/* hostile: findings that are not an array, old ids that are not JSON; nothing written */
-	CHECK_EQ(events_scan_append(m, "r", &d, NULL, "scanned", NULL, NULL, "{\"advisory\":\"X\"}", &a), -BERTH_EINVAL);
+	CHECK_EQ(events_scan_append(m, "r", &d, NULL, "scanned", NULL, NULL, "{\"advisory\":\"X\"}", &a),
+		 -BERTH_EINVAL);
 	CHECK_EQ(a, 0);
 	CHECK_EQ(events_scan_append(m, "r", &d, NULL, "scanned", NULL, "[", f1, &a), -BERTH_EINVAL);
 	CHECK_EQ(a, 0);
@@ -220,12 +221,8 @@ TEST(grade_check_of_empty_registry)
 }
 
 static const struct test tests[] = {
-	T(advisory_ids_sorted_distinct),
-	T(findings_ids_equal_parsed_ids),
-	T(scan_row_only_when_ids_change),
-	T(grade_state_round_trip),
-	T(grade_check_of_empty_registry),
-	{0},
+    T(advisory_ids_sorted_distinct), T(findings_ids_equal_parsed_ids), T(scan_row_only_when_ids_change),
+    T(grade_state_round_trip),       T(grade_check_of_empty_registry), {0},
 };
 
 int main(int argc, char **argv)

@@ -509,23 +509,29 @@ TEST(manifest_rules)
 
 	CHECK_EQ(push_blob(r, "x", "{}", &cfg), 0);
 	digest_of(DIGEST_SHA256, "layer-never-pushed", 18, &layer);
-	snprintf(body, sizeof(body),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":2},"
-		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":18}]}",
-		 digest_str(&cfg, cs), digest_str(&layer, ds));
-	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e),
+	snprintf(
+	    body, sizeof(body),
+	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+	    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":2},"
+	    "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":18}]}",
+	    digest_str(&cfg, cs), digest_str(&layer, ds));
+	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body),
+				       &got, &sub, &has_sub, &e),
 		 -BERTH_ENOENT);
 	CHECK_EQ(e.code, REG_MANIFEST_BLOB_UNKNOWN);
 	CHECK_STR(e.detail, ds);
 	CHECK_EQ(push_blob(r, "x", "layer-never-pushed", &layer), 0);
-	CHECK_EQ(registry_manifest_put(r, "x", "BAD/TAG", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e),
+	CHECK_EQ(registry_manifest_put(r, "x", "BAD/TAG", "application/vnd.oci.image.manifest.v1+json", body,
+				       strlen(body), &got, &sub, &has_sub, &e),
 		 -BERTH_EINVAL);
-	CHECK_EQ(registry_manifest_put(r, "x", "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-				       MT, body, strlen(body), &got, &sub, &has_sub, &e),
+	CHECK_EQ(registry_manifest_put(r, "x",
+				       "sha256:0000000000000000000000000000000000000000000000000000000000000000", MT,
+				       body, strlen(body), &got, &sub, &has_sub, &e),
 		 -BERTH_EDIGEST);
 	CHECK_EQ(e.code, REG_DIGEST_INVALID);
-	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body), &got, &sub, &has_sub, &e), 0);
+	CHECK_EQ(registry_manifest_put(r, "x", "v1", "application/vnd.oci.image.manifest.v1+json", body, strlen(body),
+				       &got, &sub, &has_sub, &e),
+		 0);
 	CHECK_EQ(has_sub, 0);
 	CHECK_EQ(registry_manifest_get(r, "x", "v1", 1, &mf, &e), 0);
 	CHECK_EQ(mf.size, strlen(body));
@@ -566,14 +572,16 @@ static int push_img(struct registry *r, const char *repo, struct img *im, const 
 	for (size_t i = 0; i < im->nlayers; i++)
 		if (push_blob(r, repo, im->layers[i], &ld[i]) < 0)
 			return -1;
-	off = (size_t)snprintf(im->body, sizeof(im->body),
-			       "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
-			       "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
-			       digest_str(&cd, cs), strlen(im->cfg));
+	off = (size_t)snprintf(
+	    im->body, sizeof(im->body),
+	    "{\"schemaVersion\":2,\"mediaType\":\"" MT "\",\"config\":{\"mediaType\":"
+	    "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[",
+	    digest_str(&cd, cs), strlen(im->cfg));
 	for (size_t i = 0; i < im->nlayers; i++)
-		off += (size_t)snprintf(im->body + off, sizeof(im->body) - off,
-					"%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}",
-					i ? "," : "", digest_str(&ld[i], ls[i]), strlen(im->layers[i]));
+		off += (size_t)snprintf(
+		    im->body + off, sizeof(im->body) - off,
+		    "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":%zu}",
+		    i ? "," : "", digest_str(&ld[i], ls[i]), strlen(im->layers[i]));
 	snprintf(im->body + off, sizeof(im->body) - off, "]}");
 	digest_of(DIGEST_SHA256, im->body, strlen(im->body), &im->digest);
 	rc = registry_manifest_put(r, repo, tag ? tag : digest_str(&im->digest, ref), MT, im->body, strlen(im->body),
@@ -701,7 +709,7 @@ TEST(gc_delete_untagged)
 
 	CHECK_EQ(push_img(r, "x", &v1, "latest", &e), 0);
 	CHECK_EQ(push_img(r, "x", &v2, "latest", &e), 0); /* the tag moves: v1 is untagged */
-	CHECK_EQ(push_img(r, "x", &loose, NULL, &e), 0);  /* pushed by digest */
+	CHECK_EQ(push_img(r, "x", &loose, NULL, &e), 0); /* pushed by digest */
 	/* untagged manifests are kept by default, and so are their blobs */
 	CHECK_EQ(registry_gc(r, &o, &st), 0);
 	CHECK_EQ(st.manifests + st.blobs, 0);
@@ -796,8 +804,8 @@ TEST(gc_json_lines)
 	it.is_manifest = 1;
 	it.repo = "a/b";
 	s = registry_gc_item_json(&it);
-	snprintf(want, sizeof(want), "{\"kind\":\"manifest\",\"digest\":\"sha256:%s\",\"size\":42,\"repository\":\"a/b\"}",
-		 d.hex);
+	snprintf(want, sizeof(want),
+		 "{\"kind\":\"manifest\",\"digest\":\"sha256:%s\",\"size\":42,\"repository\":\"a/b\"}", d.hex);
 	CHECK_STR(s, want);
 	free(s);
 }
@@ -841,7 +849,8 @@ static void *gcrace_pusher(void *arg)
 		if (rc == 0) {
 			atomic_fetch_add(&g->ok_puts, 1);
 			/* tagged by us, so kept: every blob must be there, byte for byte */
-			if (!blob_reads_back(g->r, "race/gc", im.cfg) || !blob_reads_back(g->r, "race/gc", im.layers[0]) ||
+			if (!blob_reads_back(g->r, "race/gc", im.cfg) ||
+			    !blob_reads_back(g->r, "race/gc", im.layers[0]) ||
 			    !blob_reads_back(g->r, "race/gc", im.layers[1]))
 				gcrace_bad(g, "a stored manifest's blob does not read back", NULL);
 		} else if (rc == -BERTH_ENOENT && e.code == REG_MANIFEST_BLOB_UNKNOWN) {
@@ -880,9 +889,9 @@ static void check_no_dangling(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/berth.db", dir);
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_prepare_v2(db,
-				    "SELECT digest FROM blob_links UNION SELECT digest FROM manifest_refs WHERE kind = 0",
-				    -1, &st, NULL),
+	CHECK_EQ(sqlite3_prepare_v2(
+		     db, "SELECT digest FROM blob_links UNION SELECT digest FROM manifest_refs WHERE kind = 0", -1, &st,
+		     NULL),
 		 SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct digest d, got;
@@ -902,8 +911,10 @@ static void check_no_dangling(const char *dir)
 		rows++;
 	}
 	sqlite3_finalize(st);
-	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM tags t LEFT JOIN manifests m"
-				    " ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE m.id IS NULL", -1, &st, NULL),
+	CHECK_EQ(sqlite3_prepare_v2(db,
+				    "SELECT COUNT(*) FROM tags t LEFT JOIN manifests m"
+				    " ON m.repo_id = t.repo_id AND m.digest = t.digest WHERE m.id IS NULL",
+				    -1, &st, NULL),
 		 SQLITE_OK);
 	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
 	CHECK_EQ(sqlite3_column_int(st, 0), 0);
@@ -922,8 +933,10 @@ static void check_no_dangling_maybe_empty(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/berth.db", dir);
 	CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-	CHECK_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT COUNT(*) FROM blob_links) + (SELECT COUNT(*) FROM manifest_refs"
-				    " WHERE kind = 0)", -1, &st, NULL),
+	CHECK_EQ(sqlite3_prepare_v2(db,
+				    "SELECT (SELECT COUNT(*) FROM blob_links) + (SELECT COUNT(*) FROM manifest_refs"
+				    " WHERE kind = 0)",
+				    -1, &st, NULL),
 		 SQLITE_OK);
 	CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
 	rows = sqlite3_column_int(st, 0);
@@ -1180,9 +1193,8 @@ static void fault_sweep(enum fault_point p, int err)
 	for (uint64_t n = 1;; n++) {
 		char *dir;
 		/* faults are injected, not real: a tmpfs makes each run's fsyncs free (when there is one) */
-		struct registry *r = open_tmp_in(access("/dev/shm", W_OK) == 0 ? "/dev/shm/berth-fault-XXXXXX"
-									      : "/tmp/berth-fault-XXXXXX",
-						 &dir);
+		struct registry *r = open_tmp_in(
+		    access("/dev/shm", W_OK) == 0 ? "/dev/shm/berth-fault-XXXXXX" : "/tmp/berth-fault-XXXXXX", &dir);
 		struct fseq again;
 		int fired, all;
 
@@ -1351,7 +1363,6 @@ TEST(session_after_half_commit_does_not_rewrite_the_blob)
 	}
 }
 
-
 /* ---- grading: exceptions, the grade of findings, configuration ---- */
 
 TEST(grading_exception_parse_ok_and_hostile)
@@ -1370,9 +1381,16 @@ TEST(grading_exception_parse_ok_and_hostile)
 	CHECK_STR(e.id, "CVE-2024-1234");
 	CHECK_STR(e.reason, "");
 	grading_exception_release(&e);
-	static const char *bad[] = {"", "until 2027-01-01: x", "DSA-1 2027-01-01: x", "DSA-1 until 2026-02-29: x",
-				    "DSA-1 until 2027-13-01", "DSA-1 until 27-01-01", "DSA-1 until 2027-01-01 x",
-				    "DSA-1 untill 2027-01-01", "DSA/1 until 2027-01-01", "DSA-1 until"};
+	static const char *bad[] = {"",
+				    "until 2027-01-01: x",
+				    "DSA-1 2027-01-01: x",
+				    "DSA-1 until 2026-02-29: x",
+				    "DSA-1 until 2027-13-01",
+				    "DSA-1 until 27-01-01",
+				    "DSA-1 until 2027-01-01 x",
+				    "DSA-1 untill 2027-01-01",
+				    "DSA/1 until 2027-01-01",
+				    "DSA-1 until"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		why[0] = '\0';
 		CHECK_EQ(grading_exception_parse(bad[i], &e, why, sizeof why), -BERTH_EINVAL);
@@ -1382,16 +1400,16 @@ TEST(grading_exception_parse_ok_and_hostile)
 }
 
 static const char findings2[] =
-	"[{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
-	"\"cves\":[\"CVE-2024-0001\"],\"package\":\"a\"},"
-	"{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
-	"\"cves\":[\"CVE-2024-0001\"],\"package\":\"b\"},"
-	"{\"advisory\":\"RHSA-2\",\"type\":\"security\",\"severity\":\"Important\",\"issued\":\"2024-01-01T00:00:00Z\","
-	"\"cves\":[],\"package\":\"c\"},"
-	"{\"advisory\":\"RHSA-3\",\"type\":\"security\",\"severity\":\"Moderate\",\"issued\":\"2020-01-01T00:00:00Z\","
-	"\"cves\":[],\"package\":\"d\"},"
-	"{\"advisory\":\"RHBA-4\",\"type\":\"bugfix\",\"severity\":\"Critical\",\"issued\":\"2020-01-01T00:00:00Z\","
-	"\"cves\":[],\"package\":\"e\"}]";
+    "[{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
+    "\"cves\":[\"CVE-2024-0001\"],\"package\":\"a\"},"
+    "{\"advisory\":\"RHSA-1\",\"type\":\"security\",\"severity\":\"Critical\",\"issued\":\"2024-01-01T00:00:00Z\","
+    "\"cves\":[\"CVE-2024-0001\"],\"package\":\"b\"},"
+    "{\"advisory\":\"RHSA-2\",\"type\":\"security\",\"severity\":\"Important\",\"issued\":\"2024-01-01T00:00:00Z\","
+    "\"cves\":[],\"package\":\"c\"},"
+    "{\"advisory\":\"RHSA-3\",\"type\":\"security\",\"severity\":\"Moderate\",\"issued\":\"2020-01-01T00:00:00Z\","
+    "\"cves\":[],\"package\":\"d\"},"
+    "{\"advisory\":\"RHBA-4\",\"type\":\"bugfix\",\"severity\":\"Critical\",\"issued\":\"2020-01-01T00:00:00Z\","
+    "\"cves\":[],\"package\":\"e\"}]";
 
 static char grade_on(const char *findings, const char *date, const struct grading_exception *ex, size_t nex)
 {
@@ -1436,8 +1454,11 @@ TEST(grading_report_counts_per_advisory_and_exceptions_expire)
 	CHECK(out == NULL);
 	CHECK_EQ(grading_report(&r, "[not json", day, NULL, 0, &out, &l), -BERTH_EINVAL);
 	/* findings with odd members grade without crashing: no id skipped, bad date counts from the day */
-	CHECK_EQ(grade_on("[{\"type\":\"security\"},{\"advisory\":\"X\",\"type\":\"security\",\"severity\":\"Critical\","
-			  "\"issued\":\"garbage-date\"},{\"advisory\":7}]", "2024-01-01", NULL, 0), 'B');
+	CHECK_EQ(
+	    grade_on("[{\"type\":\"security\"},{\"advisory\":\"X\",\"type\":\"security\",\"severity\":\"Critical\","
+		     "\"issued\":\"garbage-date\"},{\"advisory\":7}]",
+		     "2024-01-01", NULL, 0),
+	    'B');
 }
 
 static int load_cfg(const char *const *kv, size_t n, struct grading **g, char *why, size_t whyn)
@@ -1455,15 +1476,21 @@ static int load_cfg(const char *const *kv, size_t n, struct grading **g, char *w
 
 TEST(grading_config_good_and_hostile)
 {
-	static const char *good[] = {"grade.critical_days", "1,2,3,4", "grade.unknown_severity", "ignore",
-				     "policy.grades.prod.repositories", "prod/*\nteam/?*", "policy.grades.prod.min_grade",
-				     "d", "policy.grades.prod.exceptions",
+	static const char *good[] = {"grade.critical_days",
+				     "1,2,3,4",
+				     "grade.unknown_severity",
+				     "ignore",
+				     "policy.grades.prod.repositories",
+				     "prod/*\nteam/?*",
+				     "policy.grades.prod.min_grade",
+				     "d",
+				     "policy.grades.prod.exceptions",
 				     "DSA-1-1 until 2030-01-01: x\nCVE-2024-1 until 2030-01-01: y"};
 	static const char *bad[][2] = {
-		{"grade.critical_days", "7,30,90"},      {"grade.important_days", "30,20,365,365"},
-		{"grade.unknown_severity", "high"},      {"policy.grades.p.min_grade", "G"},
-		{"policy.grades.p.min_grade", "AB"},     {"policy.grades.p.exceptions", "DSA-1 until 2030-02-30: x"},
-		{"policy.grades.p.unscanned", "maybe"},  {"policy.grades.p.colour", "red"},
+	    {"grade.critical_days", "7,30,90"},     {"grade.important_days", "30,20,365,365"},
+	    {"grade.unknown_severity", "high"},     {"policy.grades.p.min_grade", "G"},
+	    {"policy.grades.p.min_grade", "AB"},    {"policy.grades.p.exceptions", "DSA-1 until 2030-02-30: x"},
+	    {"policy.grades.p.unscanned", "maybe"}, {"policy.grades.p.colour", "red"},
 	};
 	struct grading *g = NULL;
 	char why[300];
@@ -1474,8 +1501,8 @@ TEST(grading_config_good_and_hostile)
 	CHECK_EQ(grading_rule_count(g), 1);
 	grading_free(g);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		const char *kv[6] = {bad[i][0], bad[i][1], "policy.grades.p.repositories", "x/*", "policy.grades.p.min_grade",
-				     "E"};
+		const char *kv[6] = {
+		    bad[i][0], bad[i][1], "policy.grades.p.repositories", "x/*", "policy.grades.p.min_grade", "E"};
 		size_t n = strncmp(bad[i][0], "policy.grades.p.min_grade", 25) == 0 ? 4 : 6;
 		g = NULL;
 		why[0] = '\0';
@@ -1490,7 +1517,6 @@ TEST(grading_config_good_and_hostile)
 		CHECK(strstr(why, "repositories") != NULL);
 	}
 }
-
 
 /* ---- scanner_image_local: layers from a source that may stream and check at the end ---- */
 
@@ -1524,7 +1550,7 @@ struct src {
 	struct feeder f[2];
 	int opened[2], done_calls[2];
 	int fail_open, fail_done; /* layer index + 1 */
-	int bad_tar;              /* layer index + 1 whose bytes are garbage */
+	int bad_tar; /* layer index + 1 whose bytes are garbage */
 };
 
 static void *feed(void *arg)
@@ -1690,36 +1716,36 @@ TEST(scanner_local_source_verdict_wins)
 }
 
 static const struct test tests[] = {
-	T(scanner_local_pipes_are_read_to_their_end),
-	T(scanner_local_source_verdict_wins),
-	T(grading_exception_parse_ok_and_hostile),
-	T(grading_report_counts_per_advisory_and_exceptions_expire),
-	T(grading_config_good_and_hostile),
-	T(upload_sweep_expires_only_idle_sessions),
-	T(upload_sweep_after_restart_uses_file_age),
-	T(upload_ttl_zero_never_expires),
-	T(upload_sweep_races_requests),
-	T(name_grammar),
-	T(tag_grammar),
-	T(chunked_upload_rollback_and_commit),
-	T(upload_survives_reopen),
-	T(orphan_upload_files_swept_on_open),
-	T(digest_mismatch_stores_nothing),
-	T(sha512_upload),
-	T(manifest_rules),
-	T(gc_removes_only_unshared_blobs),
-	T(gc_delete_untagged),
-	T(gc_orphan_files_after_grace),
-	T(gc_json_lines),
-	T(gc_races_pushes),
-	T(fault_write),
-	T(fault_fsync),
-	T(fault_rename),
-	T(fault_db),
-	T(fault_db_full),
-	T(fault_errors_map_to_spec_errors),
-	T(session_after_half_commit_does_not_rewrite_the_blob),
-	{0},
+    T(scanner_local_pipes_are_read_to_their_end),
+    T(scanner_local_source_verdict_wins),
+    T(grading_exception_parse_ok_and_hostile),
+    T(grading_report_counts_per_advisory_and_exceptions_expire),
+    T(grading_config_good_and_hostile),
+    T(upload_sweep_expires_only_idle_sessions),
+    T(upload_sweep_after_restart_uses_file_age),
+    T(upload_ttl_zero_never_expires),
+    T(upload_sweep_races_requests),
+    T(name_grammar),
+    T(tag_grammar),
+    T(chunked_upload_rollback_and_commit),
+    T(upload_survives_reopen),
+    T(orphan_upload_files_swept_on_open),
+    T(digest_mismatch_stores_nothing),
+    T(sha512_upload),
+    T(manifest_rules),
+    T(gc_removes_only_unshared_blobs),
+    T(gc_delete_untagged),
+    T(gc_orphan_files_after_grace),
+    T(gc_json_lines),
+    T(gc_races_pushes),
+    T(fault_write),
+    T(fault_fsync),
+    T(fault_rename),
+    T(fault_db),
+    T(fault_db_full),
+    T(fault_errors_map_to_spec_errors),
+    T(session_after_half_commit_does_not_rewrite_the_blob),
+    {0},
 };
 
 int main(int argc, char **argv)

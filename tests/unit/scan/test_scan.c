@@ -69,14 +69,14 @@ static const struct scan_pkg *find_pkg(const struct scan_pkgs *l, const char *na
 	return NULL;
 }
 
-#define CHECK_PKG(l, nm, ver, arch, src, srcver)                                                               \
-	do {                                                                                                   \
-		const struct scan_pkg *p_ = find_pkg((l), (nm), (arch));                                       \
-		if (!p_)                                                                                       \
-			FAIL_AT("package %s (%s) not found", (nm), (arch) ? (arch) : "any arch");                 \
-		CHECK_STR(p_->version, (ver));                                                                 \
-		CHECK_STR(p_->source, (src));                                                                  \
-		CHECK_STR(p_->source_version, (srcver));                                                       \
+#define CHECK_PKG(l, nm, ver, arch, src, srcver)                                                  \
+	do {                                                                                      \
+		const struct scan_pkg *p_ = find_pkg((l), (nm), (arch));                          \
+		if (!p_)                                                                          \
+			FAIL_AT("package %s (%s) not found", (nm), (arch) ? (arch) : "any arch"); \
+		CHECK_STR(p_->version, (ver));                                                    \
+		CHECK_STR(p_->source, (src));                                                     \
+		CHECK_STR(p_->source_version, (srcver));                                          \
 	} while (0)
 
 static int sgn(int x)
@@ -107,15 +107,30 @@ static void check_cases(int (*cmp)(const char *, const char *), const struct vca
 TEST(dpkg_order)
 {
 	static const struct vcase c[] = {
-		{"1.0~rc1", "1.0", -1},     {"1.0", "1.0+b1", -1},        {"1:0.9", "2.0", 1},
-		{"1.0-1", "1.0-1.1", -1},   {"1.0~~", "1.0~~a", -1},     {"1.0~~a", "1.0~", -1},
-		{"1.0~", "1.0", -1},        {"1.0", "1.0a", -1},          {"1.0a", "1.0+", -1},
-		{"1.0-0", "1.0", 0},        {"0:1.0", "1.0", 0},          {"1.01", "1.1", 0},
-		{"1.2.10", "1.2.9", 1},     {"2.36-9+deb12u4", "2.36-9+deb12u10", -1},
-		{"1.0-1~bpo12+1", "1.0-1", -1}, {"7.88.1-10+deb12u5", "7.88.1-10+deb12u12", -1},
-		{"1:2.0", "01:2.0", 0},     {"99999999999999999999:1", "99999999999999999998:1", 1},
-		{" 1.0 ", "1.0", 0},        {"1.0", "1.0.", -1},          {"a", "b", -1},
-		{"1.0-a", "1.0-+", -1},     {"1.0\xe9", "1.0z", 1},       {"1.0\xe9", "1.0.", -1},
+	    {"1.0~rc1", "1.0", -1},
+	    {"1.0", "1.0+b1", -1},
+	    {"1:0.9", "2.0", 1},
+	    {"1.0-1", "1.0-1.1", -1},
+	    {"1.0~~", "1.0~~a", -1},
+	    {"1.0~~a", "1.0~", -1},
+	    {"1.0~", "1.0", -1},
+	    {"1.0", "1.0a", -1},
+	    {"1.0a", "1.0+", -1},
+	    {"1.0-0", "1.0", 0},
+	    {"0:1.0", "1.0", 0},
+	    {"1.01", "1.1", 0},
+	    {"1.2.10", "1.2.9", 1},
+	    {"2.36-9+deb12u4", "2.36-9+deb12u10", -1},
+	    {"1.0-1~bpo12+1", "1.0-1", -1},
+	    {"7.88.1-10+deb12u5", "7.88.1-10+deb12u12", -1},
+	    {"1:2.0", "01:2.0", 0},
+	    {"99999999999999999999:1", "99999999999999999998:1", 1},
+	    {" 1.0 ", "1.0", 0},
+	    {"1.0", "1.0.", -1},
+	    {"a", "b", -1},
+	    {"1.0-a", "1.0-+", -1},
+	    {"1.0\xe9", "1.0z", 1},
+	    {"1.0\xe9", "1.0.", -1},
 	};
 
 	CASES(scan_ver_dpkg_cmp, c);
@@ -154,11 +169,25 @@ TEST(dpkg_check)
 TEST(rpm_vercmp)
 {
 	static const struct vcase c[] = {
-		{"1.0~rc1", "1.0", -1}, {"1.0^git1", "1.0", 1},  {"1.0^git1", "1.0.1", -1}, {"1.0", "1_0", 0},
-		{"1.0a", "1.0.a", 0},   {"a", "1", -1},          {"10", "9", 1},            {"1.010", "1.10", 0},
-		{"1.0", "1.0.", 0},     {"~~", "~", -1},         {"1.0~", "1.0^", -1},      {"el9", "el9_2", -1},
-		{"", "", 0},            {"", "~", 1},            {"", "^", -1},             {"abc", "abd", -1},
-		{"1.0", "1.0a", -1},    {"1a", "1.a", 0},        {"123456789012345678901", "123456789012345678900", 1},
+	    {"1.0~rc1", "1.0", -1},
+	    {"1.0^git1", "1.0", 1},
+	    {"1.0^git1", "1.0.1", -1},
+	    {"1.0", "1_0", 0},
+	    {"1.0a", "1.0.a", 0},
+	    {"a", "1", -1},
+	    {"10", "9", 1},
+	    {"1.010", "1.10", 0},
+	    {"1.0", "1.0.", 0},
+	    {"~~", "~", -1},
+	    {"1.0~", "1.0^", -1},
+	    {"el9", "el9_2", -1},
+	    {"", "", 0},
+	    {"", "~", 1},
+	    {"", "^", -1},
+	    {"abc", "abd", -1},
+	    {"1.0", "1.0a", -1},
+	    {"1a", "1.a", 0},
+	    {"123456789012345678901", "123456789012345678900", 1},
 	};
 
 	CASES(scan_ver_rpm_vercmp, c);
@@ -167,10 +196,17 @@ TEST(rpm_vercmp)
 TEST(rpm_evr)
 {
 	static const struct vcase c[] = {
-		{"2:1.0-1", "1:9.9-9", 1},         {"1.0-1.el9", "1.0-1.el9_2", -1}, {"1.0", "1.0-1", -1},
-		{"0:1.0-1", "1.0-1", 0},           {":1.0-1", "1.0-1", 0},           {"1.0-", "1.0", 1},
-		{"3.0.7-27.el9", "1:3.0.7-24.el9", -1}, {"5.1.8-6.el9", "5.1.8-6.el9_1", -1},
-		{"1.0-1-2", "1.0-1", 1},           {"a:1", "1", -1},                 {"1:", "0:", 1},
+	    {"2:1.0-1", "1:9.9-9", 1},
+	    {"1.0-1.el9", "1.0-1.el9_2", -1},
+	    {"1.0", "1.0-1", -1},
+	    {"0:1.0-1", "1.0-1", 0},
+	    {":1.0-1", "1.0-1", 0},
+	    {"1.0-", "1.0", 1},
+	    {"3.0.7-27.el9", "1:3.0.7-24.el9", -1},
+	    {"5.1.8-6.el9", "5.1.8-6.el9_1", -1},
+	    {"1.0-1-2", "1.0-1", 1},
+	    {"a:1", "1", -1},
+	    {"1:", "0:", 1},
 	};
 
 	CASES(scan_ver_rpm_cmp, c);
@@ -180,28 +216,47 @@ TEST(apk_order)
 {
 	/* each row is one of the rules in docs/internals/scan.md */
 	static const struct vcase c[] = {
-		{"1.0", "1.0.1", -1},           /* a version that ends is older than one that goes on */
-		{"1.0_alpha", "1.0_beta", -1},  /* suffix ranks */
-		{"1.0_beta", "1.0_pre", -1},    {"1.0_pre", "1.0_rc", -1},
-		{"1.0_rc", "1.0", -1},          /* ... pre-release suffixes are older than no suffix */
-		{"1.0", "1.0_cvs", -1},         /* ... post-release ones newer */
-		{"1.0_cvs", "1.0_svn", -1},     {"1.0_svn", "1.0_git", -1},
-		{"1.0_git", "1.0_hg", -1},      {"1.0_hg", "1.0_p", -1},
-		{"1.0_rc", "1.0_rc1", -1},      {"1.0_rc2", "1.0_rc10", -1},
-		{"1.0_alpha_beta", "1.0_alpha", -1}, {"1.0_p1_p2", "1.0_p1", 1},
-		{"1.0", "1.0-r0", -1},          {"1.0-r1", "1.0-r2", -1},  {"1.0-r9", "1.0-r10", -1},
-		{"1.0", "1.0a", -1},            {"1.0a", "1.0b", -1},      {"1.0a", "1.0.1", -1},
-		{"1.0_rc1", "1.0a", -1},        {"1.0_p1", "1.0.1", -1},   {"1.0-r5", "1.0.1", -1},
-		{"1.0", "1.0~abc", -1},         {"1.0~abc", "1.0~abd", -1}, {"1.0~abc", "1.0-r1", 1},
-		{"1.01", "1.1", -1},            /* a leading zero makes the component compare as a string */
-		{"1.001", "1.01", -1},          {"1.0", "1.00", -1},       {"1.05", "1.5", -1},
-		{"1.010", "1.10", -1},          {"1.10", "1.9", 1},        {"01.0", "1.0", 0},
-		{"1.2.3", "1.2.10", -1},
-		{"1.99999999999999999999", "1.100000000000000000000", -1},
-		{"2024a-r0", "2024b-r0", -1},   {"2024a-r1", "2024a-r0", 1},
-		{"1.36.1-r5", "1.36.1-r15", -1}, {"3.1.4-r5", "3.1.4_p1-r0", -1},
-		{"1.0", "1.0-x", 1},            /* an invalid tail is older than the end */
-		{"", "abc", 0},                 /* two invalid starts are equal */
+	    {"1.0", "1.0.1", -1}, /* a version that ends is older than one that goes on */
+	    {"1.0_alpha", "1.0_beta", -1}, /* suffix ranks */
+	    {"1.0_beta", "1.0_pre", -1},
+	    {"1.0_pre", "1.0_rc", -1},
+	    {"1.0_rc", "1.0", -1}, /* ... pre-release suffixes are older than no suffix */
+	    {"1.0", "1.0_cvs", -1}, /* ... post-release ones newer */
+	    {"1.0_cvs", "1.0_svn", -1},
+	    {"1.0_svn", "1.0_git", -1},
+	    {"1.0_git", "1.0_hg", -1},
+	    {"1.0_hg", "1.0_p", -1},
+	    {"1.0_rc", "1.0_rc1", -1},
+	    {"1.0_rc2", "1.0_rc10", -1},
+	    {"1.0_alpha_beta", "1.0_alpha", -1},
+	    {"1.0_p1_p2", "1.0_p1", 1},
+	    {"1.0", "1.0-r0", -1},
+	    {"1.0-r1", "1.0-r2", -1},
+	    {"1.0-r9", "1.0-r10", -1},
+	    {"1.0", "1.0a", -1},
+	    {"1.0a", "1.0b", -1},
+	    {"1.0a", "1.0.1", -1},
+	    {"1.0_rc1", "1.0a", -1},
+	    {"1.0_p1", "1.0.1", -1},
+	    {"1.0-r5", "1.0.1", -1},
+	    {"1.0", "1.0~abc", -1},
+	    {"1.0~abc", "1.0~abd", -1},
+	    {"1.0~abc", "1.0-r1", 1},
+	    {"1.01", "1.1", -1}, /* a leading zero makes the component compare as a string */
+	    {"1.001", "1.01", -1},
+	    {"1.0", "1.00", -1},
+	    {"1.05", "1.5", -1},
+	    {"1.010", "1.10", -1},
+	    {"1.10", "1.9", 1},
+	    {"01.0", "1.0", 0},
+	    {"1.2.3", "1.2.10", -1},
+	    {"1.99999999999999999999", "1.100000000000000000000", -1},
+	    {"2024a-r0", "2024b-r0", -1},
+	    {"2024a-r1", "2024a-r0", 1},
+	    {"1.36.1-r5", "1.36.1-r15", -1},
+	    {"3.1.4-r5", "3.1.4_p1-r0", -1},
+	    {"1.0", "1.0-x", 1}, /* an invalid tail is older than the end */
+	    {"", "abc", 0}, /* two invalid starts are equal */
 	};
 
 	CASES(scan_ver_apk_cmp, c);
@@ -209,13 +264,25 @@ TEST(apk_order)
 
 TEST(apk_check)
 {
-	static const char *const ok[] = {"1",          "1.0",          "1.2.3",       "1.2.3a",      "1.2.3_alpha",
-					 "1.2.3_alpha1", "1.2.3_rc1_p2", "1.2_p",       "1.0~abc123",  "1.0-r0",
-					 "1.0_git20240101-r3", "2024a-r0", "0.0.0",    "1.0~0f-r1",   "1.0a_p1~ff-r2"};
-	static const char *const bad[] = {"",        "a1",       "1..0",      "1.",        "1.0-",     "1.0-r",
-					  "1.0-rx",  "1.0_foo",  "1.0_",      "1a.2",      "1ab",      "1.0_p1a",
-					  "1.0-r1-r2", "1.0~",   "1.0~xyz",   "1.0~ABC",   "1.0 ",     "1,0",
-					  "1.0-r1_p1", "1.0~ab_p1", "1.0-1",  "1a1",       "1.0_P1",   "-r1"};
+	static const char *const ok[] = {"1",
+					 "1.0",
+					 "1.2.3",
+					 "1.2.3a",
+					 "1.2.3_alpha",
+					 "1.2.3_alpha1",
+					 "1.2.3_rc1_p2",
+					 "1.2_p",
+					 "1.0~abc123",
+					 "1.0-r0",
+					 "1.0_git20240101-r3",
+					 "2024a-r0",
+					 "0.0.0",
+					 "1.0~0f-r1",
+					 "1.0a_p1~ff-r2"};
+	static const char *const bad[] = {"",          "a1",        "1..0",    "1.",      "1.0-",   "1.0-r",
+					  "1.0-rx",    "1.0_foo",   "1.0_",    "1a.2",    "1ab",    "1.0_p1a",
+					  "1.0-r1-r2", "1.0~",      "1.0~xyz", "1.0~ABC", "1.0 ",   "1,0",
+					  "1.0-r1_p1", "1.0~ab_p1", "1.0-1",   "1a1",     "1.0_P1", "-r1"};
 
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
 		if (scan_ver_apk_check(ok[i]) != 0)
@@ -237,52 +304,51 @@ TEST(ver_dispatch)
 
 /* ---- dpkg ---- */
 
-static const char dpkg_status[] =
-	"Package: libc6\n"
-	"Status: install ok installed\n"
-	"Priority: optional\n"
-	"Architecture: amd64\n"
-	"Multi-Arch: same\n"
-	"Source: glibc\n"
-	"Version: 2.36-9+deb12u4\n"
-	"Description: GNU C Library: Shared libraries\n"
-	" Contains the standard libraries that are used by nearly all programs on\n"
-	" the system.\n"
-	"\t.\n"
-	"\n"
-	"package: libc6\n"                   /* field names are case-insensitive */
-	"STATUS: install ok installed\n"
-	"Architecture: i386\n"
-	"Source: glibc\n"
-	"Version: 2.36-9+deb12u4\n"
-	"\n\n  \t\n"                           /* several separators, one with blanks */
-	"Package: gcc\n"
-	"Status: hold ok installed\n"      /* held: still installed */
-	"Architecture: amd64\n"
-	"Source: gcc-defaults (1.203)\n"    /* binary and source versions differ */
-	"Version: 4:12.2.0-3\n"
-	"\n"
-	"Package: libssl1.1\n"
-	"Status: deinstall ok config-files\n" /* removed, only its conffiles left */
-	"Architecture: amd64\n"
-	"Version: 1.1.1n-0+deb11u5\n"
-	"\n"
-	"Package: half\n"
-	"Status: install reinstreq half-installed\n"
-	"Version: 1.0\n"
-	"\n"
-	"Package: trig\n"
-	"Status: install ok triggers-pending\n"
-	"Architecture: all\n"
-	"Source: trig-src (1:0.5-1)\n"
-	"Version: 1:0.5-1+b2\n"
-	"Config-Version: 1:0.5-1\n"
-	"\n"
-	"Package: zlib1g\n"
-	"Status: install ok installed\n"
-	"Architecture: amd64\n"
-	"Source: zlib\n"
-	"Version: 1:1.2.13.dfsg-1"; /* no final newline */
+static const char dpkg_status[] = "Package: libc6\n"
+				  "Status: install ok installed\n"
+				  "Priority: optional\n"
+				  "Architecture: amd64\n"
+				  "Multi-Arch: same\n"
+				  "Source: glibc\n"
+				  "Version: 2.36-9+deb12u4\n"
+				  "Description: GNU C Library: Shared libraries\n"
+				  " Contains the standard libraries that are used by nearly all programs on\n"
+				  " the system.\n"
+				  "\t.\n"
+				  "\n"
+				  "package: libc6\n" /* field names are case-insensitive */
+				  "STATUS: install ok installed\n"
+				  "Architecture: i386\n"
+				  "Source: glibc\n"
+				  "Version: 2.36-9+deb12u4\n"
+				  "\n\n  \t\n" /* several separators, one with blanks */
+				  "Package: gcc\n"
+				  "Status: hold ok installed\n" /* held: still installed */
+				  "Architecture: amd64\n"
+				  "Source: gcc-defaults (1.203)\n" /* binary and source versions differ */
+				  "Version: 4:12.2.0-3\n"
+				  "\n"
+				  "Package: libssl1.1\n"
+				  "Status: deinstall ok config-files\n" /* removed, only its conffiles left */
+				  "Architecture: amd64\n"
+				  "Version: 1.1.1n-0+deb11u5\n"
+				  "\n"
+				  "Package: half\n"
+				  "Status: install reinstreq half-installed\n"
+				  "Version: 1.0\n"
+				  "\n"
+				  "Package: trig\n"
+				  "Status: install ok triggers-pending\n"
+				  "Architecture: all\n"
+				  "Source: trig-src (1:0.5-1)\n"
+				  "Version: 1:0.5-1+b2\n"
+				  "Config-Version: 1:0.5-1\n"
+				  "\n"
+				  "Package: zlib1g\n"
+				  "Status: install ok installed\n"
+				  "Architecture: amd64\n"
+				  "Source: zlib\n"
+				  "Version: 1:1.2.13.dfsg-1"; /* no final newline */
 
 TEST(dpkg_status_parse)
 {
@@ -333,45 +399,50 @@ TEST(dpkg_status_hostile)
 	static const struct {
 		const char *in, *why;
 	} c[] = {
-		{"Package: a\nStatus: install ok installed\nVersion 1.0\n", "line 3: not a \"Field: value\" line"},
-		{" continued\n", "line 1: continuation line outside a field"},
-		{"Package: a\nStatus: purge ok not-installed\n\n continued\n", "line 4: continuation line outside a field"},
-		{"Package: a\nStatus: install ok installed\nVersion: 1.0\nVersion: 1.1\n", "line 4: duplicate Version field"},
-		{"Status: install ok installed\nVersion: 1.0\n", "line 1: paragraph has no Package field"},
-		{"Package: a\nStatus: install ok installed\n", "line 1: package a has no Version field"},
-		{"Package: a\nStatus: install ok installed\nVersion: 1:\n",
-		 "line 3: package a: version \"1:\": nothing after the epoch's colon"},
-		{"Package: a\nStatus: install ok installed\nVersion: 1 2\n",
-		 "line 3: package a: version \"1 2\": version has embedded blanks"},
-		{"Package: a\nStatus: install ok maybe\nVersion: 1\n", "line 2: invalid Status \"install ok maybe\""},
-		{"Package: a\nStatus: install ok\nVersion: 1\n", "line 2: invalid Status \"install ok\""},
-		{"Package: a\nStatus: install ok installed now\nVersion: 1\n",
-		 "line 2: invalid Status \"install ok installed now\""},
-		{"Package: a\nStatus: install broken installed\nVersion: 1\n",
-		 "line 2: invalid Status \"install broken installed\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (\n", "line 4: invalid Source \"b (\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (1:)\n",
-		 "line 4: invalid Source version \"b (1:)\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b c\n", "line 4: invalid Source \"b c\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\nSource: (1.0)\n", "line 4: invalid Source \"(1.0)\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1.0\n 2.0\n", "line 4: Version must be one line"},
-		{"Package: Foo Bar\nStatus: install ok installed\nVersion: 1\n", "line 1: invalid package name \"Foo Bar\""},
-		{"Package: -a\nStatus: install ok installed\nVersion: 1\n", "line 1: invalid package name \"-a\""},
-		{"Package: a\r\nStatus: install ok installed\r\nVersion: 1\r\n", "line 1: invalid package name \"a\r\""},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: am d64\n", "line 4: invalid Architecture"},
-		{"Package:\nStatus: install ok installed\n", "line 1: Package is empty"},
-		{"#comment: x\n", "line 1: not a \"Field: value\" line"},
-		{"Pack age: a\n", "line 1: invalid field name"},
-		{": a\n", "line 1: not a \"Field: value\" line"},
-		{"Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n",
-		 "line 5: package b has no Version field"},
+	    {"Package: a\nStatus: install ok installed\nVersion 1.0\n", "line 3: not a \"Field: value\" line"},
+	    {" continued\n", "line 1: continuation line outside a field"},
+	    {"Package: a\nStatus: purge ok not-installed\n\n continued\n", "line 4: continuation line outside a field"},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1.0\nVersion: 1.1\n",
+	     "line 4: duplicate Version field"},
+	    {"Status: install ok installed\nVersion: 1.0\n", "line 1: paragraph has no Package field"},
+	    {"Package: a\nStatus: install ok installed\n", "line 1: package a has no Version field"},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1:\n",
+	     "line 3: package a: version \"1:\": nothing after the epoch's colon"},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1 2\n",
+	     "line 3: package a: version \"1 2\": version has embedded blanks"},
+	    {"Package: a\nStatus: install ok maybe\nVersion: 1\n", "line 2: invalid Status \"install ok maybe\""},
+	    {"Package: a\nStatus: install ok\nVersion: 1\n", "line 2: invalid Status \"install ok\""},
+	    {"Package: a\nStatus: install ok installed now\nVersion: 1\n",
+	     "line 2: invalid Status \"install ok installed now\""},
+	    {"Package: a\nStatus: install broken installed\nVersion: 1\n",
+	     "line 2: invalid Status \"install broken installed\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (\n", "line 4: invalid Source \"b (\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b (1:)\n",
+	     "line 4: invalid Source version \"b (1:)\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\nSource: b c\n", "line 4: invalid Source \"b c\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\nSource: (1.0)\n",
+	     "line 4: invalid Source \"(1.0)\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1.0\n 2.0\n", "line 4: Version must be one line"},
+	    {"Package: Foo Bar\nStatus: install ok installed\nVersion: 1\n",
+	     "line 1: invalid package name \"Foo Bar\""},
+	    {"Package: -a\nStatus: install ok installed\nVersion: 1\n", "line 1: invalid package name \"-a\""},
+	    {"Package: a\r\nStatus: install ok installed\r\nVersion: 1\r\n", "line 1: invalid package name \"a\r\""},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: am d64\n",
+	     "line 4: invalid Architecture"},
+	    {"Package:\nStatus: install ok installed\n", "line 1: Package is empty"},
+	    {"#comment: x\n", "line 1: not a \"Field: value\" line"},
+	    {"Pack age: a\n", "line 1: invalid field name"},
+	    {": a\n", "line 1: not a \"Field: value\" line"},
+	    {"Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n",
+	     "line 5: package b has no Version field"},
 	};
 	struct scan_pkgs l;
 	char why[200];
 
 	scan_pkgs_init(&l);
-	CHECK_EQ(scan_dpkg_parse("Package: keep\nStatus: install ok installed\nVersion: 1\n", 54, 0, &l, why, sizeof why),
-		 0);
+	CHECK_EQ(
+	    scan_dpkg_parse("Package: keep\nStatus: install ok installed\nVersion: 1\n", 54, 0, &l, why, sizeof why),
+	    0);
 	CHECK_EQ(l.n, 1);
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
 		why[0] = '\0';
@@ -455,37 +526,36 @@ TEST(dpkg_status_matches_dpkg_query)
 
 /* ---- apk ---- */
 
-static const char apk_installed[] =
-	"C:Q1p78yvTLG094tHE1+dToJGbmYzQE=\n"
-	"P:musl\n"
-	"V:1.2.4_git20230717-r4\n"
-	"A:x86_64\n"
-	"S:407278\n"
-	"I:667648\n"
-	"T:the musl c library (libc) implementation\n"
-	"U:https://musl.libc.org/\n"
-	"L:MIT\n"
-	"o:musl\n"
-	"m:Timo Ter\xc3\xa4s <timo.teras@iki.fi>\n"
-	"t:1704290731\n"
-	"c:6a0a4d3b4f4b3fc7b8a3e1f7d2c5b6a7e8f9a0b1\n"
-	"p:so:libc.musl-x86_64.so.1=1\n"
-	"F:lib\n"
-	"R:ld-musl-x86_64.so.1\n"
-	"a:0:0:755\n"
-	"Z:Q1dLbk4ARN3OIqXLQjzF3gLCaAPHQ=\n"
-	"R:libc.musl-x86_64.so.1\n"
-	"\n"
-	"C:Q1Ka0bD5CKuwvNKLHFGJvAr9lTGZM=\n"
-	"P:libcrypto3\n"
-	"V:3.1.4-r5\n"
-	"A:x86_64\n"
-	"o:openssl\n"
-	"D:so:libc.musl-x86_64.so.1\n"
-	"\n"
-	"P:alpine-baselayout-data\n"
-	"V:3.4.3-r2\n"
-	"A:x86_64\n"; /* no origin: the name is its own origin; no final blank line */
+static const char apk_installed[] = "C:Q1p78yvTLG094tHE1+dToJGbmYzQE=\n"
+				    "P:musl\n"
+				    "V:1.2.4_git20230717-r4\n"
+				    "A:x86_64\n"
+				    "S:407278\n"
+				    "I:667648\n"
+				    "T:the musl c library (libc) implementation\n"
+				    "U:https://musl.libc.org/\n"
+				    "L:MIT\n"
+				    "o:musl\n"
+				    "m:Timo Ter\xc3\xa4s <timo.teras@iki.fi>\n"
+				    "t:1704290731\n"
+				    "c:6a0a4d3b4f4b3fc7b8a3e1f7d2c5b6a7e8f9a0b1\n"
+				    "p:so:libc.musl-x86_64.so.1=1\n"
+				    "F:lib\n"
+				    "R:ld-musl-x86_64.so.1\n"
+				    "a:0:0:755\n"
+				    "Z:Q1dLbk4ARN3OIqXLQjzF3gLCaAPHQ=\n"
+				    "R:libc.musl-x86_64.so.1\n"
+				    "\n"
+				    "C:Q1Ka0bD5CKuwvNKLHFGJvAr9lTGZM=\n"
+				    "P:libcrypto3\n"
+				    "V:3.1.4-r5\n"
+				    "A:x86_64\n"
+				    "o:openssl\n"
+				    "D:so:libc.musl-x86_64.so.1\n"
+				    "\n"
+				    "P:alpine-baselayout-data\n"
+				    "V:3.4.3-r2\n"
+				    "A:x86_64\n"; /* no origin: the name is its own origin; no final blank line */
 
 TEST(apk_parse)
 {
@@ -507,20 +577,20 @@ TEST(apk_hostile)
 	static const struct {
 		const char *in, *why;
 	} c[] = {
-		{"P:a\nV:1.0-r0\nnot a line\n", "line 3: not a \"K:value\" line"},
-		{"P:a\nV:1.0-r0\n:x\n", "line 3: not a \"K:value\" line"},
-		{"P:a\nV:1.0-r0\nX\n", "line 3: not a \"K:value\" line"},
-		{"V:1.0-r0\nA:x86_64\n", "line 1: record has no P: (name)"},
-		{"P:a\nA:x86_64\n", "line 1: package a has no V: (version)"},
-		{"P:a\nV:1.0-r0\nP:b\n", "line 3: duplicate P: in one record"},
-		{"P:a\nV:1.0-r0-r1\n", "line 2: package a: invalid version \"1.0-r0-r1\""},
-		{"P:a\nV:one\n", "line 2: package a: invalid version \"one\""},
-		{"P:a b\nV:1.0\n", "line 1: invalid package name \"a b\""},
-		{"P:a\nV:1.0\no:-x\n", "line 3: invalid origin \"-x\""},
-		{"P:\nV:1.0\n", "line 1: P: is empty"},
-		{"P:a\nV:1.0\nA:x 86\n", "line 3: invalid arch"},
-		{"P:a\r\nV:1.0\r\n", "line 1: invalid package name \"a\r\""},
-		{"P:a\nV:1\n\n \n", "line 4: not a \"K:value\" line"},
+	    {"P:a\nV:1.0-r0\nnot a line\n", "line 3: not a \"K:value\" line"},
+	    {"P:a\nV:1.0-r0\n:x\n", "line 3: not a \"K:value\" line"},
+	    {"P:a\nV:1.0-r0\nX\n", "line 3: not a \"K:value\" line"},
+	    {"V:1.0-r0\nA:x86_64\n", "line 1: record has no P: (name)"},
+	    {"P:a\nA:x86_64\n", "line 1: package a has no V: (version)"},
+	    {"P:a\nV:1.0-r0\nP:b\n", "line 3: duplicate P: in one record"},
+	    {"P:a\nV:1.0-r0-r1\n", "line 2: package a: invalid version \"1.0-r0-r1\""},
+	    {"P:a\nV:one\n", "line 2: package a: invalid version \"one\""},
+	    {"P:a b\nV:1.0\n", "line 1: invalid package name \"a b\""},
+	    {"P:a\nV:1.0\no:-x\n", "line 3: invalid origin \"-x\""},
+	    {"P:\nV:1.0\n", "line 1: P: is empty"},
+	    {"P:a\nV:1.0\nA:x 86\n", "line 3: invalid arch"},
+	    {"P:a\r\nV:1.0\r\n", "line 1: invalid package name \"a\r\""},
+	    {"P:a\nV:1\n\n \n", "line 4: not a \"K:value\" line"},
 	};
 	struct scan_pkgs l;
 	char why[200];
@@ -590,15 +660,23 @@ static size_t mkhdr(unsigned char *blob, const struct hentry *e, size_t n)
 	return 8 + n * 16 + dl;
 }
 
-#define S(tag, s) {tag, 6, 1, s, sizeof(s), -1}
+#define S(tag, s)                           \
+	{                                   \
+		tag, 6, 1, s, sizeof(s), -1 \
+	}
 static const unsigned char epoch7[4] = {0, 0, 0, 7};
 
 TEST(rpm_header_parse)
 {
 	const struct hentry good[] = {
-		{63, 7, 16, "0123456789abcdef", 16, -1}, /* a region tag, ignored */
-		S(1000, "openssl-libs"), S(1001, "3.0.7"), S(1002, "27.el9"), {1003, 4, 1, epoch7, 4, -1},
-		S(1022, "x86_64"), S(1044, "openssl-3.0.7-27.el9.src.rpm"), S(1004, "summary, ignored"),
+	    {63, 7, 16, "0123456789abcdef", 16, -1}, /* a region tag, ignored */
+	    S(1000, "openssl-libs"),
+	    S(1001, "3.0.7"),
+	    S(1002, "27.el9"),
+	    {1003, 4, 1, epoch7, 4, -1},
+	    S(1022, "x86_64"),
+	    S(1044, "openssl-3.0.7-27.el9.src.rpm"),
+	    S(1004, "summary, ignored"),
 	};
 	const struct hentry noepoch[] = {S(1000, "bash"), S(1001, "5.1.8"), S(1002, "6.el9_1"), S(1022, "x86_64"),
 					 S(1044, "bash-5.1.8-6.el9_1.src.rpm")};
@@ -635,19 +713,25 @@ TEST(rpm_header_hostile)
 		size_t n;
 		const char *why;
 	} c[] = {
-		{{S(1000, "a"), S(1001, "1")}, 2, "header lacks RELEASE"},
-		{{S(1001, "1"), S(1002, "1")}, 2, "header lacks NAME"},
-		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), S(1000, "b")}, 4, "header entry 3: bad string for tag 1000"},
-		{{S(1000, "a"), S(1001, "1-2"), S(1002, "1")}, 3, "header has an empty or hyphenated name, version or release"},
-		{{S(1000, "a"), S(1001, ""), S(1002, "1")}, 3, "header has an empty or hyphenated name, version or release"},
-		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 1}}, 4, "header entry 3: bad EPOCH"},
-		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 2, epoch7, 4, -1}}, 4, "header entry 3: bad EPOCH"},
-		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 6, 1, "7", 2, -1}}, 4, "header entry 3: bad EPOCH"},
-		{{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 4096}}, 4, "header entry 3: bad EPOCH"},
-		{{S(1000, "a"), S(1001, "1"), {1002, 6, 1, "1", 2, 1000}}, 3, "header entry 2: bad string for tag 1002"},
-		{{S(1000, "a"), S(1001, "1"), {1002, 6, 1, unterminated, 3, -1}}, 3, "header entry 2: bad string for tag 1002"},
-		{{S(1000, "a"), S(1001, "1"), {1002, 8, 1, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
-		{{S(1000, "a"), S(1001, "1"), {1002, 6, 2, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
+	    {{S(1000, "a"), S(1001, "1")}, 2, "header lacks RELEASE"},
+	    {{S(1001, "1"), S(1002, "1")}, 2, "header lacks NAME"},
+	    {{S(1000, "a"), S(1001, "1"), S(1002, "1"), S(1000, "b")}, 4, "header entry 3: bad string for tag 1000"},
+	    {{S(1000, "a"), S(1001, "1-2"), S(1002, "1")},
+	     3,
+	     "header has an empty or hyphenated name, version or release"},
+	    {{S(1000, "a"), S(1001, ""), S(1002, "1")},
+	     3,
+	     "header has an empty or hyphenated name, version or release"},
+	    {{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 1}}, 4, "header entry 3: bad EPOCH"},
+	    {{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 2, epoch7, 4, -1}}, 4, "header entry 3: bad EPOCH"},
+	    {{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 6, 1, "7", 2, -1}}, 4, "header entry 3: bad EPOCH"},
+	    {{S(1000, "a"), S(1001, "1"), S(1002, "1"), {1003, 4, 1, epoch7, 4, 4096}}, 4, "header entry 3: bad EPOCH"},
+	    {{S(1000, "a"), S(1001, "1"), {1002, 6, 1, "1", 2, 1000}}, 3, "header entry 2: bad string for tag 1002"},
+	    {{S(1000, "a"), S(1001, "1"), {1002, 6, 1, unterminated, 3, -1}},
+	     3,
+	     "header entry 2: bad string for tag 1002"},
+	    {{S(1000, "a"), S(1001, "1"), {1002, 8, 1, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
+	    {{S(1000, "a"), S(1001, "1"), {1002, 6, 2, "1", 2, -1}}, 3, "header entry 2: bad string for tag 1002"},
 	};
 	unsigned char blob[4096];
 	struct scan_pkgs l;
@@ -814,14 +898,15 @@ TEST(rpmdb_sqlite_hostile)
 	static const struct {
 		const char *sql, *why;
 	} c[] = {
-		{"CREATE TABLE other(x);", "rpm database: no Packages table"},
-		{"CREATE TABLE t(hnum, blob); CREATE VIEW Packages AS SELECT * FROM t;",
-		 "rpm database: Packages is not a table"},
-		{"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, 'text');",
-		 "rpm database: package 1: not a header blob"},
-		{"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (5, x'0000000100000000');",
-		 "rpm database: package 5: header sizes (1 entries, 0 data bytes) do not add up to its 8 bytes"},
-		{"CREATE TABLE Packages(x);", "rpm database: no such column: hnum"},
+	    {"CREATE TABLE other(x);", "rpm database: no Packages table"},
+	    {"CREATE TABLE t(hnum, blob); CREATE VIEW Packages AS SELECT * FROM t;",
+	     "rpm database: Packages is not a table"},
+	    {"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (1, 'text');",
+	     "rpm database: package 1: not a header blob"},
+	    {"CREATE TABLE Packages(hnum INTEGER PRIMARY KEY, blob BLOB); INSERT INTO Packages VALUES (5, "
+	     "x'0000000100000000');",
+	     "rpm database: package 5: header sizes (1 entries, 0 data bytes) do not add up to its 8 bytes"},
+	    {"CREATE TABLE Packages(x);", "rpm database: no such column: hnum"},
 	};
 	char dir[64], path[128], why[200];
 	struct scan_pkgs l;
@@ -942,16 +1027,16 @@ TEST(rpmdb_bdb_hostile)
 	scan_pkgs_init(&l);
 	CHECK_EQ(scan_pkgs_add(&l, SCAN_ECO_RPM, "keep", 4, "1-1", 3, "", 0, NULL, 0, NULL, 0), 0);
 
-#define MUTATE(stmt, want_rc, want_why)                                                                      \
-	do {                                                                                                 \
-		int rc_;                                                                                     \
-		memcpy(b, good, len);                                                                        \
-		stmt;                                                                                        \
-		why[0] = '\0';                                                                               \
-		rc_ = scan_rpmdb_bdb_read_mem(b, len, &l, why, sizeof why);                                  \
-		if (rc_ != (want_rc) || strcmp(why, (want_why)) != 0)                                        \
-			FAIL_AT("%s: %d \"%s\", want %d \"%s\"", #stmt, rc_, why, (want_rc), (want_why));     \
-		CHECK_EQ(l.n, 1);                                                                            \
+#define MUTATE(stmt, want_rc, want_why)                                                                   \
+	do {                                                                                              \
+		int rc_;                                                                                  \
+		memcpy(b, good, len);                                                                     \
+		stmt;                                                                                     \
+		why[0] = '\0';                                                                            \
+		rc_ = scan_rpmdb_bdb_read_mem(b, len, &l, why, sizeof why);                               \
+		if (rc_ != (want_rc) || strcmp(why, (want_why)) != 0)                                     \
+			FAIL_AT("%s: %d \"%s\", want %d \"%s\"", #stmt, rc_, why, (want_rc), (want_why)); \
+		CHECK_EQ(l.n, 1);                                                                         \
 	} while (0)
 
 	MUTATE(b[12] = 0, -BERTH_EINVAL, "rpm database (Berkeley DB): not a Berkeley DB hash database");
@@ -1004,12 +1089,13 @@ TEST(osrel_parse)
 				"NAME=\"Debian GNU/Linux\"\n"
 				"ID=debian\n"
 				"VERSION_ID='12'\n"
-				"VERSION_CODENAME=book\\worm\n"      /* an escaped ordinary character */
+				"VERSION_CODENAME=book\\worm\n" /* an escaped ordinary character */
 				"PRETTY_NAME=\"a \\\"b\\\" \\\\ \\$x \\`y\\` \\n\"  # trailing comment\n"
-				"ID_LIKE=\"deb\"'ian'x\n"           /* pieces joined as a shell joins them */
+				"ID_LIKE=\"deb\"'ian'x\n" /* pieces joined as a shell joins them */
 				"HOME_URL=\"https://www.debian.org/\"\n"
 				"ID=debian\n"
-				"LOGO=\"" "0123456789012345678901234567890123456789012345678901234567890123456789"
+				"LOGO=\""
+				"0123456789012345678901234567890123456789012345678901234567890123456789"
 				"0123456789012345678901234567890123456789012345678901234567890123456789"
 				"0123456789012345678901234567890123456789012345678901234567890123456789"
 				"0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -1031,15 +1117,15 @@ TEST(osrel_parse_hostile)
 	static const struct {
 		const char *in, *why;
 	} c[] = {
-		{"ID=debian\nnonsense\n", "os-release line 2: not a KEY=VALUE assignment"},
-		{"ID =debian\n", "os-release line 1: not a KEY=VALUE assignment"},
-		{"1D=debian\n", "os-release line 1: not a KEY=VALUE assignment"},
-		{"ID=\"debian\n", "os-release line 1: unterminated quote or escape"},
-		{"ID='debian\n", "os-release line 1: unterminated quote or escape"},
-		{"ID=debian\\", "os-release line 1: unterminated quote or escape"},
-		{"ID=debian linux\n", "os-release line 1: text after the value"},
-		{"VERSION_ID=\"0123456789012345678901234567890123456789012345678901234567890123456789\"\n",
-		 "os-release line 1: VERSION_ID is too long"},
+	    {"ID=debian\nnonsense\n", "os-release line 2: not a KEY=VALUE assignment"},
+	    {"ID =debian\n", "os-release line 1: not a KEY=VALUE assignment"},
+	    {"1D=debian\n", "os-release line 1: not a KEY=VALUE assignment"},
+	    {"ID=\"debian\n", "os-release line 1: unterminated quote or escape"},
+	    {"ID='debian\n", "os-release line 1: unterminated quote or escape"},
+	    {"ID=debian\\", "os-release line 1: unterminated quote or escape"},
+	    {"ID=debian linux\n", "os-release line 1: text after the value"},
+	    {"VERSION_ID=\"0123456789012345678901234567890123456789012345678901234567890123456789\"\n",
+	     "os-release line 1: VERSION_ID is too long"},
 	};
 	struct scan_osrel o;
 	char why[200];
@@ -1055,8 +1141,8 @@ TEST(osrel_parse_hostile)
 	CHECK_EQ(scan_osrel_parse("", SCAN_OSREL_MAX + 1, &o, why, sizeof why), -BERTH_ETOOBIG);
 }
 
-#define OSR_DEBIAN12                                                                                         \
-	"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n"    \
+#define OSR_DEBIAN12                                                                                     \
+	"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n" \
 	"VERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n"
 
 /* One detection case: the files (NULL = absent), the databases, the expected code and key or reason. */
@@ -1071,78 +1157,83 @@ struct oscase {
 TEST(os_detect)
 {
 	static const struct oscase c[] = {
-		{OSR_DEBIAN12, "12.4\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
-		{OSR_DEBIAN12, NULL, NULL, NULL, 0, 0, "debian:12", "debian"}, /* no database: nothing to scan, fine */
-		{"ID=debian\nVERSION_CODENAME=trixie\nPRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\n", "trixie/sid\n", NULL,
-		 NULL, SCAN_DB_DPKG, 0, "debian:13", "debian"},
-		{"ID=debian\nVERSION_CODENAME=sid\n", "trixie/sid\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:sid", "debian"},
-		{NULL, "11.6\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:11", "debian"},
-		{NULL, "bookworm/sid", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
-		{"NAME=x\n", "10.13\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:10", "debian"}, /* no ID: the file decides */
-		{"ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", "bookworm/sid\n", NULL, NULL, SCAN_DB_DPKG, 0,
-		 "ubuntu:22.04", "ubuntu"},
-		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.19.1\n", NULL, SCAN_DB_APK, 0, "alpine:3.19", "alpine"},
-		{"ID=alpine\nVERSION_ID=3.20.0_alpha20240329\n", NULL, NULL, NULL, SCAN_DB_APK, 0, "alpine:edge", "alpine"},
-		{NULL, NULL, "3.11.6\n", NULL, SCAN_DB_APK, 0, "alpine:3.11", "alpine"},
-		{"ID=\"rhel\"\nVERSION_ID=\"9.2\"\n", NULL, NULL, "Red Hat Enterprise Linux release 9.2 (Plow)\n", SCAN_DB_RPM,
-		 0, "rhel:9", "rhel"},
-		{"ID=\"almalinux\"\nVERSION_ID=\"8.8\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "almalinux:8", "almalinux"},
-		{"ID=\"ol\"\nVERSION_ID=\"7.9\"\n", NULL, NULL, "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
-		 SCAN_DB_RPM, 0, "ol:7", "ol"},
-		{"ID=\"rocky\"\nVERSION_ID=\"9.1\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "rocky:9", "rocky"},
-		{"ID=\"amzn\"\nVERSION_ID=\"2023\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2023", "amzn"},
-		{"ID=\"amzn\"\nVERSION_ID=\"2\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2", "amzn"},
-		{"ID=fedora\nVERSION_ID=39\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "fedora:39", "fedora"},
-		{NULL, NULL, NULL, "CentOS Linux release 7.9.2009 (Core)\n", SCAN_DB_RPM, 0, "centos:7", "centos"},
-		{NULL, NULL, NULL, "Red Hat Enterprise Linux Server release 6.10 (Santiago)", SCAN_DB_RPM, 0, "rhel:6", "rhel"},
-		{"ID=Debian\nVERSION_ID=12\n", NULL, NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+	    {OSR_DEBIAN12, "12.4\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+	    {OSR_DEBIAN12, NULL, NULL, NULL, 0, 0, "debian:12", "debian"}, /* no database: nothing to scan, fine */
+	    {"ID=debian\nVERSION_CODENAME=trixie\nPRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\n", "trixie/sid\n", NULL,
+	     NULL, SCAN_DB_DPKG, 0, "debian:13", "debian"},
+	    {"ID=debian\nVERSION_CODENAME=sid\n", "trixie/sid\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:sid", "debian"},
+	    {NULL, "11.6\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:11", "debian"},
+	    {NULL, "bookworm/sid", NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
+	    {"NAME=x\n", "10.13\n", NULL, NULL, SCAN_DB_DPKG, 0, "debian:10", "debian"}, /* no ID: the file decides */
+	    {"ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n", "bookworm/sid\n", NULL, NULL, SCAN_DB_DPKG, 0,
+	     "ubuntu:22.04", "ubuntu"},
+	    {"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.19.1\n", NULL, SCAN_DB_APK, 0, "alpine:3.19", "alpine"},
+	    {"ID=alpine\nVERSION_ID=3.20.0_alpha20240329\n", NULL, NULL, NULL, SCAN_DB_APK, 0, "alpine:edge", "alpine"},
+	    {NULL, NULL, "3.11.6\n", NULL, SCAN_DB_APK, 0, "alpine:3.11", "alpine"},
+	    {"ID=\"rhel\"\nVERSION_ID=\"9.2\"\n", NULL, NULL, "Red Hat Enterprise Linux release 9.2 (Plow)\n",
+	     SCAN_DB_RPM, 0, "rhel:9", "rhel"},
+	    {"ID=\"almalinux\"\nVERSION_ID=\"8.8\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "almalinux:8", "almalinux"},
+	    {"ID=\"ol\"\nVERSION_ID=\"7.9\"\n", NULL, NULL, "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
+	     SCAN_DB_RPM, 0, "ol:7", "ol"},
+	    {"ID=\"rocky\"\nVERSION_ID=\"9.1\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "rocky:9", "rocky"},
+	    {"ID=\"amzn\"\nVERSION_ID=\"2023\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2023", "amzn"},
+	    {"ID=\"amzn\"\nVERSION_ID=\"2\"\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "amzn:2", "amzn"},
+	    {"ID=fedora\nVERSION_ID=39\n", NULL, NULL, NULL, SCAN_DB_RPM, 0, "fedora:39", "fedora"},
+	    {NULL, NULL, NULL, "CentOS Linux release 7.9.2009 (Core)\n", SCAN_DB_RPM, 0, "centos:7", "centos"},
+	    {NULL, NULL, NULL, "Red Hat Enterprise Linux Server release 6.10 (Santiago)", SCAN_DB_RPM, 0, "rhel:6",
+	     "rhel"},
+	    {"ID=Debian\nVERSION_ID=12\n", NULL, NULL, NULL, SCAN_DB_DPKG, 0, "debian:12", "debian"},
 
-		/* evidence that lies or is garbage */
-		{OSR_DEBIAN12, "11.6\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "os-release says Debian 12 but /etc/debian_version says 11.6", "debian"},
-		{OSR_DEBIAN12, NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
-		 "os-release says debian, but the image has no dpkg database, only apk", "debian"},
-		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, NULL, NULL, SCAN_DB_DPKG | SCAN_DB_RPM, -BERTH_EINVAL,
-		 "os-release says alpine, but the image has no apk database, only dpkg and rpm", "alpine"},
-		{"ID=debian\nVERSION_ID=twelve\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "os-release VERSION_ID \"twelve\" is not a Debian release number", "debian"},
-		{"ID=debian\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "no Debian release number in os-release or /etc/debian_version", "debian"},
-		{"ID=ubuntu\nVERSION_ID=22.4\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "os-release VERSION_ID \"22.4\" is not a ubuntu release", "ubuntu"},
-		{"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.18.4\n", NULL, SCAN_DB_APK, -BERTH_EINVAL,
-		 "os-release says alpine:3.19 but /etc/alpine-release says 3.18.4", "alpine"},
-		{"ID=alpine\nVERSION_ID=3\n", NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
-		 "os-release VERSION_ID \"3\" is not a alpine release", "alpine"},
-		{"ID=rhel\nVERSION_ID=9.2\n", NULL, NULL, "Red Hat Enterprise Linux release 8.6 (Ootpa)", SCAN_DB_RPM,
-		 -BERTH_EINVAL, "os-release says rhel:9 but /etc/redhat-release says \"Red Hat Enterprise Linux release 8.6 (Ootpa)\"",
-		 "rhel"},
-		{"ID=rhel\n", NULL, NULL, NULL, SCAN_DB_RPM, -BERTH_EINVAL, "os-release for rhel has no VERSION_ID", "rhel"},
-		{"ID=\"deb;ian\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "os-release ID \"deb;ian\" is not a distribution id", ""},
-		{"ID=debian\nVERSION_ID=\"12\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "os-release line 2: unterminated quote or escape", ""},
-		{NULL, NULL, NULL, "Slackware 15.0", SCAN_DB_RPM, -BERTH_EINVAL,
-		 "/etc/redhat-release \"Slackware 15.0\" names no known release", ""},
-		{NULL, NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL, "a dpkg database but no os-release or release file", ""},
+	    /* evidence that lies or is garbage */
+	    {OSR_DEBIAN12, "11.6\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "os-release says Debian 12 but /etc/debian_version says 11.6", "debian"},
+	    {OSR_DEBIAN12, NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
+	     "os-release says debian, but the image has no dpkg database, only apk", "debian"},
+	    {"ID=alpine\nVERSION_ID=3.19.1\n", NULL, NULL, NULL, SCAN_DB_DPKG | SCAN_DB_RPM, -BERTH_EINVAL,
+	     "os-release says alpine, but the image has no apk database, only dpkg and rpm", "alpine"},
+	    {"ID=debian\nVERSION_ID=twelve\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "os-release VERSION_ID \"twelve\" is not a Debian release number", "debian"},
+	    {"ID=debian\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "no Debian release number in os-release or /etc/debian_version", "debian"},
+	    {"ID=ubuntu\nVERSION_ID=22.4\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "os-release VERSION_ID \"22.4\" is not a ubuntu release", "ubuntu"},
+	    {"ID=alpine\nVERSION_ID=3.19.1\n", NULL, "3.18.4\n", NULL, SCAN_DB_APK, -BERTH_EINVAL,
+	     "os-release says alpine:3.19 but /etc/alpine-release says 3.18.4", "alpine"},
+	    {"ID=alpine\nVERSION_ID=3\n", NULL, NULL, NULL, SCAN_DB_APK, -BERTH_EINVAL,
+	     "os-release VERSION_ID \"3\" is not a alpine release", "alpine"},
+	    {"ID=rhel\nVERSION_ID=9.2\n", NULL, NULL, "Red Hat Enterprise Linux release 8.6 (Ootpa)", SCAN_DB_RPM,
+	     -BERTH_EINVAL,
+	     "os-release says rhel:9 but /etc/redhat-release says \"Red Hat Enterprise Linux release 8.6 (Ootpa)\"",
+	     "rhel"},
+	    {"ID=rhel\n", NULL, NULL, NULL, SCAN_DB_RPM, -BERTH_EINVAL, "os-release for rhel has no VERSION_ID",
+	     "rhel"},
+	    {"ID=\"deb;ian\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "os-release ID \"deb;ian\" is not a distribution id", ""},
+	    {"ID=debian\nVERSION_ID=\"12\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "os-release line 2: unterminated quote or escape", ""},
+	    {NULL, NULL, NULL, "Slackware 15.0", SCAN_DB_RPM, -BERTH_EINVAL,
+	     "/etc/redhat-release \"Slackware 15.0\" names no known release", ""},
+	    {NULL, NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL, "a dpkg database but no os-release or release file",
+	     ""},
 
-		/* not supported, not wrong */
-		{"ID=linuxmint\nID_LIKE=ubuntu\nVERSION_ID=21.2\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
-		 "distribution \"linuxmint\" is not supported", "linuxmint"},
-		{"ID=arch\n", NULL, NULL, NULL, 0, -BERTH_EUNSUPPORTED, "distribution \"arch\" is not supported", "arch"},
-		{"ID=debian\n", "Bookworm!\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "\"Bookworm!\" is not a Debian release name", "debian"},
-		{"ID=debian\nVERSION_CODENAME=\"x y\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
-		 "\"x y\" is not a Debian release name", "debian"},
-		{"ID=debian\nVERSION_CODENAME=hamm\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
-		 "Debian release \"hamm\" is not known", "debian"},
-		{NULL, NULL, NULL, NULL, 0, -BERTH_ENOENT, "no os-release, release file or package database", ""},
+	    /* not supported, not wrong */
+	    {"ID=linuxmint\nID_LIKE=ubuntu\nVERSION_ID=21.2\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
+	     "distribution \"linuxmint\" is not supported", "linuxmint"},
+	    {"ID=arch\n", NULL, NULL, NULL, 0, -BERTH_EUNSUPPORTED, "distribution \"arch\" is not supported", "arch"},
+	    {"ID=debian\n", "Bookworm!\n", NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "\"Bookworm!\" is not a Debian release name", "debian"},
+	    {"ID=debian\nVERSION_CODENAME=\"x y\"\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EINVAL,
+	     "\"x y\" is not a Debian release name", "debian"},
+	    {"ID=debian\nVERSION_CODENAME=hamm\n", NULL, NULL, NULL, SCAN_DB_DPKG, -BERTH_EUNSUPPORTED,
+	     "Debian release \"hamm\" is not known", "debian"},
+	    {NULL, NULL, NULL, NULL, 0, -BERTH_ENOENT, "no os-release, release file or package database", ""},
 	};
 
 	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-		struct scan_os_files f = {c[i].osr, c[i].osr ? strlen(c[i].osr) : 0, c[i].debv, c[i].debv ? strlen(c[i].debv) : 0,
-					  c[i].alpr, c[i].alpr ? strlen(c[i].alpr) : 0, c[i].rhr, c[i].rhr ? strlen(c[i].rhr) : 0,
-					  c[i].dbs};
+		struct scan_os_files f = {
+		    c[i].osr,  c[i].osr ? strlen(c[i].osr) : 0,   c[i].debv, c[i].debv ? strlen(c[i].debv) : 0,
+		    c[i].alpr, c[i].alpr ? strlen(c[i].alpr) : 0, c[i].rhr,  c[i].rhr ? strlen(c[i].rhr) : 0,
+		    c[i].dbs};
 		struct scan_os os;
 		char why[256] = "";
 		int rc = scan_os_detect(&f, &os, why, sizeof why);
@@ -1162,15 +1253,16 @@ TEST(os_detect)
 
 TEST(os_detect_pretty)
 {
-	struct scan_os_files f = {.os_release = OSR_DEBIAN12, .os_release_len = strlen(OSR_DEBIAN12), .dbs = SCAN_DB_DPKG};
+	struct scan_os_files f = {
+	    .os_release = OSR_DEBIAN12, .os_release_len = strlen(OSR_DEBIAN12), .dbs = SCAN_DB_DPKG};
 	struct scan_os os;
 	char why[100];
 
 	CHECK_EQ(scan_os_detect(&f, &os, why, sizeof why), 0);
 	CHECK_STR(os.pretty, "Debian GNU/Linux 12 (bookworm)");
 	CHECK_EQ(os.eco, SCAN_ECO_DPKG);
-	f = (struct scan_os_files){.redhat_release = "CentOS release 6.10 (Final)\n", .redhat_release_len = 28,
-				   .dbs = SCAN_DB_RPM};
+	f = (struct scan_os_files){
+	    .redhat_release = "CentOS release 6.10 (Final)\n", .redhat_release_len = 28, .dbs = SCAN_DB_RPM};
 	CHECK_EQ(scan_os_detect(&f, &os, why, sizeof why), 0);
 	CHECK_STR(os.release, "centos:6");
 	CHECK_STR(os.pretty, "CentOS release 6.10 (Final)");
@@ -1182,8 +1274,8 @@ TEST(os_detect_pretty)
 static void add_pkg(struct scan_pkgs *l, enum scan_eco eco, const char *name, const char *ver, const char *arch,
 		    const char *src, const char *srcver)
 {
-	CHECK_EQ(scan_pkgs_add(l, eco, name, strlen(name), ver, strlen(ver), arch, strlen(arch), src, src ? strlen(src) : 0,
-			       srcver, srcver ? strlen(srcver) : 0),
+	CHECK_EQ(scan_pkgs_add(l, eco, name, strlen(name), ver, strlen(ver), arch, strlen(arch), src,
+			       src ? strlen(src) : 0, srcver, srcver ? strlen(srcver) : 0),
 		 0);
 }
 
@@ -1194,25 +1286,27 @@ static void check_findings(const struct scan_findings *f, const size_t (*want)[2
 		FAIL_AT("%zu findings, want %zu", f->n, n);
 	for (size_t i = 0; i < n; i++)
 		if (f->v[i].pkg != want[i][0] || f->v[i].affected != want[i][1])
-			FAIL_AT("finding %zu is (%zu, %zu), want (%zu, %zu)", i, f->v[i].pkg, f->v[i].affected, want[i][0],
-				want[i][1]);
+			FAIL_AT("finding %zu is (%zu, %zu), want (%zu, %zu)", i, f->v[i].pkg, f->v[i].affected,
+				want[i][0], want[i][1]);
 }
 
 TEST(match_debian)
 {
 	const struct scan_affected a[] = {
-		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u7", NULL, NULL},    /* 0: hits both */
-		{"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u4", NULL, NULL},    /* 1: installed == fixed */
-		{"debian:11", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "9.9", NULL, NULL},               /* 2: another release */
-		{"debian:12", "gcc-defaults", SCAN_KIND_SOURCE, NULL, NULL, "1.204", NULL, NULL},      /* 3: by source version */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL},              /* 4: not fixed yet */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.1.0", "3.1.5", NULL, NULL},        /* 5: before introduced */
-		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "1:1.2.0", "1:1.3", NULL, NULL},         /* 6: in the range */
-		{"debian:12", "libc6", SCAN_KIND_BINARY, NULL, NULL, "2.37", NULL, NULL},              /* 7: by binary name */
-		{"debian:12", "glibc", SCAN_KIND_BINARY, NULL, NULL, "9", NULL, NULL},                 /* 8: no such binary */
-		{"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "", "", NULL, NULL},                     /* 9: "" = unset */
-		{"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.0.11-1~deb12u2", "3.0.11-1~deb12u3", NULL, NULL}, /* 10 */
-		{NULL, "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL},                     /* 11: incomplete */
+	    {"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u7", NULL, NULL}, /* 0: hits both */
+	    {"debian:12", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "2.36-9+deb12u4", NULL,
+	     NULL}, /* 1: installed == fixed */
+	    {"debian:11", "glibc", SCAN_KIND_SOURCE, NULL, NULL, "9.9", NULL, NULL}, /* 2: another release */
+	    {"debian:12", "gcc-defaults", SCAN_KIND_SOURCE, NULL, NULL, "1.204", NULL, NULL}, /* 3: by source version */
+	    {"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL}, /* 4: not fixed yet */
+	    {"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.1.0", "3.1.5", NULL, NULL}, /* 5: before introduced */
+	    {"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "1:1.2.0", "1:1.3", NULL, NULL}, /* 6: in the range */
+	    {"debian:12", "libc6", SCAN_KIND_BINARY, NULL, NULL, "2.37", NULL, NULL}, /* 7: by binary name */
+	    {"debian:12", "glibc", SCAN_KIND_BINARY, NULL, NULL, "9", NULL, NULL}, /* 8: no such binary */
+	    {"debian:12", "zlib", SCAN_KIND_SOURCE, NULL, "", "", NULL, NULL}, /* 9: "" = unset */
+	    {"debian:12", "openssl", SCAN_KIND_SOURCE, NULL, "3.0.11-1~deb12u2", "3.0.11-1~deb12u3", NULL,
+	     NULL}, /* 10 */
+	    {NULL, "openssl", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, NULL}, /* 11: incomplete */
 	};
 	static const size_t want[][2] = {{0, 0}, {0, 7}, {1, 0}, {2, 3}, {3, 4}, {3, 10}, {4, 6}, {4, 9}};
 	struct scan_pkgs l;
@@ -1268,13 +1362,14 @@ TEST(match_debian)
 TEST(match_rpm_and_apk)
 {
 	const struct scan_affected a[] = {
-		{"rhel:9", "openssl-libs", SCAN_KIND_BINARY, "x86_64", NULL, "1:3.0.7-25.el9", NULL, NULL}, /* 0: x86_64 only */
-		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9_1", NULL, NULL},             /* 1: any arch */
-		{"rhel:9", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "1:3.0.7-24.el9", NULL, NULL},          /* 2: == fixed */
-		{"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9", NULL, NULL},               /* 3: == fixed */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4-r6", NULL, NULL},          /* 4 */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_p1-r0", NULL, NULL},       /* 5 */
-		{"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_rc1-r0", NULL, NULL},      /* 6: older */
+	    {"rhel:9", "openssl-libs", SCAN_KIND_BINARY, "x86_64", NULL, "1:3.0.7-25.el9", NULL,
+	     NULL}, /* 0: x86_64 only */
+	    {"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9_1", NULL, NULL}, /* 1: any arch */
+	    {"rhel:9", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "1:3.0.7-24.el9", NULL, NULL}, /* 2: == fixed */
+	    {"rhel:9", "bash", SCAN_KIND_BINARY, NULL, NULL, "5.1.8-6.el9", NULL, NULL}, /* 3: == fixed */
+	    {"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4-r6", NULL, NULL}, /* 4 */
+	    {"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_p1-r0", NULL, NULL}, /* 5 */
+	    {"alpine:3.19", "openssl", SCAN_KIND_SOURCE, NULL, NULL, "3.1.4_rc1-r0", NULL, NULL}, /* 6: older */
 	};
 	static const size_t want_rpm[][2] = {{0, 0}, {2, 1}};
 	static const size_t want_apk[][2] = {{3, 4}, {3, 5}};
@@ -1304,10 +1399,10 @@ TEST(match_rpm_and_apk)
 TEST(match_last_affected)
 {
 	const struct scan_affected a[] = {
-		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r15"},     /* 0: == last */
-		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r2"},      /* 1: above it */
-		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, "1.37.0-r0", NULL, NULL, "1.38"},    /* 2: below intro */
-		{"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, ""},              /* 3: "" = unset */
+	    {"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r15"}, /* 0: == last */
+	    {"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, "1.36.1-r2"}, /* 1: above it */
+	    {"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, "1.37.0-r0", NULL, NULL, "1.38"}, /* 2: below intro */
+	    {"alpine:3.19", "busybox", SCAN_KIND_SOURCE, NULL, NULL, NULL, NULL, ""}, /* 3: "" = unset */
 	};
 	static const size_t want[][2] = {{0, 0}, {0, 3}};
 	struct scan_pkgs l;
@@ -1336,8 +1431,8 @@ TEST(match_scale)
 	CHECK(a != NULL);
 	for (int i = 0; i < NAFF; i++) {
 		snprintf(names[i], sizeof names[i], "src%d", i % 20000);
-		a[i] = (struct scan_affected){"debian:12", names[i], SCAN_KIND_SOURCE, NULL, NULL, i % 2 ? "1.0-2" : "1.0-1",
-					      NULL, NULL};
+		a[i] = (struct scan_affected){
+		    "debian:12", names[i], SCAN_KIND_SOURCE, NULL, NULL, i % 2 ? "1.0-2" : "1.0-1", NULL, NULL};
 	}
 	scan_pkgs_init(&l);
 	for (int i = 0; i < NPKG; i++) {
@@ -1371,34 +1466,34 @@ TEST(match_scale)
 }
 
 static const struct test tests[] = {
-	T(dpkg_order),
-	T(dpkg_check),
-	T(rpm_vercmp),
-	T(rpm_evr),
-	T(apk_order),
-	T(apk_check),
-	T(ver_dispatch),
-	T(dpkg_status_parse),
-	T(dpkg_status_d),
-	T(dpkg_status_hostile),
-	T(dpkg_status_matches_dpkg_query),
-	T(apk_parse),
-	T(apk_hostile),
-	T(rpm_header_parse),
-	T(rpm_header_hostile),
-	T(rpmdb_sqlite_real),
-	T(rpmdb_sqlite_hostile),
-	T(rpmdb_bdb_real),
-	T(rpmdb_bdb_hostile),
-	T(osrel_parse),
-	T(osrel_parse_hostile),
-	T(os_detect),
-	T(os_detect_pretty),
-	T(match_debian),
-	T(match_rpm_and_apk),
-	T(match_last_affected),
-	T(match_scale),
-	{0},
+    T(dpkg_order),
+    T(dpkg_check),
+    T(rpm_vercmp),
+    T(rpm_evr),
+    T(apk_order),
+    T(apk_check),
+    T(ver_dispatch),
+    T(dpkg_status_parse),
+    T(dpkg_status_d),
+    T(dpkg_status_hostile),
+    T(dpkg_status_matches_dpkg_query),
+    T(apk_parse),
+    T(apk_hostile),
+    T(rpm_header_parse),
+    T(rpm_header_hostile),
+    T(rpmdb_sqlite_real),
+    T(rpmdb_sqlite_hostile),
+    T(rpmdb_bdb_real),
+    T(rpmdb_bdb_hostile),
+    T(osrel_parse),
+    T(osrel_parse_hostile),
+    T(os_detect),
+    T(os_detect_pretty),
+    T(match_debian),
+    T(match_rpm_and_apk),
+    T(match_last_affected),
+    T(match_scale),
+    {0},
 };
 
 int main(int argc, char **argv)

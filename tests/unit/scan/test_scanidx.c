@@ -19,8 +19,9 @@ static const char ALMA9[] = "NAME=\"AlmaLinux\"\nVERSION=\"9.3\"\nID=\"almalinux
 static char *dpkg_para(char *out, size_t n, const char *name, const char *ver, const char *src)
 {
 	size_t l = strlen(out);
-	snprintf(out + l, n - l, "Package: %s\nStatus: install ok installed\nArchitecture: amd64\nVersion: %s\n%s%s%s\n",
-		 name, ver, src ? "Source: " : "", src ? src : "", src ? "\n" : "");
+	snprintf(out + l, n - l,
+		 "Package: %s\nStatus: install ok installed\nArchitecture: amd64\nVersion: %s\n%s%s%s\n", name, ver,
+		 src ? "Source: " : "", src ? src : "", src ? "\n" : "");
 	return out;
 }
 
@@ -42,7 +43,10 @@ static unsigned char *mk_layer(const struct tm_ent *ents, size_t n, int gz, size
 	return z;
 }
 
-#define FILE_ENT(nm, s) {.name = (nm), .type = '0', .data = (s), .size = strlen(s)}
+#define FILE_ENT(nm, s)                                                   \
+	{                                                                 \
+		.name = (nm), .type = '0', .data = (s), .size = strlen(s) \
+	}
 
 static int index_mem(const unsigned char *p, size_t n, const struct scan_index_limits *lim, struct scan_layer *l,
 		     char *why, size_t whyn)
@@ -116,17 +120,18 @@ TEST(debian_one_layer)
 
 	dpkg_para(st, sizeof st, "libc6", "2.36-9+deb12u3", "glibc");
 	dpkg_para(st, sizeof st, "bash", "5.2.15-2+b2", "bash (5.2.15-2)");
-	snprintf(st + strlen(st), sizeof st - strlen(st), "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n");
+	snprintf(st + strlen(st), sizeof st - strlen(st),
+		 "Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n\n");
 	{
 		struct tm_ent e[] = {
-			{.name = "etc/", .type = '5'},
-			{.name = "etc/os-release", .type = '2', .link = "../usr/lib/os-release"},
-			{.name = "etc/passwd", .type = '0', .data = "root:x:0:0\n", .size = 11},
-			FILE_ENT("usr/lib/os-release", DEB12),
-			FILE_ENT("etc/debian_version", "12.4\n"),
-			FILE_ENT("var/lib/dpkg/status", st),
-			FILE_ENT("var/lib/dpkg/status-old", "garbage that is never read"),
-			FILE_ENT("usr/bin/bash", "ELF..."),
+		    {.name = "etc/", .type = '5'},
+		    {.name = "etc/os-release", .type = '2', .link = "../usr/lib/os-release"},
+		    {.name = "etc/passwd", .type = '0', .data = "root:x:0:0\n", .size = 11},
+		    FILE_ENT("usr/lib/os-release", DEB12),
+		    FILE_ENT("etc/debian_version", "12.4\n"),
+		    FILE_ENT("var/lib/dpkg/status", st),
+		    FILE_ENT("var/lib/dpkg/status-old", "garbage that is never read"),
+		    FILE_ENT("usr/bin/bash", "ELF..."),
 		};
 		index_ents(e, sizeof e / sizeof e[0], &l[0]);
 	}
@@ -279,9 +284,11 @@ TEST(statusd_opaque)
  * the lower layer. */
 TEST(apk_replaced)
 {
-	const char *db0 = "P:musl\nV:1.1.24-r2\nA:x86_64\no:musl\n\nP:libcrypto1.1\nV:1.1.1g-r0\nA:x86_64\no:openssl\n\n";
-	const char *db1 = "P:musl\nV:1.1.24-r2\nA:x86_64\no:musl\n\nP:libcrypto1.1\nV:1.1.1k-r0\nA:x86_64\no:openssl\n\n"
-			  "P:curl\nV:7.67.0-r0\nA:x86_64\n\n";
+	const char *db0 =
+	    "P:musl\nV:1.1.24-r2\nA:x86_64\no:musl\n\nP:libcrypto1.1\nV:1.1.1g-r0\nA:x86_64\no:openssl\n\n";
+	const char *db1 =
+	    "P:musl\nV:1.1.24-r2\nA:x86_64\no:musl\n\nP:libcrypto1.1\nV:1.1.1k-r0\nA:x86_64\no:openssl\n\n"
+	    "P:curl\nV:7.67.0-r0\nA:x86_64\n\n";
 	struct scan_layer l[2];
 	struct scan_image im;
 	uint32_t layer;
@@ -417,7 +424,8 @@ TEST(os_outcomes)
 	struct scan_image im;
 
 	{ /* os-release says Debian, the only database is apk's */
-		struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12), FILE_ENT("lib/apk/db/installed", "P:a\nV:1-r0\n\n")};
+		struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12),
+				     FILE_ENT("lib/apk/db/installed", "P:a\nV:1-r0\n\n")};
 		index_ents(e, 2, &l[0]);
 		build(l, 1, &im);
 		CHECK_EQ(im.status, SCAN_FAILED);
@@ -481,7 +489,8 @@ TEST(hostile_layers)
 	struct scan_layer l;
 	size_t n;
 	unsigned char *z;
-	struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12), {.name = "big", .type = '0', .data = big, .size = sizeof big}};
+	struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12),
+			     {.name = "big", .type = '0', .data = big, .size = sizeof big}};
 	int rc;
 
 	memset(big, 'A', sizeof big);
@@ -526,8 +535,8 @@ TEST(hostile_layers)
 	free(z);
 	/* a tar header with an absurd size */
 	{
-		struct tm_ent h[] = {{.name = "etc/os-release", .type = '0', .data = "x", .size = 1,
-				      .fake_size = 1ull << 60}};
+		struct tm_ent h[] = {
+		    {.name = "etc/os-release", .type = '0', .data = "x", .size = 1, .fake_size = 1ull << 60}};
 		z = mk_layer(h, 1, 0, &n);
 		rc = index_mem(z, n, NULL, &l, why, sizeof why);
 		CHECK(rc == -BERTH_ETOOBIG || rc == -BERTH_EINVAL);
@@ -551,7 +560,8 @@ TEST(encode_roundtrip)
 
 	dpkg_para(s0, sizeof s0, "a", "1.0", "asrc (0.9)");
 	{
-		struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12), FILE_ENT("var/lib/dpkg/status", s0),
+		struct tm_ent e[] = {FILE_ENT("etc/os-release", DEB12),
+				     FILE_ENT("var/lib/dpkg/status", s0),
 				     {.name = "var/.wh.cache", .type = '0'},
 				     {.name = "lib/apk/db/.wh.installed", .type = '0'},
 				     {.name = "var/lib/rpm/Packages.db", .type = '2', .link = "x"}};
@@ -608,9 +618,13 @@ TEST(encode_roundtrip)
 }
 
 static const struct test tests[] = {
-	T(watch_of),       T(debian_one_layer), T(attribution),     T(whiteout_status), T(statusd_opaque),
-	T(apk_replaced),   T(rpmdb_sqlite_layer), T(malformed_status), T(malformed_rpmdb), T(os_outcomes),
-	T(link_loops),     T(hostile_layers),   T(encode_roundtrip), {0},
+    T(watch_of),           T(debian_one_layer),
+    T(attribution),        T(whiteout_status),
+    T(statusd_opaque),     T(apk_replaced),
+    T(rpmdb_sqlite_layer), T(malformed_status),
+    T(malformed_rpmdb),    T(os_outcomes),
+    T(link_loops),         T(hostile_layers),
+    T(encode_roundtrip),   {0},
 };
 
 int main(int argc, char **argv)

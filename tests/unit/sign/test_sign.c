@@ -111,7 +111,8 @@ TEST(ref_normalisation)
 	CHECK_STR(norm("-example.com/a"), "ERR");
 	CHECK_STR(norm("example.com/app@sha256:abc"), "ERR");
 	CHECK_STR(norm("example.com/app@md5:0123456789abcdef0123456789abcdef"), "ERR");
-	CHECK_STR(norm("example.com/app@SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), "ERR");
+	CHECK_STR(norm("example.com/app@SHA256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+		  "ERR");
 	CHECK_STR(norm("example.com/app:t:u"), "ERR");
 	CHECK_STR(norm("example.com/app with space"), "ERR");
 	{
@@ -183,13 +184,15 @@ TEST(payload_create_exact_bytes)
 
 	buf_init(&b, 4096);
 	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "example.com/app:1", D1, "berth 0.1.0", 1700000000, &b), 0);
-	CHECK_STR(b.ptr, "{\"critical\":{\"identity\":{\"docker-reference\":\"example.com/app:1\"},\"image\":{\"docker-"
-			 "manifest-digest\":\"" D1 "\"},\"type\":\"atomic container signature\"},\"optional\":{\"creator\":"
-			 "\"berth 0.1.0\",\"timestamp\":1700000000}}");
+	CHECK_STR(b.ptr,
+		  "{\"critical\":{\"identity\":{\"docker-reference\":\"example.com/app:1\"},\"image\":{\"docker-"
+		  "manifest-digest\":\"" D1 "\"},\"type\":\"atomic container signature\"},\"optional\":{\"creator\":"
+		  "\"berth 0.1.0\",\"timestamp\":1700000000}}");
 	buf_reset(&b);
 	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_COSIGN, "example.com/app:1", D1, NULL, -1, &b), 0);
-	CHECK_STR(b.ptr, "{\"critical\":{\"identity\":{\"docker-reference\":\"example.com/app:1\"},\"image\":{\"docker-"
-			 "manifest-digest\":\"" D1 "\"},\"type\":\"cosign container image signature\"},\"optional\":{}}");
+	CHECK_STR(b.ptr,
+		  "{\"critical\":{\"identity\":{\"docker-reference\":\"example.com/app:1\"},\"image\":{\"docker-"
+		  "manifest-digest\":\"" D1 "\"},\"type\":\"cosign container image signature\"},\"optional\":{}}");
 	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "", D1, NULL, -1, &b), -BERTH_EINVAL);
 	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "x", NULL, NULL, -1, &b), -BERTH_EINVAL);
 	buf_release(&b);
@@ -216,7 +219,9 @@ TEST(payload_parse_roundtrip)
 	buf_release(&b);
 }
 
-#define CRIT_OK "\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1 "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}}"
+#define CRIT_OK                                                                                             \
+	"\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1 \
+	"\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}}"
 
 TEST(payload_hostile)
 {
@@ -234,32 +239,49 @@ TEST(payload_hostile)
 	/* duplicate members */
 	CHECK_EQ(payload_rc("{" CRIT_OK "," CRIT_OK ",\"optional\":{}}", A), -BERTH_EINVAL);
 	/* unknown critical members, at every level */
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
-			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"},\"x\":1},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
-			    "\",\"x\":1},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
-			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\",\"x\":1}},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc(
+		"{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
+		"\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"},\"x\":1},\"optional\":{}}",
+		A),
+	    -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc(
+		"{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
+		"\",\"x\":1},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}",
+		A),
+	    -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc(
+		"{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":\"" D1
+		"\"},\"identity\":{\"docker-reference\":\"a.io/b:c\",\"x\":1}},\"optional\":{}}",
+		A),
+	    -BERTH_EINVAL);
 	/* missing critical members */
 	CHECK_EQ(payload_rc("{\"critical\":{\"image\":{\"docker-manifest-digest\":\"" D1
-			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
+			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}",
+			    A),
 		 -BERTH_EINVAL);
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{},\"identity\":{\"docker-"
-			    "reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{},\"identity\":{\"docker-"
+		       "reference\":\"a.io/b:c\"}},\"optional\":{}}",
+		       A),
+	    -BERTH_EINVAL);
 	/* wrong types */
 	CHECK_EQ(payload_rc("{\"critical\":{\"type\":1,\"image\":{\"docker-manifest-digest\":\"" D1
-			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
+			    "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}",
+			    A),
 		 -BERTH_EINVAL);
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":5},"
-			    "\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
+	CHECK_EQ(payload_rc(
+		     "{\"critical\":{\"type\":\"atomic container signature\",\"image\":{\"docker-manifest-digest\":5},"
+		     "\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}",
+		     A),
 		 -BERTH_EINVAL);
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":[],\"identity\":{\"docker-"
-			    "reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc("{\"critical\":{\"type\":\"atomic container signature\",\"image\":[],\"identity\":{\"docker-"
+		       "reference\":\"a.io/b:c\"}},\"optional\":{}}",
+		       A),
+	    -BERTH_EINVAL);
 	CHECK_EQ(payload_rc("{" CRIT_OK ",\"optional\":{\"creator\":7}}", A), -BERTH_EINVAL);
 	CHECK_EQ(payload_rc("{" CRIT_OK ",\"optional\":{\"timestamp\":\"1\"}}", A), -BERTH_EINVAL);
 	CHECK_EQ(payload_rc("{" CRIT_OK ",\"optional\":{\"timestamp\":1.5}}", A), -BERTH_EINVAL);
@@ -268,12 +290,15 @@ TEST(payload_hostile)
 	/* optional: null is cosign's, accepted only for that type */
 	CHECK_EQ(payload_rc("{" CRIT_OK ",\"optional\":null}", A), -BERTH_EINVAL);
 	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"cosign container image signature\",\"image\":{\"docker-manifest-"
-			    "digest\":\"" D1 "\"},\"identity\":{\"docker-reference\":\"a.io/b\"}},\"optional\":null}", C),
+			    "digest\":\"" D1 "\"},\"identity\":{\"docker-reference\":\"a.io/b\"}},\"optional\":null}",
+			    C),
 		 0);
 	/* the type string must be exact */
-	CHECK_EQ(payload_rc("{\"critical\":{\"type\":\"atomic container signature \",\"image\":{\"docker-manifest-digest\":"
-			    "\"" D1 "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}", A),
-		 -BERTH_EINVAL);
+	CHECK_EQ(
+	    payload_rc("{\"critical\":{\"type\":\"atomic container signature \",\"image\":{\"docker-manifest-digest\":"
+		       "\"" D1 "\"},\"identity\":{\"docker-reference\":\"a.io/b:c\"}},\"optional\":{}}",
+		       A),
+	    -BERTH_EINVAL);
 	/* not JSON, trailing garbage, not an object */
 	CHECK_EQ(payload_rc("{" CRIT_OK ",\"optional\":{}} x", A), -BERTH_EINVAL);
 	CHECK_EQ(payload_rc("[]", A), -BERTH_EINVAL);
@@ -428,7 +453,8 @@ TEST(sigstore_private_key_file)
 		while ((p = strstr(alt.ptr, "COSIGN")) != NULL)
 			memcpy(p, "SIGSTO", 6), memmove(p + 8, p + 6, strlen(p + 6) + 1), memcpy(p + 6, "RE", 2);
 		CHECK(strstr(alt.ptr, "ENCRYPTED SIGSTORE PRIVATE KEY") != NULL);
-		CHECK_EQ(sign_key_load_private(alt.ptr, strlen(alt.ptr), pass, strlen(pass), &back, why, sizeof(why)), 0);
+		CHECK_EQ(sign_key_load_private(alt.ptr, strlen(alt.ptr), pass, strlen(pass), &back, why, sizeof(why)),
+			 0);
 		sign_key_free(back);
 		back = NULL;
 		buf_release(&alt);
@@ -454,11 +480,12 @@ static void kdf_pem(const char *params, struct buf *out)
 {
 	char doc[1024];
 
-	snprintf(doc, sizeof(doc),
-		 "{\"kdf\":{\"name\":\"scrypt\",\"params\":%s,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},"
-		 "\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
-		 "\"ciphertext\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
-		 params);
+	snprintf(
+	    doc, sizeof(doc),
+	    "{\"kdf\":{\"name\":\"scrypt\",\"params\":%s,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},"
+	    "\"cipher\":{\"name\":\"nacl/secretbox\",\"nonce\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},"
+	    "\"ciphertext\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+	    params);
 	buf_adds(out, "-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----\n");
 	sign_b64_encode(doc, strlen(doc), out);
 	buf_adds(out, "\n-----END ENCRYPTED COSIGN PRIVATE KEY-----\n");
@@ -495,7 +522,8 @@ TEST(attachment_manifest_build_parse_append)
 	struct digest d = dg(D1), cd;
 	char why[256], tag[SIGSTORE_TAG_MAX];
 
-	CHECK_STR(sign_sigstore_tag(&d, tag), "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig");
+	CHECK_STR(sign_sigstore_tag(&d, tag),
+		  "sha256-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.sig");
 	buf_init(&cfg, 65536);
 	buf_init(&man, 65536);
 	CHECK_EQ(sign_key_generate(&k), 0);
@@ -507,8 +535,9 @@ TEST(attachment_manifest_build_parse_append)
 	CHECK_EQ(sign_attachment_config(&a, &cfg), 0);
 	digest_of(DIGEST_SHA256, cfg.ptr, cfg.len, &cd);
 	CHECK_EQ(sign_attachment_manifest(&a, &cd, (int64_t)cfg.len, &man), 0);
-	CHECK(strncmp(man.ptr, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
-			       "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\"",
+	CHECK(strncmp(man.ptr,
+		      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
+		      "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\"",
 		      130) == 0);
 	/* parse it back and append a second signature: layers keep their order */
 	CHECK_EQ(sign_attachment_parse(man.ptr, man.len, &b, why, sizeof(why)), 0);
@@ -535,8 +564,9 @@ TEST(attachment_manifest_build_parse_append)
 				       93, &b, why, sizeof(why)),
 		 -BERTH_EINVAL);
 	{
-		const char *bad = "{\"schemaVersion\":2,\"config\":{},\"layers\":[{\"mediaType\":\"x\",\"digest\":\"sha256:00\","
-				  "\"size\":1}]}";
+		const char *bad =
+		    "{\"schemaVersion\":2,\"config\":{},\"layers\":[{\"mediaType\":\"x\",\"digest\":\"sha256:00\","
+		    "\"size\":1}]}";
 		CHECK_EQ(sign_attachment_parse(bad, strlen(bad), &b, why, sizeof(why)), -BERTH_EINVAL);
 		bad = "{\"schemaVersion\":2,\"config\":{},\"layers\":[{\"mediaType\":\"x\",\"digest\":\"" D1
 		      "\",\"size\":-1}]}";
@@ -576,8 +606,9 @@ TEST(referrer_signature_artifact)
 	CHECK_STR(m.artifact_type, SIGSTORE_ARTIFACT_TYPE);
 	CHECK_EQ(m.nblobs, 2); /* the empty config and the payload */
 	manifest_release(&m);
-	CHECK(strstr(out.ptr, "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"sha256:"
-			      "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2}") != NULL);
+	CHECK(strstr(out.ptr,
+		     "\"config\":{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"sha256:"
+		     "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2}") != NULL);
 	/* and it reads back as a one-layer attachment whose signature verifies */
 	CHECK_EQ(sign_attachment_parse(out.ptr, out.len, &a, why, sizeof(why)), 0);
 	CHECK_EQ(a.nlayers, 1);
@@ -612,11 +643,11 @@ static int policy_rc(const char *json, char *why, size_t whyn)
 }
 
 #define POL_OK(s) CHECK_EQ(policy_rc(s, why, sizeof(why)), 0)
-#define POL_BAD(s, text)                                                                                       \
-	do {                                                                                                   \
-		CHECK_EQ(policy_rc(s, why, sizeof(why)), -BERTH_EINVAL);                                       \
-		if (!strstr(why, text))                                                                        \
-			FAIL_AT("reason \"%s\" lacks \"%s\"", why, text);                                      \
+#define POL_BAD(s, text)                                                  \
+	do {                                                              \
+		CHECK_EQ(policy_rc(s, why, sizeof(why)), -BERTH_EINVAL);  \
+		if (!strstr(why, text))                                   \
+			FAIL_AT("reason \"%s\" lacks \"%s\"", why, text); \
 	} while (0)
 
 TEST(policy_parse_valid)
@@ -624,13 +655,14 @@ TEST(policy_parse_valid)
 	struct policy *p = NULL;
 	char why[512];
 	const char *doc =
-		"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
-		"\"example.com/a\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPaths\":[\"/k1\",\"/k2\"],"
-		"\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":\"example.com\",\"signedPrefix\":\"vendor.io/x\"}}],"
-		"\"*.example.org\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"aGVsbG8=\"}],"
-		"\"\":[{\"type\":\"insecureAcceptAnything\"}]},"
-		"\"atomic\":{\"h/ns\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":{\"type\":\"matchExact\"}}]},"
-		"\"dir\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
+	    "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
+	    "\"example.com/a\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPaths\":[\"/k1\",\"/k2\"],"
+	    "\"signedIdentity\":{\"type\":\"remapIdentity\",\"prefix\":\"example.com\",\"signedPrefix\":\"vendor.io/"
+	    "x\"}}],"
+	    "\"*.example.org\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"aGVsbG8=\"}],"
+	    "\"\":[{\"type\":\"insecureAcceptAnything\"}]},"
+	    "\"atomic\":{\"h/ns\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":{\"type\":\"matchExact\"}}]},"
+	    "\"dir\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
 
 	CHECK_EQ(policy_parse(doc, strlen(doc), &p, why, sizeof(why)), 0);
 	CHECK_EQ(p->def.n, 1);
@@ -663,29 +695,34 @@ TEST(policy_parse_hostile)
 	POL_BAD("{\"default\":{}}", "must be a JSON array");
 	POL_BAD("{\"default\":[{\"type\":\"reject\"}],\"extra\":1}", "unknown key \"extra\"");
 	POL_BAD("{\"default\":[{\"type\":\"reject\"}],\"default\":[{\"type\":\"reject\"}]}", "invalid JSON");
-	POL_BAD("{\"default\":[{\"type\":\"acceptEverything\"}]}", "unknown policy requirement type \"acceptEverything\"");
+	POL_BAD("{\"default\":[{\"type\":\"acceptEverything\"}]}",
+		"unknown policy requirement type \"acceptEverything\"");
 	POL_BAD("{\"default\":[{}]}", "\"type\" missing");
 	POL_BAD("{\"default\":[{\"type\":\"reject\",\"keyPath\":\"/k\"}]}", "unknown key \"keyPath\"");
 	POL_BAD("{\"default\":[{\"type\":\"signedBy\",\"keyPath\":\"/k\"}]}", "needs \"keyType\"");
 	POL_BAD("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"PGP\",\"keyPath\":\"/k\"}]}",
 		"unrecognized keyType value \"PGP\"");
 	POL_BAD("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\"}]}", "none of them present");
-	POL_BAD("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\",\"keyData\":\"AA==\"}]}",
-		"more than one present");
+	POL_BAD(
+	    "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\",\"keyData\":\"AA==\"}]}",
+	    "more than one present");
 	POL_BAD("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"/k\",\"keyPaths\":[]}]}",
 		"more than one present");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"keyData\":\"AA==\"}]}",
 		"exactly one of keyPath and keyData");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\"}]}", "none of them present");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPaths\":[\"/k\"]}]}", "unknown key \"keyPaths\"");
-	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"not base64!\"}]}", "keyData must be a base64");
+	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"not base64!\"}]}",
+		"keyData must be a base64");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"\"}]}", "keyPath must not be empty");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":7}]}", "must be a string");
-	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"signedIdentity\":{\"type\":\"matchAll\"}}]}",
+	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/"
+		"k\",\"signedIdentity\":{\"type\":\"matchAll\"}}]}",
 		"unknown policy reference match type \"matchAll\"");
-	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"signedIdentity\":{\"type\":\"matchExact\","
-		"\"x\":1}}]}",
-		"unknown key \"x\"");
+	POL_BAD(
+	    "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"signedIdentity\":{\"type\":\"matchExact\","
+	    "\"x\":1}}]}",
+	    "unknown key \"x\"");
 	POL_BAD("{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\",\"signedIdentity\":{\"type\":"
 		"\"exactReference\",\"dockerReference\":\"example.com/app\"}}]}",
 		"neither a tag nor digest");
@@ -740,19 +777,19 @@ static void id_table(const char *rule, const struct id_case *cases)
 TEST(identity_match_exact)
 {
 	static const struct id_case t[] = {
-		{"h.io/a:1", "h.io/a:1", 1},
-		{"h.io/a:1", "h.io/a:2", 0},
-		{"h.io/a:1", "h.io/a", 0},
-		{"h.io/a:1", "h.io/b:1", 0},
-		{"h.io/a@" D1, "h.io/a@" D1, 1},
-		{"h.io/a@" D1, "h.io/a:1", 0},
-		{"busybox", "docker.io/library/busybox:latest", 1},
-		{"docker.io/library/busybox:latest", "busybox", 0},
-		{"docker.io/library/busybox:latest", "busybox:latest", 1},
-		{"h.io/a:1", "H.IO/a:1", 0},
-		{"h.io/a:1", "not a reference", 0},
-		{NULL, "h.io/a:1", 0},
-		{NULL, NULL, 0},
+	    {"h.io/a:1", "h.io/a:1", 1},
+	    {"h.io/a:1", "h.io/a:2", 0},
+	    {"h.io/a:1", "h.io/a", 0},
+	    {"h.io/a:1", "h.io/b:1", 0},
+	    {"h.io/a@" D1, "h.io/a@" D1, 1},
+	    {"h.io/a@" D1, "h.io/a:1", 0},
+	    {"busybox", "docker.io/library/busybox:latest", 1},
+	    {"docker.io/library/busybox:latest", "busybox", 0},
+	    {"docker.io/library/busybox:latest", "busybox:latest", 1},
+	    {"h.io/a:1", "H.IO/a:1", 0},
+	    {"h.io/a:1", "not a reference", 0},
+	    {NULL, "h.io/a:1", 0},
+	    {NULL, NULL, 0},
 	};
 	id_table("{\"type\":\"matchExact\"}", t);
 }
@@ -760,16 +797,11 @@ TEST(identity_match_exact)
 TEST(identity_match_repo_digest_or_exact)
 {
 	static const struct id_case t[] = {
-		{"h.io/a:1", "h.io/a:1", 1},
-		{"h.io/a:1", "h.io/a:2", 0},
-		{"h.io/a:1", "h.io/a", 0},
-		{"h.io/a@" D1, "h.io/a:anything", 1},
-		{"h.io/a@" D1, "h.io/a@" D1, 1},
-		{"h.io/a@" D1, "h.io/a", 0},
-		{"h.io/a@" D1, "h.io/b:1", 0},
-		{"h.io/a:1", "h.io/a:1@" D1, 0},
-		{NULL, "h.io/a:1", 0},
-		{NULL, NULL, 0},
+	    {"h.io/a:1", "h.io/a:1", 1},     {"h.io/a:1", "h.io/a:2", 0},
+	    {"h.io/a:1", "h.io/a", 0},       {"h.io/a@" D1, "h.io/a:anything", 1},
+	    {"h.io/a@" D1, "h.io/a@" D1, 1}, {"h.io/a@" D1, "h.io/a", 0},
+	    {"h.io/a@" D1, "h.io/b:1", 0},   {"h.io/a:1", "h.io/a:1@" D1, 0},
+	    {NULL, "h.io/a:1", 0},           {NULL, NULL, 0},
 	};
 	id_table("{\"type\":\"matchRepoDigestOrExact\"}", t);
 }
@@ -777,14 +809,10 @@ TEST(identity_match_repo_digest_or_exact)
 TEST(identity_match_repository)
 {
 	static const struct id_case t[] = {
-		{"h.io/a:1", "h.io/a:2", 1},
-		{"h.io/a:1", "h.io/a", 1},
-		{"h.io/a@" D1, "h.io/a:x", 1},
-		{"h.io/a:1", "h.io/ab:1", 0},
-		{"h.io/a/b:1", "h.io/a:1", 0},
-		{"busybox:1", "docker.io/library/busybox", 1},
-		{NULL, "h.io/a", 0},
-		{NULL, NULL, 0},
+	    {"h.io/a:1", "h.io/a:2", 1},   {"h.io/a:1", "h.io/a", 1},
+	    {"h.io/a@" D1, "h.io/a:x", 1}, {"h.io/a:1", "h.io/ab:1", 0},
+	    {"h.io/a/b:1", "h.io/a:1", 0}, {"busybox:1", "docker.io/library/busybox", 1},
+	    {NULL, "h.io/a", 0},           {NULL, NULL, 0},
 	};
 	id_table("{\"type\":\"matchRepository\"}", t);
 }
@@ -792,13 +820,13 @@ TEST(identity_match_repository)
 TEST(identity_exact_reference)
 {
 	static const struct id_case t[] = {
-		{"h.io/a:1", "vendor.io/p:2", 1},
-		{"other.io/x:9", "vendor.io/p:2", 1}, /* the image's own name does not matter */
-		{NULL, "vendor.io/p:2", 1},
-		{"h.io/a:1", "vendor.io/p:1", 0},
-		{"h.io/a:1", "vendor.io/p", 0},
-		{"h.io/a:1", "h.io/a:1", 0},
-		{NULL, NULL, 0},
+	    {"h.io/a:1", "vendor.io/p:2", 1},
+	    {"other.io/x:9", "vendor.io/p:2", 1}, /* the image's own name does not matter */
+	    {NULL, "vendor.io/p:2", 1},
+	    {"h.io/a:1", "vendor.io/p:1", 0},
+	    {"h.io/a:1", "vendor.io/p", 0},
+	    {"h.io/a:1", "h.io/a:1", 0},
+	    {NULL, NULL, 0},
 	};
 	id_table("{\"type\":\"exactReference\",\"dockerReference\":\"vendor.io/p:2\"}", t);
 }
@@ -806,12 +834,8 @@ TEST(identity_exact_reference)
 TEST(identity_exact_repository)
 {
 	static const struct id_case t[] = {
-		{"h.io/a:1", "vendor.io/p:2", 1},
-		{"h.io/a:1", "vendor.io/p", 1},
-		{NULL, "vendor.io/p@" D1, 1},
-		{"h.io/a:1", "vendor.io/p/q:1", 0},
-		{"h.io/a:1", "vendor.io/pq:1", 0},
-		{NULL, NULL, 0},
+	    {"h.io/a:1", "vendor.io/p:2", 1},   {"h.io/a:1", "vendor.io/p", 1},    {NULL, "vendor.io/p@" D1, 1},
+	    {"h.io/a:1", "vendor.io/p/q:1", 0}, {"h.io/a:1", "vendor.io/pq:1", 0}, {NULL, NULL, 0},
 	};
 	id_table("{\"type\":\"exactRepository\",\"dockerRepository\":\"vendor.io/p\"}", t);
 }
@@ -819,29 +843,30 @@ TEST(identity_exact_repository)
 TEST(identity_remap)
 {
 	static const struct id_case t[] = {
-		/* under the prefix: remapped, then matchRepoDigestOrExact */
-		{"mirror.io:5000/vendor/prod/img:1", "vendor.example.com/prod/img:1", 1},
-		{"mirror.io:5000/vendor/prod/img:1", "vendor.example.com/prod/img:2", 0},
-		{"mirror.io:5000/vendor/prod/img:1", "mirror.io:5000/vendor/prod/img:1", 0},
-		{"mirror.io:5000/vendor/prod/img@" D1, "vendor.example.com/prod/img:any", 1},
-		{"mirror.io:5000/vendor@" D1, "vendor.example.com:x", 0},
-		/* a name that only shares characters with the prefix is not remapped */
-		{"mirror.io:5000/vendorx/img:1", "vendor.example.comx/img:1", 0},
-		{"mirror.io:5000/vendorx/img:1", "mirror.io:5000/vendorx/img:1", 1},
-		/* outside the prefix: used unchanged */
-		{"other.io/a:1", "other.io/a:1", 1},
-		{"other.io/a:1", "vendor.example.com/a:1", 0},
-		{NULL, "vendor.example.com/prod/img:1", 0},
-		{NULL, NULL, 0},
+	    /* under the prefix: remapped, then matchRepoDigestOrExact */
+	    {"mirror.io:5000/vendor/prod/img:1", "vendor.example.com/prod/img:1", 1},
+	    {"mirror.io:5000/vendor/prod/img:1", "vendor.example.com/prod/img:2", 0},
+	    {"mirror.io:5000/vendor/prod/img:1", "mirror.io:5000/vendor/prod/img:1", 0},
+	    {"mirror.io:5000/vendor/prod/img@" D1, "vendor.example.com/prod/img:any", 1},
+	    {"mirror.io:5000/vendor@" D1, "vendor.example.com:x", 0},
+	    /* a name that only shares characters with the prefix is not remapped */
+	    {"mirror.io:5000/vendorx/img:1", "vendor.example.comx/img:1", 0},
+	    {"mirror.io:5000/vendorx/img:1", "mirror.io:5000/vendorx/img:1", 1},
+	    /* outside the prefix: used unchanged */
+	    {"other.io/a:1", "other.io/a:1", 1},
+	    {"other.io/a:1", "vendor.example.com/a:1", 0},
+	    {NULL, "vendor.example.com/prod/img:1", 0},
+	    {NULL, NULL, 0},
 	};
 	static const struct id_case noncanon[] = {
-		/* remapping to docker.io/<one component> is not canonical: never matches */
-		{"mirror.io/lib/busybox:1", "docker.io/library/busybox:1", 0},
-		{"mirror.io/lib/busybox:1", "docker.io/busybox:1", 0},
-		{NULL, NULL, 0},
+	    /* remapping to docker.io/<one component> is not canonical: never matches */
+	    {"mirror.io/lib/busybox:1", "docker.io/library/busybox:1", 0},
+	    {"mirror.io/lib/busybox:1", "docker.io/busybox:1", 0},
+	    {NULL, NULL, 0},
 	};
-	id_table("{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io:5000/vendor\",\"signedPrefix\":\"vendor.example.com\"}",
-		 t);
+	id_table(
+	    "{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io:5000/vendor\",\"signedPrefix\":\"vendor.example.com\"}",
+	    t);
 	id_table("{\"type\":\"remapIdentity\",\"prefix\":\"mirror.io/lib\",\"signedPrefix\":\"docker.io\"}", noncanon);
 }
 
@@ -850,32 +875,31 @@ TEST(scope_precedence)
 	struct policy *p = NULL;
 	char why[512];
 	const char *scope;
-	const char *doc =
-		"{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
-		"\"reg.example.com:5000/ns/app:v1\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"reg.example.com:5000/ns/app\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"reg.example.com:5000/ns\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"reg.example.com:5000\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"reg.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"*.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"*.com\":[{\"type\":\"insecureAcceptAnything\"}],"
-		"\"\":[{\"type\":\"insecureAcceptAnything\"}]},"
-		"\"oci\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
+	const char *doc = "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{"
+			  "\"reg.example.com:5000/ns/app:v1\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"reg.example.com:5000/ns/app\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"reg.example.com:5000/ns\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"reg.example.com:5000\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"reg.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"*.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"*.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+			  "\"\":[{\"type\":\"insecureAcceptAnything\"}]},"
+			  "\"oci\":{\"\":[{\"type\":\"insecureAcceptAnything\"}]}}}";
 	struct {
 		const char *ref, *scope;
 	} t[] = {
-		{"reg.example.com:5000/ns/app:v1", "reg.example.com:5000/ns/app:v1"},
-		{"reg.example.com:5000/ns/app:v2", "reg.example.com:5000/ns/app"},
-		{"reg.example.com:5000/ns/app@" D1, "reg.example.com:5000/ns/app"},
-		{"reg.example.com:5000/ns/other:v1", "reg.example.com:5000/ns"},
-		{"reg.example.com:5000/ns2/app:v1", "reg.example.com:5000"},
-		{"reg.example.com/ns/app:v1", "reg.example.com"},
-		{"reg.example.com:6000/ns/app:v1", "*.example.com"},
-		{"a.b.example.com/x:1", "*.example.com"},
-		{"other.com/x:1", "*.com"},
-		{"example.org/x:1", ""},
-		{"busybox", ""},
-		{NULL, NULL},
+	    {"reg.example.com:5000/ns/app:v1", "reg.example.com:5000/ns/app:v1"},
+	    {"reg.example.com:5000/ns/app:v2", "reg.example.com:5000/ns/app"},
+	    {"reg.example.com:5000/ns/app@" D1, "reg.example.com:5000/ns/app"},
+	    {"reg.example.com:5000/ns/other:v1", "reg.example.com:5000/ns"},
+	    {"reg.example.com:5000/ns2/app:v1", "reg.example.com:5000"},
+	    {"reg.example.com/ns/app:v1", "reg.example.com"},
+	    {"reg.example.com:6000/ns/app:v1", "*.example.com"},
+	    {"a.b.example.com/x:1", "*.example.com"},
+	    {"other.com/x:1", "*.com"},
+	    {"example.org/x:1", ""},
+	    {"busybox", ""},
+	    {NULL, NULL},
 	};
 
 	CHECK_EQ(policy_parse(doc, strlen(doc), &p, why, sizeof(why)), 0);
@@ -895,7 +919,8 @@ TEST(scope_precedence)
 
 /* ------------------------------------------------------------------ policy evaluation (sigstore) */
 
-static const char manifest_bytes[] = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
+static const char manifest_bytes[] =
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\"}";
 
 struct eval_fixture {
 	char *dir, pubpath[512], otherpath[512];
@@ -939,8 +964,8 @@ static int eval_sigs(const char *policy_text, const char *image_ref, const struc
 	struct sign_ref r = dref(image_ref);
 	struct buf reason;
 	char why[512];
-	struct policy_image img = {.ref = &r, .manifest = manifest, .manifest_len = strlen(manifest),
-				   .sigstore = sigs, .nsigstore = n};
+	struct policy_image img = {
+	    .ref = &r, .manifest = manifest, .manifest_len = strlen(manifest), .sigstore = sigs, .nsigstore = n};
 	int rc;
 
 	if (policy_parse(policy_text, strlen(policy_text), &p, why, sizeof(why)) < 0)
@@ -1014,8 +1039,9 @@ TEST(policy_eval_sigstore)
 	}
 	/* outside the scope: the default rejects */
 	CHECK_EQ(eval_sigs(pol, "h.io/else:1", &good, 1, manifest_bytes, out, sizeof(out)), -BERTH_EDENIED);
-	CHECK_STR(out, "requirement 1 of 1 (reject) in the default policy: Running image docker://h.io/else:1 is rejected "
-		       "by policy.");
+	CHECK_STR(out,
+		  "requirement 1 of 1 (reject) in the default policy: Running image docker://h.io/else:1 is rejected "
+		  "by policy.");
 	/* the other key's file: rejected; a missing key file: rejected with the path */
 	snprintf(pol, sizeof(pol), "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"%s\"}]}", f.otherpath);
 	CHECK_EQ(eval_sigs(pol, "h.io/app:1", &good, 1, manifest_bytes, out, sizeof(out)), -BERTH_EDENIED);
@@ -1030,12 +1056,14 @@ TEST(policy_eval_sigstore)
 		sign_key_public_pem(f.k, &pem);
 		sign_b64_encode(pem.ptr, pem.len, &b64);
 		snprintf(pol, sizeof(pol),
-			 "{\"default\":[{\"type\":\"insecureAcceptAnything\"},{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\","
+			 "{\"default\":[{\"type\":\"insecureAcceptAnything\"},{\"type\":\"sigstoreSigned\",\"keyData\":"
+			 "\"%s\","
 			 "\"signedIdentity\":{\"type\":\"matchRepository\"}}]}",
 			 b64.ptr);
 		CHECK_EQ(eval_sigs(pol, "h.io/app:9", &good, 1, manifest_bytes, out, sizeof(out)), 0);
 		snprintf(pol, sizeof(pol),
-			 "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},{\"type\":\"reject\"}]}", b64.ptr);
+			 "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":\"%s\"},{\"type\":\"reject\"}]}",
+			 b64.ptr);
 		CHECK_EQ(eval_sigs(pol, "h.io/app:1", &good, 1, manifest_bytes, out, sizeof(out)), -BERTH_EDENIED);
 		CHECK(strncmp(out, "requirement 2 of 2 (reject)", 27) == 0);
 		buf_release(&pem);
@@ -1053,13 +1081,15 @@ TEST(policy_eval_signed_base_layer_and_key_types)
 {
 	char out[2048];
 
-	CHECK_EQ(eval_sigs("{\"default\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":{\"type\":\"matchExact\"}}]}",
-			   "h.io/a:1", NULL, 0, manifest_bytes, out, sizeof(out)),
-		 -BERTH_EDENIED);
+	CHECK_EQ(
+	    eval_sigs("{\"default\":[{\"type\":\"signedBaseLayer\",\"baseLayerIdentity\":{\"type\":\"matchExact\"}}]}",
+		      "h.io/a:1", NULL, 0, manifest_bytes, out, sizeof(out)),
+	    -BERTH_EDENIED);
 	CHECK(strstr(out, "signedBaseLayer is not implemented") != NULL);
-	CHECK_EQ(eval_sigs("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"X509Certificates\",\"keyPath\":\"/x\"}]}",
-			   "h.io/a:1", NULL, 0, manifest_bytes, out, sizeof(out)),
-		 -BERTH_EDENIED);
+	CHECK_EQ(
+	    eval_sigs("{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"X509Certificates\",\"keyPath\":\"/x\"}]}",
+		      "h.io/a:1", NULL, 0, manifest_bytes, out, sizeof(out)),
+	    -BERTH_EDENIED);
 	CHECK(strstr(out, "Unimplemented \"keyType\" value \"X509Certificates\"") != NULL);
 	CHECK_EQ(eval_sigs("{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}", "h.io/a:1", NULL, 0, manifest_bytes,
 			   out, sizeof(out)),
@@ -1073,11 +1103,12 @@ TEST(registries_lookups)
 	struct registries *r = NULL;
 	char why[512];
 	char *dir = tmpdir_new(), path[600];
-	const char *a = "default-docker:\n  lookaside: https://sigs.example.com/base\n"
-			"docker:\n  reg.io/ns:\n    lookaside: file:///srv/ns\n    lookaside-staging: file:///stage/ns\n"
-			"    use-sigstore-attachments: true\n  reg.io/ns/off:\n    use-sigstore-attachments: false\n"
-			"  reg.io:\n    sigstore: https://old.example.com\n    sigstore-staging: file:///old-stage\n"
-			"    unknown-key: ignored\n";
+	const char *a =
+	    "default-docker:\n  lookaside: https://sigs.example.com/base\n"
+	    "docker:\n  reg.io/ns:\n    lookaside: file:///srv/ns\n    lookaside-staging: file:///stage/ns\n"
+	    "    use-sigstore-attachments: true\n  reg.io/ns/off:\n    use-sigstore-attachments: false\n"
+	    "  reg.io:\n    sigstore: https://old.example.com\n    sigstore-staging: file:///old-stage\n"
+	    "    unknown-key: ignored\n";
 	const char *b = "docker:\n  '*.example.org':\n    use-sigstore-attachments: yes\n";
 	struct sign_ref x;
 	struct buf url;
@@ -1107,8 +1138,9 @@ TEST(registries_lookups)
 	buf_init(&url, 4096);
 	x = dref("reg.io:5000/ns/app:1");
 	CHECK_EQ(registries_lookaside_url("file:///srv/sigs", &x, &d, 0, &url), 0);
-	CHECK_STR(url.ptr, "file:///srv/sigs/ns/app@sha256=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/"
-			   "signature-1");
+	CHECK_STR(url.ptr,
+		  "file:///srv/sigs/ns/app@sha256=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/"
+		  "signature-1");
 	buf_release(&url);
 	/* the same namespace in two files; default-docker twice; bad shapes */
 	snprintf(path, sizeof(path), "%s/c.yaml", dir);
@@ -1120,8 +1152,9 @@ TEST(registries_lookups)
 	CHECK_EQ(registries_parse(r, "default-docker: {}\n", 19, "x", why, sizeof(why)), 0);
 	CHECK_EQ(registries_parse(r, "default-docker: {}\n", 19, "y", why, sizeof(why)), -BERTH_EINVAL);
 	CHECK_EQ(registries_parse(r, "docker: [1]\n", 12, "z", why, sizeof(why)), -BERTH_EINVAL);
-	CHECK_EQ(registries_parse(r, "docker:\n  h.io:\n    use-sigstore-attachments: maybe\n", 50, "z", why, sizeof(why)),
-		 -BERTH_EINVAL);
+	CHECK_EQ(
+	    registries_parse(r, "docker:\n  h.io:\n    use-sigstore-attachments: maybe\n", 50, "z", why, sizeof(why)),
+	    -BERTH_EINVAL);
 	CHECK_EQ(registries_parse(r, "key: [unclosed\n", 15, "w", why, sizeof(why)), -BERTH_EINVAL);
 	CHECK_EQ(registries_parse(r, "", 0, "empty", why, sizeof(why)), 0);
 	registries_free(r);
@@ -1184,24 +1217,28 @@ TEST(extension_bodies)
 	CHECK_EQ(sign_ext_list_parse("{\"signatures\":{}}", 17, &l, why, sizeof(why)), -BERTH_EINVAL);
 	CHECK_EQ(sign_ext_list_parse("{\"signatures\":[{\"schemaVersion\":\"2\"}]}", 38, &l, why, sizeof(why)),
 		 -BERTH_EINVAL);
-	CHECK_EQ(sign_ext_list_parse("{\"signatures\":[{\"content\":\"!!\"}]}", 33, &l, why, sizeof(why)), -BERTH_EINVAL);
+	CHECK_EQ(sign_ext_list_parse("{\"signatures\":[{\"content\":\"!!\"}]}", 33, &l, why, sizeof(why)),
+		 -BERTH_EINVAL);
 	CHECK_EQ(sign_ext_list_parse("[]", 2, &l, why, sizeof(why)), -BERTH_EINVAL);
 	{
 		const char *bad[] = {
-			"{\"schemaVersion\":1,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
-			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"Atomic\",\"content\":\"AA==\"}",
-			"{\"schemaVersion\":2,\"name\":\"" D1 "@\",\"type\":\"atomic\",\"content\":\"AA==\"}",
-			"{\"schemaVersion\":2,\"name\":\"" D1 "\",\"type\":\"atomic\",\"content\":\"AA==\"}",
-			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"\"}",
-			"{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\"}",
-			"{\"schemaVersion\":2,\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
-			NULL,
+		    "{\"schemaVersion\":1,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+		    "{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"Atomic\",\"content\":\"AA==\"}",
+		    "{\"schemaVersion\":2,\"name\":\"" D1 "@\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+		    "{\"schemaVersion\":2,\"name\":\"" D1 "\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+		    "{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"\"}",
+		    "{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\"}",
+		    "{\"schemaVersion\":2,\"schemaVersion\":2,\"name\":\"" D1
+		    "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+		    NULL,
 		};
 		for (int i = 0; bad[i]; i++)
 			if (sign_ext_sig_parse(bad[i], strlen(bad[i]), &d, &s, why, sizeof(why)) != -BERTH_EINVAL)
 				FAIL_AT("bad PUT body %d accepted", i);
-		CHECK_EQ(sign_ext_sig_parse("{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
-					    strlen("{\"schemaVersion\":2,\"name\":\"" D1 "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}"),
+		CHECK_EQ(sign_ext_sig_parse("{\"schemaVersion\":2,\"name\":\"" D1
+					    "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}",
+					    strlen("{\"schemaVersion\":2,\"name\":\"" D1
+						   "@x\",\"type\":\"atomic\",\"content\":\"AA==\"}"),
 					    &d, &s, why, sizeof(why)),
 			 0);
 		sign_ext_sig_release(&s);
@@ -1263,8 +1300,8 @@ static int fake_ext(void *ctx, const struct sign_ref *ref, const struct digest *
 TEST(collect_signatures)
 {
 	struct fake_registry fr;
-	struct sign_fetch fetch = {.ctx = &fr, .manifest = fake_manifest, .blob = fake_blob, .url = fake_url,
-				   .extension = fake_ext};
+	struct sign_fetch fetch = {
+	    .ctx = &fr, .manifest = fake_manifest, .blob = fake_blob, .url = fake_url, .extension = fake_ext};
 	struct sign_collected c;
 	struct registries *regs = NULL;
 	struct sign_key *k = NULL;
@@ -1289,8 +1326,10 @@ TEST(collect_signatures)
 	write_file(path, "two", 3);
 	snprintf(path, sizeof(path), "%s/ns/app@sha256=%s/signature-4", dir, md.hex); /* after a gap: not read */
 	write_file(path, "four", 4);
-	buf_addf(&yaml, "docker:\n  reg.io/ns:\n    lookaside: file://%s\n    use-sigstore-attachments: true\n"
-			"  reg.io/web:\n    lookaside: https://sigs.example.com/x\n", dir);
+	buf_addf(&yaml,
+		 "docker:\n  reg.io/ns:\n    lookaside: file://%s\n    use-sigstore-attachments: true\n"
+		 "  reg.io/web:\n    lookaside: https://sigs.example.com/x\n",
+		 dir);
 	regs = registries_new();
 	CHECK_EQ(registries_parse(regs, yaml.ptr, yaml.len, "t.yaml", why, sizeof(why)), 0);
 	/* the .sig attachment with one signature */
@@ -1539,18 +1578,23 @@ TEST(gpg_sign_verify)
 		struct digest md;
 		struct buf reason, pl2, sig2;
 		char pol[2048], ds[DIGEST_STR_MAX];
-		struct policy_image img = {.ref = &r, .manifest = manifest_bytes, .manifest_len = strlen(manifest_bytes),
-					   .simple = &blob, .nsimple = 1};
+		struct policy_image img = {.ref = &r,
+					   .manifest = manifest_bytes,
+					   .manifest_len = strlen(manifest_bytes),
+					   .simple = &blob,
+					   .nsimple = 1};
 
 		buf_init(&reason, 65536);
 		buf_init(&pl2, 4096);
 		buf_init(&sig2, 65536);
 		/* sign the real manifest digest this time */
 		digest_of(DIGEST_SHA256, manifest_bytes, strlen(manifest_bytes), &md);
-		CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "h.io/app:1", digest_str(&md, ds), NULL, -1, &pl2), 0);
+		CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "h.io/app:1", digest_str(&md, ds), NULL, -1, &pl2),
+			 0);
 		CHECK_EQ(sign_gpg_sign(a.dir, a.fpr, NULL, pl2.ptr, pl2.len, &sig2, why, sizeof(why)), 0);
 		/* the first signature claims the wrong digest */
-		snprintf(pol, sizeof(pol), "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"%s\"}]}",
+		snprintf(pol, sizeof(pol),
+			 "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPath\":\"%s\"}]}",
 			 a.pubpath);
 		CHECK_EQ(policy_parse(pol, strlen(pol), &p, why, sizeof(why)), 0);
 		CHECK_EQ(policy_eval(p, &img, &reason), -BERTH_EDENIED);
@@ -1561,14 +1605,17 @@ TEST(gpg_sign_verify)
 		CHECK_EQ(policy_eval(p, &img, &reason), 0);
 		policy_free(p);
 		snprintf(pol, sizeof(pol),
-			 "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPaths\":[\"%s\"]}]}", b.pubpath);
+			 "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPaths\":[\"%s\"]}]}",
+			 b.pubpath);
 		CHECK_EQ(policy_parse(pol, strlen(pol), &p, why, sizeof(why)), 0);
 		buf_reset(&reason);
 		CHECK_EQ(policy_eval(p, &img, &reason), -BERTH_EDENIED);
-		CHECK(strstr(reason.ptr, "requirement 1 of 1 (signedBy keyPaths (1 files)) in the default policy: ") != NULL);
+		CHECK(strstr(reason.ptr, "requirement 1 of 1 (signedBy keyPaths (1 files)) in the default policy: ") !=
+		      NULL);
 		policy_free(p);
 		/* a keyring file without keys */
-		snprintf(pol, sizeof(pol), "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyData\":\"AAAA\"}]}");
+		snprintf(pol, sizeof(pol),
+			 "{\"default\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyData\":\"AAAA\"}]}");
 		CHECK_EQ(policy_parse(pol, strlen(pol), &p, why, sizeof(why)), 0);
 		buf_reset(&reason);
 		CHECK_EQ(policy_eval(p, &img, &reason), -BERTH_EDENIED);
@@ -1602,8 +1649,10 @@ TEST(gpg_expired_key_and_passphrase)
 	/* a key that expired in 2020, signing while the clock said 2020 */
 	snprintf(path, sizeof(path), "%s/gpg.conf", dir);
 	write_file(path, "faked-system-time 20200101T000000\n", 34);
-	if (run("gpg --homedir %s --batch --quiet --passphrase '' --quick-gen-key 'Old <old@example.com>' ed25519 sign 1d "
-		"2>/dev/null", dir) != 0)
+	if (run("gpg --homedir %s --batch --quiet --passphrase '' --quick-gen-key 'Old <old@example.com>' ed25519 sign "
+		"1d "
+		"2>/dev/null",
+		dir) != 0)
 		FAIL_AT("gpg --quick-gen-key failed");
 	CHECK_EQ(sign_payload_create(SIGN_PAYLOAD_ATOMIC, "h.io/app:1", D1, NULL, -1, &payload), 0);
 	snprintf(path, sizeof(path), "%s/payload", dir);
@@ -1663,35 +1712,35 @@ TEST(gpg_expired_key_and_passphrase)
 }
 
 static const struct test tests[] = {
-	T(ref_normalisation),
-	T(ref_docker_transport_and_canonical),
-	T(ref_scopes_order),
-	T(payload_create_exact_bytes),
-	T(payload_parse_roundtrip),
-	T(payload_hostile),
-	T(base64_strict),
-	T(sigstore_sign_verify_tamper),
-	T(sigstore_private_key_file),
-	T(sigstore_private_key_hostile_kdf),
-	T(attachment_manifest_build_parse_append),
-	T(referrer_signature_artifact),
-	T(policy_parse_valid),
-	T(policy_parse_hostile),
-	T(identity_match_exact),
-	T(identity_match_repo_digest_or_exact),
-	T(identity_match_repository),
-	T(identity_exact_reference),
-	T(identity_exact_repository),
-	T(identity_remap),
-	T(scope_precedence),
-	T(policy_eval_sigstore),
-	T(policy_eval_signed_base_layer_and_key_types),
-	T(registries_lookups),
-	T(extension_bodies),
-	T(collect_signatures),
-	T(gpg_sign_verify),
-	T(gpg_expired_key_and_passphrase),
-	{0},
+    T(ref_normalisation),
+    T(ref_docker_transport_and_canonical),
+    T(ref_scopes_order),
+    T(payload_create_exact_bytes),
+    T(payload_parse_roundtrip),
+    T(payload_hostile),
+    T(base64_strict),
+    T(sigstore_sign_verify_tamper),
+    T(sigstore_private_key_file),
+    T(sigstore_private_key_hostile_kdf),
+    T(attachment_manifest_build_parse_append),
+    T(referrer_signature_artifact),
+    T(policy_parse_valid),
+    T(policy_parse_hostile),
+    T(identity_match_exact),
+    T(identity_match_repo_digest_or_exact),
+    T(identity_match_repository),
+    T(identity_exact_reference),
+    T(identity_exact_repository),
+    T(identity_remap),
+    T(scope_precedence),
+    T(policy_eval_sigstore),
+    T(policy_eval_signed_base_layer_and_key_types),
+    T(registries_lookups),
+    T(extension_bodies),
+    T(collect_signatures),
+    T(gpg_sign_verify),
+    T(gpg_expired_key_and_passphrase),
+    {0},
 };
 
 int main(int argc, char **argv)

@@ -258,15 +258,15 @@ TEST(blob_each_lists_blobs_only)
 }
 
 static const struct test tests[] = {
-	T(open_creates_layout),
-	T(upload_commit_and_read_back),
-	T(second_commit_of_same_blob_keeps_one_file),
-	T(blob_put_verifies_digest),
-	T(upload_open_reports_size),
-	T(space_check_keeps_reserve),
-	T(upload_link_keeps_upload_until_removed),
-	T(blob_each_lists_blobs_only),
-	{0},
+    T(open_creates_layout),
+    T(upload_commit_and_read_back),
+    T(second_commit_of_same_blob_keeps_one_file),
+    T(blob_put_verifies_digest),
+    T(upload_open_reports_size),
+    T(space_check_keeps_reserve),
+    T(upload_link_keeps_upload_until_removed),
+    T(blob_each_lists_blobs_only),
+    {0},
 };
 
 int main(int argc, char **argv)
