@@ -40,11 +40,14 @@ struct upload {
 	int maybe_shared; /* a commit linked (or tried to link) the file into blobs/: unshare before writing */
 	uint64_t max; /* largest blob allowed; 0: no limit */
 	uint64_t space_ahead; /* bytes the last free-space check found room for beyond size */
+	uint64_t behind;      /* bytes from 0 whose writeback has been started (store_write_behind) */
 	struct store *store;
 };
 
 /* Free space is asked of the file system (statvfs) for this much at a time, not per write. */
 #define UPLOAD_SPACE_STEP (8u << 20)
+/* Writeback of an upload's file is started every this many bytes, so the fsync at commit is short. */
+#define UPLOAD_BEHIND_STEP (8u << 20)
 
 struct registry {
 	struct store *store;
@@ -564,6 +567,12 @@ int registry_upload_write(struct upload *u, const void *p, size_t n, struct reg_
 	if (u->h.ctx)
 		hasher_update(&u->h, p, n);
 	u->size += n;
+	if (u->size < u->behind)
+		u->behind = 0; /* rolled back below it: start again from the beginning */
+	if (u->size - u->behind >= UPLOAD_BEHIND_STEP) {
+		store_write_behind(u->fd, u->behind, u->size - u->behind);
+		u->behind = u->size;
+	}
 	return 0;
 }
 

@@ -161,6 +161,11 @@ int store_blob_open(struct store *s, const struct digest *d, int *fd, uint64_t *
 	return open_sized(p, O_RDONLY, fd, size);
 }
 
+void store_write_behind(int fd, uint64_t off, uint64_t n)
+{
+	(void)sync_file_range(fd, (off64_t)off, (off64_t)n, SYNC_FILE_RANGE_WRITE);
+}
+
 int store_write_all(int fd, const void *p, size_t n, uint64_t off)
 {
 	const char *c = p;

@@ -73,5 +73,9 @@ int store_space_check(struct store *s, uint64_t n);
 
 /* Writes all of p at offset off of fd, retrying short writes. 0 or a negative error (-BERTH_ENOSPC). */
 int store_write_all(int fd, const void *p, size_t n, uint64_t off);
+/* Starts writing bytes [off, off + n) of fd to the disk without waiting (sync_file_range WRITE),
+ * so the fsync at commit finds little left to flush and dirty pages do not pile up while a large
+ * upload streams in. Durability still comes only from that fsync. Errors are ignored. */
+void store_write_behind(int fd, uint64_t off, uint64_t n);
 
 #endif
