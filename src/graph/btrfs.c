@@ -177,22 +177,6 @@ static int bt_remove(struct graph_driver *d, const char *id)
 	return rc;
 }
 
-static int bt_mount(struct graph_driver *d, const char *id, char **path, char *why, size_t whyn)
-{
-	*path = bt_layer_root(d, id);
-	return *path ? 0 : -BERTH_ENOMEM;
-}
-
-static int bt_umount(struct graph_driver *d, const char *id)
-{
-	return 0;
-}
-
-static int bt_sweep(struct graph_driver *d)
-{
-	return 0;
-}
-
 const struct graph_driver_ops graph__btrfs_ops = {
     .name = "btrfs",
     .wh = GRAPH_WH_APPLY,
@@ -204,7 +188,4 @@ const struct graph_driver_ops graph__btrfs_ops = {
     .abort = bt_abort,
     .remove = bt_remove,
     .layer_root = bt_layer_root,
-    .mount = bt_mount,
-    .umount = bt_umount,
-    .sweep = bt_sweep,
 };

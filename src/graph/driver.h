@@ -36,10 +36,11 @@ struct graph_driver_ops {
 	int (*remove)(struct graph_driver *d, const char *id);
 	/* The directory holding id's files: the diff for overlay2, the whole tree otherwise (malloc'd). */
 	char *(*layer_root)(struct graph_driver *d, const char *id);
-	/* Presents container layer id as a root file system; *path (malloc'd) is where. */
+	/* Presents container layer id as a root file system; *path (malloc'd) is where. NULL: the layer's
+	 * own tree is the root file system (layer_root; vfs, btrfs) and umount has nothing to do. */
 	int (*mount)(struct graph_driver *d, const char *id, char **path, char *why, size_t whyn);
-	int (*umount)(struct graph_driver *d, const char *id);
-	/* Removes driver litter that belongs to no id (overlay2: links whose layer is gone). */
+	int (*umount)(struct graph_driver *d, const char *id); /* NULL: nothing to undo */
+	/* Removes driver litter that belongs to no id (overlay2: links whose layer is gone). NULL: none. */
 	int (*sweep)(struct graph_driver *d);
 };
 

@@ -1600,7 +1600,8 @@ int graph_prune(struct graph_store *s, struct graph_prune_result *res)
 	} else {
 		r.busy = 1;
 	}
-	s->drv.ops->sweep(&s->drv);
+	if (s->drv.ops->sweep)
+		s->drv.ops->sweep(&s->drv);
 	unlock(s);
 	if (res)
 		*res = r;
@@ -1638,9 +1639,16 @@ static int random_hex(char out[65])
 static int container_present(struct graph_store *s, const char *cid, const char *name, char **path)
 {
 	char why[512] = "";
-	int rc = s->drv.ops->mount(&s->drv, cid, path, why, sizeof(why));
 	sqlite3_stmt *st = NULL;
+	int rc = 0;
 
+	if (s->drv.ops->mount) {
+		rc = s->drv.ops->mount(&s->drv, cid, path, why, sizeof(why));
+	} else {
+		*path = s->drv.ops->layer_root(&s->drv, cid);
+		if (!*path)
+			rc = -BERTH_ENOMEM;
+	}
 	if (rc < 0)
 		return sfail(s, rc, "%s", why[0] ? why : berth_strerror(rc));
 	if ((rc = prep(s, &st, "UPDATE containers SET mounted = 1, path = ? WHERE name = ?")) < 0)
@@ -1789,7 +1797,7 @@ static int container_unmount_locked(struct graph_store *s, const char *name, cha
 	*id = container_id(s, name);
 	if (!*id)
 		return -BERTH_ENOENT;
-	rc = s->drv.ops->umount(&s->drv, *id);
+	rc = s->drv.ops->umount ? s->drv.ops->umount(&s->drv, *id) : 0;
 	if (rc < 0)
 		sfail(s, rc, "unmounting container %s: %s", name, berth_strerror(rc));
 	return rc;

@@ -88,22 +88,6 @@ static char *vfs_layer_root(struct graph_driver *d, const char *id)
 	return graph__pathf("%s/dir/%s", d->home, id);
 }
 
-static int vfs_mount(struct graph_driver *d, const char *id, char **path, char *why, size_t whyn)
-{
-	*path = vfs_layer_root(d, id);
-	return *path ? 0 : -BERTH_ENOMEM;
-}
-
-static int vfs_umount(struct graph_driver *d, const char *id)
-{
-	return 0;
-}
-
-static int vfs_sweep(struct graph_driver *d)
-{
-	return 0;
-}
-
 const struct graph_driver_ops graph__vfs_ops = {
     .name = "vfs",
     .wh = GRAPH_WH_APPLY,
@@ -115,7 +99,4 @@ const struct graph_driver_ops graph__vfs_ops = {
     .abort = vfs_abort,
     .remove = vfs_remove,
     .layer_root = vfs_layer_root,
-    .mount = vfs_mount,
-    .umount = vfs_umount,
-    .sweep = vfs_sweep,
 };
