@@ -71,6 +71,11 @@ int cmd_scan(int argc, char **argv);
 int cmd_grade(int argc, char **argv);
 /* Prints "berth: <msg>" on stderr; returns 1 so callers can `return cli_fail(...)`. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The configuration every server-side command reads: the YAML file path (NULL: defaults), then the
+ * BERTH_* environment, then --data (NULL: keep) as storage.filesystem.rootdirectory. 0, or 1 after
+ * printing why. */
+struct config;
+int cli_config_load(struct config *cfg, const char *path, const char *data);
 
 #define BERTH_VERSION "0.1.0"
 

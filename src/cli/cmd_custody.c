@@ -32,18 +32,12 @@ static int cc_open(const char *config_path, const char *data, struct meta **m)
 	struct config cfg;
 	struct buf b;
 	const char *uri, *configured;
-	char why[512];
 	int rc = 1;
 
 	config_init(&cfg);
 	buf_init(&b, 8192);
-	if (config_path && config_load_file(&cfg, config_path, why, sizeof(why)) < 0) {
-		cli_fail("config: %s", why);
+	if (cli_config_load(&cfg, config_path, data))
 		goto out;
-	}
-	config_apply_env(&cfg);
-	if (data)
-		config_set(&cfg, "storage.filesystem.rootdirectory", data);
 	configured = config_get(&cfg, "meta.uri");
 	if (configured && *configured) {
 		uri = configured;

@@ -47,14 +47,10 @@ static int ecli_open(struct ecli *e)
 {
 	const char *uri = NULL, *data = NULL;
 	struct buf b;
-	char why[512];
 	int rc;
 
-	if (e->config_path && config_load_file(&e->cfg, e->config_path, why, sizeof(why)) < 0)
-		return cli_fail("config: %s", why);
-	config_apply_env(&e->cfg);
-	if (e->data)
-		config_set(&e->cfg, "storage.filesystem.rootdirectory", e->data);
+	if (cli_config_load(&e->cfg, e->config_path, e->data))
+		return 1;
 	data = config_get(&e->cfg, "storage.filesystem.rootdirectory");
 	uri = config_get(&e->cfg, "meta.uri");
 	buf_init(&b, 8192);

@@ -100,13 +100,8 @@ int cmd_gc(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (config_path && config_load_file(&cfg, config_path, why, sizeof(why)) < 0) {
-		cli_fail("config: %s", why);
+	if (cli_config_load(&cfg, config_path, data))
 		goto out;
-	}
-	config_apply_env(&cfg);
-	if (data)
-		config_set(&cfg, "storage.filesystem.rootdirectory", data);
 	if (grace)
 		config_set(&cfg, "storage.gc.grace", grace);
 	v = config_get(&cfg, "storage.gc.grace");

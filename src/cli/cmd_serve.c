@@ -349,15 +349,10 @@ int cmd_serve(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (config_path && config_load_file(&cfg, config_path, why, sizeof(why)) < 0) {
-		cli_fail("config: %s", why);
+	if (cli_config_load(&cfg, config_path, data))
 		goto out;
-	}
-	config_apply_env(&cfg);
 	if (addr)
 		config_set(&cfg, "http.addr", addr);
-	if (data)
-		config_set(&cfg, "storage.filesystem.rootdirectory", data);
 	if (log_parse_level(config_get(&cfg, "log.level"), &lvl) < 0) {
 		cli_fail("config: log.level '%s' is not error, warn, info or debug", config_get(&cfg, "log.level"));
 		goto out;

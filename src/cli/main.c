@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "base/fault.h"
 #include "cli/cli.h"
 #include <stdlib.h>
@@ -57,6 +58,18 @@ int cli_fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+int cli_config_load(struct config *cfg, const char *path, const char *data)
+{
+	char why[512];
+
+	if (path && config_load_file(cfg, path, why, sizeof(why)) < 0)
+		return cli_fail("config: %s", why);
+	config_apply_env(cfg);
+	if (data)
+		config_set(cfg, "storage.filesystem.rootdirectory", data);
+	return 0;
 }
 
 static void usage(FILE *f)
